@@ -1,0 +1,177 @@
+import type { BackoffOptions } from './backoff'
+
+import { EntryTable, collectionKey } from './entry-table'
+import { checkCollection, checkId, checkIds, checkIndex, checkLive, checkSize, checkSpec } from './guards'
+import { Observer, type ObserverHost } from './observer'
+import { CollectionPool } from './pool'
+import { QueryPool } from './query-pool'
+import { ObserverSearchResult, type SearchHost, type SearchOptions } from './search-result'
+import { normalizeSort } from './sort'
+import type { CollectionRef, Doc, DocSource, Driver, DriverSearchSpec, SearchSpec } from './types'
+
+/** Options of {@link ObserverClient}. */
+export interface ObserverClientOptions {
+  /** The backend: `memoryDriver()`, `kuzzleDriver(kuzzle)`, `sanityDriver(client)`. */
+  driver: Driver
+  /**
+   * Wraps each new document container. The Vue plugin passes `reactive`, so that in-place replacement triggers
+   * only the fields that changed. Default: identity.
+   */
+  wrap?: <T extends object>(value: T) => T
+  /** How long a gap in a document's revision chain is waited for before it is read again (ms, default 1000). */
+  gapTimeout?: number
+  /** How long an unused id stays in its watch before the watch is narrowed (ms, default 100). */
+  releaseDelay?: number
+  /** Reconnection and retry delays. */
+  backoff?: BackoffOptions
+  /** Ids per watch, overriding the driver's limit (default: the driver's, else unbounded). */
+  maxIdsPerWatch?: number
+}
+
+/** Counters for tests, benchmarks and devtools. */
+export interface ObserverClientStats {
+  /** Documents held (shared by their observers). */
+  documents: number
+  /** Open driver watches by id. */
+  idWatches: number
+  /** Open driver watches by query. */
+  queryWatches: number
+}
+
+/**
+ * The framework-free observer client: `get`, `mGet` and `search` return live {@link Observer} and
+ * {@link ObserverSearchResult} objects (the API of Kuzzle's Realtime Synchronization page) over any driver.
+ * Documents and watches are shared between everything this client observes.
+ */
+export class ObserverClient {
+  readonly driver: Driver
+  private readonly table: EntryTable
+  private readonly pools = new Map<string, CollectionPool>()
+  private readonly queries: QueryPool
+  private readonly options: Required<Pick<ObserverClientOptions, 'releaseDelay'>> & ObserverClientOptions
+  private readonly observerHost: ObserverHost
+  private readonly searchHost: SearchHost
+
+  constructor(options: ObserverClientOptions) {
+    if (!options || typeof options.driver?.watch !== 'function') {
+      throw new TypeError('ObserverClient needs a driver: new ObserverClient({ driver: memoryDriver() })')
+    }
+    this.options = { releaseDelay: 100, ...options }
+    this.driver = options.driver
+    const backoff = options.backoff ?? {}
+    this.table = new EntryTable(this.driver, options.wrap ?? ((v) => v), options.gapTimeout ?? 1000, backoff)
+    this.queries = new QueryPool(this.driver, this.table, backoff)
+    this.observerHost = {
+      acquire: (ref, id, watch) => {
+        const entry = this.table.acquire(ref, id)
+        if (watch) this.pool(ref).add(id)
+        return entry
+      },
+      release: (entry, watch) => {
+        if (watch) this.pools.get(collectionKey(entry.ref))?.remove(entry.id)
+        this.table.release(entry)
+      },
+      refetch: (entry) => this.table.refetch(entry),
+    }
+    this.searchHost = {
+      driver: this.driver,
+      backoff,
+      currentSeq: () => this.table.currentSeq,
+      observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(this.observerHost, ref, id, watch).start(),
+      offer: (observer, doc, seq) => this.table.peek(observer.ref, observer._id)?.offer(doc, seq),
+      joinQuery: (ref, spec, listener) => this.queries.join(ref, spec, listener),
+    }
+  }
+
+  /** A live document, started. `await observer.ready()` waits for its first data. */
+  get<T extends object = DocSource>(index: string, collection: string, id: string): Observer<T> {
+    return this.observer<T>(index, collection, id).start()
+  }
+
+  /** Live documents, started; they share one watch and one read. */
+  mGet<T extends object = DocSource>(index: string, collection: string, ids: string[]): Observer<T>[] {
+    const ref = this.ref(index, collection)
+    return checkIds(ids).map((id) => new Observer<T>(this.observerHost, ref, id).start())
+  }
+
+  /** A live document, not started yet (call `start()`). */
+  observer<T extends object = DocSource>(index: string, collection: string, id: string): Observer<T> {
+    return new Observer<T>(this.observerHost, this.ref(index, collection), checkId(id))
+  }
+
+  /** A live search, started. `await result.ready()` waits for its first page. */
+  search<T extends object = DocSource>(
+    index: string,
+    collection: string,
+    search: SearchSpec = {},
+    options: SearchOptions = {},
+  ): ObserverSearchResult<T> {
+    return this.searchResult<T>(index, collection, search, options).start()
+  }
+
+  /** A live search, not started yet (call `start()`). */
+  searchResult<T extends object = DocSource>(
+    index: string,
+    collection: string,
+    search: SearchSpec = {},
+    options: SearchOptions = {},
+  ): ObserverSearchResult<T> {
+    const ref = this.ref(index, collection)
+    checkSpec(search)
+    const size = checkSize(options.size)
+    const live = checkLive(options.live)
+    return new ObserverSearchResult<T>(this.searchHost, ref, this.driverSpec(search), { size, live })
+  }
+
+  /** Reads a document once, without observing it (server-side rendering). */
+  read(index: string, collection: string, id: string): Promise<Doc | null> {
+    return this.driver.get(this.ref(index, collection), checkId(id))
+  }
+
+  /** Runs a search once, without observing it (server-side rendering). */
+  readSearch(index: string, collection: string, search: SearchSpec = {}, options: { size?: number } = {}) {
+    checkSpec(search)
+    return this.driver.search(this.ref(index, collection), this.driverSpec(search), { from: 0, size: checkSize(options.size) })
+  }
+
+  stats(): ObserverClientStats {
+    let idWatches = 0
+    for (const pool of this.pools.values()) idWatches += pool.watchCount
+    return { documents: this.table.size, idWatches, queryWatches: this.queries.watchCount }
+  }
+
+  /** Closes every watch; observers and searches of this client stop receiving changes. */
+  close(): void {
+    for (const pool of this.pools.values()) pool.dispose()
+    this.pools.clear()
+    this.queries.dispose()
+    this.table.dispose()
+  }
+
+  private ref(index: string, collection: string): CollectionRef {
+    return { index: checkIndex(index), collection: checkCollection(collection) }
+  }
+
+  private driverSpec(search: SearchSpec): DriverSearchSpec {
+    return { query: search.query, sort: normalizeSort(search.sort), params: search.params, filters: search.filters }
+  }
+
+  private pool(ref: CollectionRef): CollectionPool {
+    const key = collectionKey(ref)
+    let pool = this.pools.get(key)
+    if (!pool) {
+      const created: CollectionPool = new CollectionPool(ref, this.driver, this.table, {
+        maxIds: this.options.maxIdsPerWatch ?? this.driver.maxIdsPerWatch ?? Infinity,
+        releaseDelay: this.options.releaseDelay,
+        backoff: this.options.backoff ?? {},
+        onEmpty: () => {
+          if (this.pools.get(key) === created) this.pools.delete(key)
+        },
+      })
+      this.pools.set(key, (pool = created))
+    }
+    return pool
+  }
+}
+
+

@@ -1,0 +1,29 @@
+/** The framework-free observer client, usable without Vue. */
+export { ObserverClient } from './client'
+export type { ObserverClientOptions, ObserverClientStats } from './client'
+export { Observer } from './observer'
+export type { ObserverEvents, ObserverStatus } from './observer'
+export { ObserverSearchResult } from './search-result'
+export type { LiveMode, SearchEvents, SearchOptions, SearchStatus } from './search-result'
+export { backoffDelay } from './backoff'
+export type { BackoffOptions } from './backoff'
+export { comparator, normalizeSort, readPath } from './sort'
+export { ObservedError } from './types'
+export type {
+  CollectionRef,
+  Doc,
+  DocEvent,
+  DocSource,
+  Driver,
+  DriverSearchSpec,
+  ObservedErrorCode,
+  Page,
+  PageRequest,
+  Rev,
+  SearchSpec,
+  SortInput,
+  SortKey,
+  Watch,
+  WatchSink,
+  WatchSpec,
+} from './types'

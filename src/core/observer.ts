@@ -1,0 +1,138 @@
+import type { DocEntry, EntryListener } from './entry'
+import { Emitter } from './emitter'
+import type { CollectionRef, DocSource, ObservedError } from './types'
+
+/** Where an observer stands. `deleted`: the document does not exist (any more); the observer keeps watching. */
+export type ObserverStatus = 'idle' | 'pending' | 'live' | 'reconnecting' | 'deleted' | 'stopped' | 'error'
+
+/** Events of an {@link Observer}. */
+export interface ObserverEvents<T> {
+  /** The document changed (or appeared); `changes` lists the top-level fields that differ. */
+  change: (source: T, changes: string[]) => void
+  /** The document was deleted. */
+  delete: () => void
+  /** Something went wrong; the observer's `status` is `error` until it recovers (unless `err.fatal`). */
+  error: (err: ObservedError) => void
+  /** `status` changed. */
+  status: (status: ObserverStatus) => void
+}
+
+/** What an observer needs from its client: entries and the id watch pool. */
+export interface ObserverHost {
+  acquire(ref: CollectionRef, id: string, watch: boolean): DocEntry
+  release(entry: DocEntry, watch: boolean): void
+  refetch(entry: DocEntry): void
+}
+
+/**
+ * A live document: `_source` follows the stored document until `stop()`. Observers of the same document share its
+ * state and its watch; each observer is started and stopped on its own.
+ */
+export class Observer<T extends object = DocSource> extends Emitter<ObserverEvents<T>> {
+  private entry: DocEntry | null = null
+  private stopped = true
+  private lastStatus: ObserverStatus = 'stopped'
+  private lastError: ObservedError | null = null
+  private readonly listener: EntryListener = {
+    change: (changes) => this.emit('change', this.entry!.source as T, changes),
+    delete: () => this.emit('delete'),
+    status: () => this.statusChanged(),
+  }
+
+  constructor(
+    private readonly host: ObserverHost,
+    readonly ref: CollectionRef,
+    /** The observed document's id. */
+    readonly _id: string,
+    /** Whether this observer needs an id watch (false for hits of a live query, which its query watch follows). */
+    private readonly watch = true,
+  ) {
+    super()
+  }
+
+  get index(): string {
+    return this.ref.index
+  }
+
+  get collection(): string {
+    return this.ref.collection
+  }
+
+  /** The document's content, replaced in place on every change; null when missing, deleted or not read yet. */
+  get _source(): T | null {
+    return (this.entry?.source ?? null) as T | null
+  }
+
+  /** True when the document is known not to exist (deleted, or never created). */
+  get deleted(): boolean {
+    return this.status === 'deleted' || this.error?.code === 'not_found'
+  }
+
+  get status(): ObserverStatus {
+    return this.stopped || !this.entry ? 'stopped' : this.entry.status
+  }
+
+  get error(): ObservedError | null {
+    return this.stopped ? null : (this.entry?.error ?? null)
+  }
+
+  /** True while started. */
+  get isActive(): boolean {
+    return !this.stopped
+  }
+
+  /** Starts following the document (subscribe, then read). Does nothing if already started. */
+  start(): this {
+    if (!this.stopped) return this
+    this.stopped = false
+    this.entry = this.host.acquire(this.ref, this._id, this.watch)
+    this.entry.listeners.add(this.listener)
+    this.statusChanged()
+    return this
+  }
+
+  /** Stops following it and releases the shared watch when this was its last user. Safe to call twice. */
+  stop(): void {
+    if (this.stopped) return
+    this.stopped = true
+    const entry = this.entry!
+    entry.listeners.delete(this.listener)
+    this.entry = null
+    this.host.release(entry, this.watch)
+    this.statusChanged()
+  }
+
+  /** Reads the document again; resolves once the answer is applied. */
+  async refresh(): Promise<this> {
+    const entry = this.entry
+    if (entry) {
+      this.host.refetch(entry)
+      await entry.whenSynced()
+    }
+    return this
+  }
+
+  /** Resolves once the observer has settled (first data read, not found, error, or stopped). */
+  ready(): Promise<this> {
+    if (this.status !== 'pending') return Promise.resolve(this)
+    return new Promise((resolve) => {
+      const off = this.on('status', (s) => {
+        if (s === 'pending') return
+        off()
+        resolve(this)
+      })
+    })
+  }
+
+  private statusChanged(): void {
+    const status = this.status
+    const error = this.error
+    if (error && error !== this.lastError) {
+      this.lastError = error
+      this.emit('error', error)
+    } else if (!error) this.lastError = null
+    if (status === this.lastStatus) return
+    this.lastStatus = status
+    this.emit('status', status)
+  }
+}

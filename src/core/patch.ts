@@ -1,0 +1,96 @@
+import { ObservedError } from './types'
+
+/** Deeper nesting than this is refused: real documents never need it, and it bounds recursion on hostile input. */
+export const MAX_DEPTH = 64
+
+/** Keys that could reach an object's prototype when assigned; they are dropped from incoming documents. */
+const UNSAFE_KEY = '__proto__'
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+function tooDeep(): never {
+  throw new ObservedError('bad_event', `Document nests deeper than ${MAX_DEPTH} levels`)
+}
+
+/** Deep-copies JSON data, dropping `__proto__` keys, so nothing outside the document can be written. */
+export function cloneSafe<T>(value: T, depth = 0): T {
+  if (depth > MAX_DEPTH) tooDeep()
+  if (Array.isArray(value)) return value.map((v) => cloneSafe(v, depth + 1)) as T
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(value)) {
+      if (key !== UNSAFE_KEY) out[key] = cloneSafe(value[key], depth + 1)
+    }
+    return out as T
+  }
+  return value
+}
+
+export function deepEqual(a: unknown, b: unknown, depth = 0): boolean {
+  if (Object.is(a, b)) return true
+  if (depth > MAX_DEPTH) tooDeep()
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i], depth + 1)) return false
+    return true
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ak = Object.keys(a).filter((k) => k !== UNSAFE_KEY)
+    const bk = Object.keys(b).filter((k) => k !== UNSAFE_KEY)
+    if (ak.length !== bk.length) return false
+    for (const k of ak) if (!Object.hasOwn(b, k) || !deepEqual(a[k], b[k], depth + 1)) return false
+    return true
+  }
+  return false
+}
+
+function patchObject(target: Record<string, unknown>, next: Record<string, unknown>, depth: number): boolean {
+  if (depth > MAX_DEPTH) tooDeep()
+  let changed = false
+  for (const key of Object.keys(next)) {
+    if (key === UNSAFE_KEY) continue
+    if (patchKey(target, key, next[key], depth)) changed = true
+  }
+  for (const key of Object.keys(target)) {
+    if (!Object.hasOwn(next, key)) {
+      delete target[key]
+      changed = true
+    }
+  }
+  return changed
+}
+
+function patchKey(target: Record<string, unknown>, key: string, value: unknown, depth: number): boolean {
+  if (!Object.hasOwn(target, key)) {
+    target[key] = cloneSafe(value, depth + 1)
+    return true
+  }
+  const current = target[key]
+  if (isPlainObject(current) && isPlainObject(value)) return patchObject(current, value, depth + 1)
+  if (deepEqual(current, value, depth + 1)) return false
+  target[key] = cloneSafe(value, depth + 1)
+  return true
+}
+
+/**
+ * Makes `target` equal to `next` in place (replace semantics: keys absent from `next` are removed), writing only
+ * what differs, so a reactive `target` triggers only the fields that changed. Nested plain objects are patched in
+ * place too; arrays are replaced whole when they differ. Returns the top-level keys that changed.
+ */
+export function replaceInPlace(target: Record<string, unknown>, next: Record<string, unknown>): string[] {
+  const changes: string[] = []
+  for (const key of Object.keys(next)) {
+    if (key !== UNSAFE_KEY && patchKey(target, key, next[key], 0)) changes.push(key)
+  }
+  for (const key of Object.keys(target)) {
+    if (!Object.hasOwn(next, key)) {
+      delete target[key]
+      changes.push(key)
+    }
+  }
+  return changes
+}

@@ -1,0 +1,291 @@
+import { backoffDelay, type BackoffOptions } from './backoff'
+import type { EntryTable } from './entry-table'
+import type { CollectionRef, DocEvent, Driver, Watch, WatchSink } from './types'
+import { ObservedError } from './types'
+
+interface Shard {
+  /** Ids wanted in this shard. */
+  readonly ids: Set<string>
+  /** Ids the open watch is known to follow (live). */
+  live: Set<string>
+  watch: Watch | null
+  state: 'opening' | 'live' | 'offline' | 'waiting' | 'dead'
+  updating: boolean
+  attempt: number
+  timer?: ReturnType<typeof setTimeout>
+  reconcileQueued: boolean
+}
+
+/**
+ * Pooled, reference-counted id watches of one collection (promise 4): every observer of a document of this
+ * collection shares a few driver watches, sharded under the driver's per-watch limit. Widening is batched per
+ * tick; narrowing waits `releaseDelay` so that mount/unmount churn does not resubscribe.
+ */
+export class CollectionPool {
+  private readonly refs = new Map<string, number>()
+  private readonly shardOf = new Map<string, Shard>()
+  private readonly shards = new Set<Shard>()
+
+  constructor(
+    private readonly ref: CollectionRef,
+    private readonly driver: Driver,
+    private readonly table: EntryTable,
+    private readonly options: { maxIds: number; releaseDelay: number; backoff: BackoffOptions; onEmpty(): void },
+  ) {}
+
+  /** Number of open driver watches (for stats and tests). */
+  get watchCount(): number {
+    let n = 0
+    for (const s of this.shards) if (s.watch) n++
+    return n
+  }
+
+  add(id: string): void {
+    const n = this.refs.get(id) ?? 0
+    this.refs.set(id, n + 1)
+    if (n > 0) return
+    const shard = this.placeFor(id)
+    const entry = this.table.peek(this.ref, id)
+    // A shard that already follows this id (released and taken back within releaseDelay) needs only a read.
+    if (shard.live.has(id) && shard.state === 'live' && entry) this.table.refetch(entry)
+    else if (shard.state === 'dead' && entry) entry.fail(this.deadError(shard))
+    this.schedule(shard, 0)
+  }
+
+  remove(id: string): void {
+    const n = this.refs.get(id)
+    if (n === undefined) return
+    if (n > 1) {
+      this.refs.set(id, n - 1)
+      return
+    }
+    this.refs.delete(id)
+    const shard = this.shardOf.get(id)
+    this.shardOf.delete(id)
+    if (!shard) return
+    shard.ids.delete(id)
+    this.schedule(shard, this.options.releaseDelay)
+  }
+
+  /** Closes every watch now (client shutdown). */
+  dispose(): void {
+    for (const shard of this.shards) this.closeShard(shard)
+    this.shards.clear()
+    this.refs.clear()
+    this.shardOf.clear()
+  }
+
+  private dead = new WeakMap<Shard, ObservedError>()
+
+  private deadError(shard: Shard): ObservedError {
+    return this.dead.get(shard) ?? new ObservedError('watch_failed', 'Watch stopped')
+  }
+
+  private placeFor(id: string): Shard {
+    let target: Shard | undefined
+    for (const shard of this.shards) {
+      if (shard.ids.has(id)) {
+        target = shard
+        break
+      }
+    }
+    if (!target) {
+      for (const shard of this.shards) {
+        if (shard.state !== 'dead' && shard.ids.size < this.options.maxIds) {
+          target = shard
+          break
+        }
+      }
+    }
+    if (!target) {
+      target = { ids: new Set(), live: new Set(), watch: null, state: 'opening', updating: false, attempt: 0, reconcileQueued: false }
+      this.shards.add(target)
+    }
+    target.ids.add(id)
+    this.shardOf.set(id, target)
+    return target
+  }
+
+  private schedule(shard: Shard, delay: number): void {
+    if (delay > 0) {
+      setTimeout(() => this.reconcile(shard), delay)
+      return
+    }
+    if (shard.reconcileQueued) return
+    shard.reconcileQueued = true
+    queueMicrotask(() => {
+      shard.reconcileQueued = false
+      this.reconcile(shard)
+    })
+  }
+
+  /** Brings the shard's watch in line with its wanted ids. */
+  private reconcile(shard: Shard): void {
+    if (!this.shards.has(shard)) return
+    if (shard.ids.size === 0) {
+      this.closeShard(shard)
+      this.shards.delete(shard)
+      if (this.shards.size === 0) this.options.onEmpty()
+      return
+    }
+    if (shard.state === 'dead' || shard.state === 'waiting') return
+    if (!shard.watch) {
+      this.open(shard)
+      return
+    }
+    if (shard.state !== 'live' || shard.updating || sameSet(shard.ids, shard.live)) return
+    const update = shard.watch.update
+    const target = [...shard.ids]
+    if (!update) {
+      // No in-place update: make before break, the old watch keeps delivering until the new one is live.
+      this.open(shard, shard.watch)
+      return
+    }
+    shard.updating = true
+    const watch = shard.watch
+    update.call(watch, { ids: target }).then(
+      () => {
+        shard.updating = false
+        if (shard.watch !== watch) return
+        this.becameLive(shard, new Set(target), false)
+        this.reconcile(shard)
+      },
+      (err: unknown) => {
+        shard.updating = false
+        if (shard.watch === watch) this.failed(shard, watch, toError(err))
+      },
+    )
+  }
+
+  /**
+   * Opens a watch on the shard's current ids. With `previous` (drivers without `update`), the old watch keeps
+   * delivering until the new one is live, then it is closed: make before break.
+   */
+  private open(shard: Shard, previous?: Watch): void {
+    const target = new Set(shard.ids)
+    let watch: Watch | null = null
+    let wasOffline = false
+    const isCurrent = () => watch !== null && shard.watch === watch
+    const sink: WatchSink = {
+      ready: (info) => {
+        if (!watch) return queueMicrotask(() => sink.ready(info))
+        if (previous && shard.watch === previous) {
+          shard.watch = watch
+          shard.updating = false
+          closeQuietly(previous)
+        }
+        previous = undefined
+        if (!isCurrent()) return
+        const resync = wasOffline && !info?.resumed
+        wasOffline = false
+        this.becameLive(shard, target, resync)
+        this.reconcile(shard)
+      },
+      event: (e: DocEvent) => {
+        if (isCurrent() || (previous !== undefined && shard.watch === previous)) this.table.peek(this.ref, e.id)?.applyEvent(e)
+      },
+      reset: () => {
+        if (isCurrent()) for (const id of shard.live) this.refetch(id)
+      },
+      offline: () => {
+        if (!isCurrent()) return
+        wasOffline = true
+        shard.state = 'offline'
+        for (const id of shard.live) this.table.peek(this.ref, id)?.setOffline(true)
+      },
+      error: (err) => {
+        if (!watch) return queueMicrotask(() => sink.error(err))
+        if (previous !== undefined && shard.watch === previous) {
+          // The replacement failed before going live: drop both and start over.
+          shard.updating = false
+          closeQuietly(watch)
+          this.failed(shard, previous, err)
+        } else if (isCurrent()) this.failed(shard, watch, err)
+      },
+    }
+    if (previous) shard.updating = true
+    else shard.state = 'opening'
+    try {
+      watch = this.driver.watch(this.ref, { ids: [...target] }, sink)
+    } catch (err) {
+      shard.updating = false
+      const e = toError(err)
+      this.kill(shard, new ObservedError(e.code, e.message, { fatal: true, cause: err }))
+      return
+    }
+    if (!previous) shard.watch = watch
+  }
+
+  private becameLive(shard: Shard, followed: Set<string>, resync: boolean): void {
+    const before = shard.live
+    shard.live = followed
+    shard.state = 'live'
+    shard.attempt = 0
+    for (const id of followed) {
+      if (!shard.ids.has(id)) continue
+      const entry = this.table.peek(this.ref, id)
+      if (!entry) continue
+      entry.setOffline(false)
+      // Subscribe before fetch: a document is read only once its watch is live.
+      if (resync || !before.has(id) || !entry.isSynced) this.table.refetch(entry)
+    }
+  }
+
+  private refetch(id: string): void {
+    const entry = this.table.peek(this.ref, id)
+    if (entry) this.table.refetch(entry)
+  }
+
+  private failed(shard: Shard, watch: Watch, err: ObservedError): void {
+    if (err.fatal) {
+      this.kill(shard, err)
+      return
+    }
+    closeQuietly(watch)
+    shard.watch = null
+    shard.state = 'waiting'
+    shard.live = new Set()
+    for (const id of shard.ids) this.table.peek(this.ref, id)?.fail(err)
+    shard.timer = setTimeout(() => {
+      shard.timer = undefined
+      if (shard.state !== 'waiting') return
+      shard.state = 'opening'
+      this.reconcile(shard)
+    }, backoffDelay(shard.attempt++, this.options.backoff))
+  }
+
+  /** A fatal error: the shard stops and stays stopped; its observers show the error. */
+  private kill(shard: Shard, err: ObservedError): void {
+    this.closeShard(shard)
+    shard.state = 'dead'
+    this.dead.set(shard, err)
+    for (const id of shard.ids) this.table.peek(this.ref, id)?.fail(err)
+  }
+
+  private closeShard(shard: Shard): void {
+    if (shard.timer) clearTimeout(shard.timer)
+    shard.timer = undefined
+    if (shard.watch) closeQuietly(shard.watch)
+    shard.watch = null
+    shard.live = new Set()
+  }
+}
+
+function sameSet(a: Set<string>, b: Set<string>): boolean {
+  if (a.size !== b.size) return false
+  for (const x of a) if (!b.has(x)) return false
+  return true
+}
+
+export function closeQuietly(watch: Watch): void {
+  try {
+    watch.close()
+  } catch {
+    // Closing is best effort: the watch is forgotten either way.
+  }
+}
+
+export function toError(err: unknown): ObservedError {
+  if (err instanceof ObservedError) return err
+  return new ObservedError('watch_failed', (err as Error)?.message ?? String(err), { cause: err })
+}

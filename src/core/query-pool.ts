@@ -1,0 +1,170 @@
+import { backoffDelay, type BackoffOptions } from './backoff'
+import type { EntryTable } from './entry-table'
+import { collectionKey } from './entry-table'
+import { closeQuietly, toError } from './pool'
+import type { CollectionRef, DocEvent, Driver, DriverSearchSpec, Watch, WatchSink } from './types'
+import { ObservedError } from './types'
+
+/** What a live-query search hears from its shared query watch. */
+export interface QueryListener {
+  /** The watch is live; `resync` when events may have been missed since the last time (reconnect, reset). */
+  ready(resync: boolean): void
+  /** A document matching the query before or after a change, applied in revision order. */
+  membership(e: DocEvent): void
+  offline(): void
+  error(err: ObservedError): void
+}
+
+/** Stable JSON with sorted keys; undefined when the value holds a function (such queries are not shared). */
+export function stableKey(value: unknown): string | undefined {
+  let shareable = true
+  const json = JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'function') shareable = false
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+    }
+    return v
+  })
+  return shareable ? json : undefined
+}
+
+/** One driver query watch shared by every search with the same (collection, query, params, filters). */
+class SharedQueryWatch {
+  readonly listeners = new Set<QueryListener>()
+  watch: Watch | null = null
+  live = false
+  private attempt = 0
+  private timer?: ReturnType<typeof setTimeout>
+  private fatal: ObservedError | null = null
+  /** Events may have been missed since the last time the watch was live (offline, error, reset). */
+  private missed = false
+
+  constructor(
+    private readonly ref: CollectionRef,
+    private readonly spec: DriverSearchSpec,
+    private readonly driver: Driver,
+    private readonly table: EntryTable,
+    private readonly backoff: BackoffOptions,
+  ) {}
+
+  add(listener: QueryListener): void {
+    this.listeners.add(listener)
+    if (this.fatal) listener.error(this.fatal)
+    else if (this.live) queueMicrotask(() => this.listeners.has(listener) && this.live && listener.ready(false))
+    else if (!this.watch && !this.timer) this.open()
+  }
+
+  private open(): void {
+    let watch: Watch | null = null
+    const isCurrent = () => watch !== null && this.watch === watch
+    const sink: WatchSink = {
+      ready: (info) => {
+        if (!watch) return queueMicrotask(() => sink.ready(info))
+        if (!isCurrent()) return
+        const resync = this.missed && !info?.resumed
+        this.missed = false
+        this.live = true
+        this.attempt = 0
+        for (const l of [...this.listeners]) l.ready(resync)
+      },
+      event: (e) => {
+        if (isCurrent()) this.dispatch(e)
+      },
+      reset: () => {
+        if (isCurrent()) for (const l of [...this.listeners]) l.ready(true)
+      },
+      offline: () => {
+        if (!isCurrent()) return
+        this.missed = true
+        this.live = false
+        for (const l of [...this.listeners]) l.offline()
+      },
+      error: (err) => {
+        if (!watch) return queueMicrotask(() => sink.error(err))
+        if (isCurrent()) this.failed(err)
+      },
+    }
+    try {
+      watch = this.driver.watch(this.ref, { query: this.spec }, sink)
+      this.watch = watch
+    } catch (err) {
+      const e = toError(err)
+      this.failed(new ObservedError(e.code, e.message, { fatal: true, cause: err }))
+    }
+  }
+
+  private dispatch(e: DocEvent): void {
+    if (typeof e?.id !== 'string') return
+    const notify = (applied: DocEvent) => {
+      for (const l of [...this.listeners]) l.membership(applied)
+    }
+    const entry = this.table.peek(this.ref, e.id)
+    // A held document orders the event by revision first; membership follows only once it is applied.
+    if (entry) entry.applyEvent(e, notify)
+    else notify(e)
+  }
+
+  private failed(err: ObservedError): void {
+    if (this.watch) closeQuietly(this.watch)
+    this.watch = null
+    this.live = false
+    this.missed = true
+    for (const l of [...this.listeners]) l.error(err)
+    if (err.fatal) {
+      this.fatal = err
+      return
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      if (this.listeners.size) this.open()
+    }, backoffDelay(this.attempt++, this.backoff))
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.watch) closeQuietly(this.watch)
+    this.watch = null
+    this.live = false
+  }
+}
+
+/** Pooled query watches: one per distinct need, closed when its last search leaves. */
+export class QueryPool {
+  private watches = new Map<string, SharedQueryWatch>()
+  private unique = 0
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly table: EntryTable,
+    private readonly backoff: BackoffOptions,
+  ) {}
+
+  get watchCount(): number {
+    let n = 0
+    for (const w of this.watches.values()) if (w.watch) n++
+    return n
+  }
+
+  /** Joins (or opens) the watch for this query; returns the function that leaves it. */
+  join(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): () => void {
+    const need = this.driver.queryKey ? this.driver.queryKey(spec) : stableKey([spec.query, spec.params, spec.filters])
+    const key = `${collectionKey(ref)}:${need ?? `#${++this.unique}`}`
+    let shared = this.watches.get(key)
+    if (!shared) this.watches.set(key, (shared = new SharedQueryWatch(ref, spec, this.driver, this.table, this.backoff)))
+    shared.add(listener)
+    const joined = shared
+    return () => {
+      joined.listeners.delete(listener)
+      if (joined.listeners.size === 0 && this.watches.get(key) === joined) {
+        joined.close()
+        this.watches.delete(key)
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const w of this.watches.values()) w.close()
+    this.watches.clear()
+  }
+}

@@ -1,0 +1,389 @@
+import { backoffDelay, type BackoffOptions } from './backoff'
+import { Emitter } from './emitter'
+import type { Observer } from './observer'
+import type { QueryListener } from './query-pool'
+import { comparator } from './sort'
+import type { CollectionRef, Doc, DocEvent, DocSource, Driver, DriverSearchSpec, Page } from './types'
+import { ObservedError } from './types'
+
+/**
+ * How a search stays live. `hits`: the documents returned are observed by id (Kuzzle SDK's behaviour).
+ * `query`: documents that start matching appear and those that stop matching disappear, in the query's sort.
+ */
+export type LiveMode = 'hits' | 'query'
+
+export type SearchStatus = 'idle' | 'pending' | 'live' | 'reconnecting' | 'stopped' | 'error'
+
+/** Options of a search. */
+export interface SearchOptions {
+  /** Page size (default 20). */
+  size?: number
+  /** See {@link LiveMode}; default `hits`. */
+  live?: LiveMode
+}
+
+/** Events of an {@link ObserverSearchResult}. */
+export interface SearchEvents<T extends object> {
+  /** A hit's content changed. */
+  change: (id: string, source: T, changes: string[]) => void
+  /** A hit was deleted (and removed from `hits`). */
+  delete: (id: string) => void
+  /** An error on one hit (`id`) or on the search itself (`id` null). */
+  error: (id: string | null, err: ObservedError) => void
+  /** `live: 'query'`: a document started matching and entered `hits`. */
+  appear: (id: string, source: T) => void
+  /** `live: 'query'`: a document stopped matching and left `hits`. */
+  disappear: (id: string) => void
+  /** `hits` (a new array), `total` or their order changed. */
+  hits: (hits: Observer<T>[]) => void
+  status: (status: SearchStatus) => void
+}
+
+/** What a search needs from its client. */
+export interface SearchHost {
+  readonly driver: Driver
+  readonly backoff: BackoffOptions
+  /** Sequence number of the last event received, to order reads against events. */
+  currentSeq(): number
+  /** A started observer for a hit; `watch` false when the search's own query watch follows it. */
+  observe<T extends object>(ref: CollectionRef, id: string, watch: boolean): Observer<T>
+  /** Gives a hit the content a search read, unless something newer arrived since `seq`. */
+  offer(observer: { readonly ref: CollectionRef; readonly _id: string }, doc: Doc, seq: number): void
+  joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): () => void
+}
+
+/** Membership events buffered while a read is in flight; past this the search is read again instead. */
+const MAX_BUFFERED = 10_000
+
+/**
+ * A live search: `hits` are observers in the query's sort order, `total` the number of matches. Emits a new
+ * `hits` array whenever membership or order changes; a hit's content changes in place.
+ */
+export class ObserverSearchResult<T extends object = DocSource> extends Emitter<SearchEvents<T>> {
+  /** The documents fetched so far, in sort order. Replaced by a new array on every membership or order change. */
+  hits: Observer<T>[] = []
+  /** Number of documents matching the query. */
+  total = 0
+  readonly size: number
+  readonly live: LiveMode
+
+  private readonly compare: (a: { _id: string; _source: unknown }, b: { _id: string; _source: unknown }) => number
+  private readonly sortFields: Set<string>
+  private byId = new Map<string, { hit: Observer<T>; offs: Array<() => void> }>()
+  private stopped = true
+  private loaded = false
+  private _status: SearchStatus = 'stopped'
+  private _error: ObservedError | null = null
+  private leave: (() => void) | null = null
+  private loadToken = 0
+  private loading: Promise<Observer<T>[]> | null = null
+  private buffered: DocEvent[] | null = null
+  private overflowed = false
+  private after: unknown
+  private attempt = 0
+  private retryTimer?: ReturnType<typeof setTimeout>
+  private countTimer?: ReturnType<typeof setTimeout>
+  private removedByDelete = new Set<string>()
+
+  constructor(
+    private readonly host: SearchHost,
+    readonly ref: CollectionRef,
+    readonly spec: DriverSearchSpec,
+    options: SearchOptions = {},
+  ) {
+    super()
+    this.size = options.size ?? 20
+    this.live = options.live ?? 'hits'
+    this.compare = comparator(spec.sort)
+    this.sortFields = new Set(spec.sort.map((k) => k.field.split('.')[0]))
+  }
+
+  /** Number of hits fetched so far. */
+  get fetched(): number {
+    return this.hits.length
+  }
+
+  /** True when more matches exist than are fetched: call `next()`. */
+  get hasMore(): boolean {
+    return this.hits.length < this.total
+  }
+
+  get status(): SearchStatus {
+    return this._status
+  }
+
+  get error(): ObservedError | null {
+    return this._error
+  }
+
+  get isActive(): boolean {
+    return !this.stopped
+  }
+
+  /** Starts: subscribes first (live query), then reads the first page. Does nothing if already started. */
+  start(): this {
+    if (!this.stopped) return this
+    this.stopped = false
+    this.loaded = false
+    this.setStatus('pending')
+    if (this.live === 'query') {
+      this.leave = this.host.joinQuery(this.ref, this.spec, {
+        ready: (resync) => this.watchReady(resync),
+        membership: (e) => this.membership(e),
+        offline: () => this.setStatus('reconnecting'),
+        error: (err) => this.fail(err),
+      })
+    } else {
+      void this.load(true)
+    }
+    return this
+  }
+
+  /** Stops following; releases every hit and the shared query watch. Safe to call twice. */
+  stop(): void {
+    if (this.stopped) return
+    this.stopped = true
+    this.loadToken++
+    this.loading = null
+    this.buffered = null
+    clearTimeout(this.retryTimer)
+    clearTimeout(this.countTimer)
+    this.leave?.()
+    this.leave = null
+    for (const id of [...this.byId.keys()]) this.release(id)
+    this.hits = []
+    this.removedByDelete.clear()
+    this.setStatus('stopped')
+    this.emit('hits', this.hits)
+  }
+
+  /** Fetches the next page and appends it; resolves with the hits added. */
+  next(): Promise<Observer<T>[]> {
+    if (this.stopped || !this.loaded) return Promise.resolve([])
+    if (this.loading) return this.loading
+    if (!this.hasMore) return Promise.resolve([])
+    return this.load(false)
+  }
+
+  /** Reads the search again (as many hits as fetched so far) and reconciles. */
+  refresh(): Promise<Observer<T>[]> {
+    if (this.stopped) return Promise.resolve([])
+    return this.load(true)
+  }
+
+  /** Resolves once the first page is there, or the search failed or stopped. */
+  ready(): Promise<this> {
+    if (this._status !== 'pending') return Promise.resolve(this)
+    return new Promise((resolve) => {
+      const off = this.on('status', (s) => {
+        if (s === 'pending') return
+        off()
+        resolve(this)
+      })
+    })
+  }
+
+  private watchReady(resync: boolean): void {
+    if (!this.loaded || resync) void this.load(true)
+    else this.setStatus('live')
+  }
+
+  private load(replace: boolean): Promise<Observer<T>[]> {
+    const token = ++this.loadToken
+    const promise = this.read(replace, token).finally(() => {
+      if (this.loading === promise) this.loading = null
+    })
+    this.loading = promise
+    return promise
+  }
+
+  private async read(replace: boolean, token: number): Promise<Observer<T>[]> {
+    clearTimeout(this.retryTimer)
+    const seq = this.host.currentSeq()
+    if (this.live === 'query') this.buffered ??= []
+    const from = replace ? 0 : this.hits.length
+    const size = replace ? Math.max(this.hits.length, this.size) : this.size
+    let page: Page
+    try {
+      page = await this.host.driver.search(this.ref, this.spec, { from, size, after: replace ? undefined : this.after })
+      if (!page || !Array.isArray(page.hits)) throw new TypeError('search did not return { hits, total }')
+    } catch (err) {
+      if (token !== this.loadToken || this.stopped) return []
+      this.buffered = null
+      const error =
+        err instanceof ObservedError && err.code !== 'watch_failed'
+          ? err
+          : new ObservedError('read_failed', `Search in ${this.ref.index}/${this.ref.collection} failed: ${(err as Error)?.message ?? err}`, { cause: err })
+      this.fail(error)
+      if (!error.fatal && error.code !== 'unsupported_query' && error.code !== 'bad_argument') {
+        this.retryTimer = setTimeout(() => void this.load(replace), backoffDelay(this.attempt++, this.host.backoff))
+      }
+      return []
+    }
+    if (token !== this.loadToken || this.stopped) return []
+    this.attempt = 0
+    const added: Observer<T>[] = []
+    const seen = new Set<string>()
+    const next = replace ? [] : [...this.hits]
+    for (const doc of page.hits) {
+      if (!doc || typeof doc._id !== 'string' || seen.has(doc._id)) continue
+      seen.add(doc._id)
+      const held = this.byId.get(doc._id)
+      if (held && !replace) continue
+      const hit = held?.hit ?? this.hold(doc._id)
+      this.host.offer(hit, doc, seq)
+      next.push(hit)
+      if (!held) added.push(hit)
+    }
+    if (replace) for (const hit of this.hits) if (!seen.has(hit._id)) this.release(hit._id)
+    this.hits = next.filter((h) => h._source !== null).sort(this.compare as (a: Observer<T>, b: Observer<T>) => number)
+    for (const h of next) if (h._source === null && this.live === 'query') this.release(h._id)
+    this.total = typeof page.total === 'number' ? Math.max(page.total, this.hits.length) : this.hits.length
+    this.after = page.after
+    this.loaded = true
+    const buffered = this.buffered
+    this.buffered = null
+    if (buffered) for (const e of buffered) this.membership(e)
+    if (this.overflowed) {
+      this.overflowed = false
+      void this.load(true)
+    }
+    this._error = null
+    this.setStatus('live')
+    this.emit('hits', this.hits)
+    return added
+  }
+
+  private hold(id: string): Observer<T> {
+    const hit = this.host.observe<T>(this.ref, id, this.live === 'hits')
+    const offs = [
+      hit.on('change', (source, changes) => this.hitChanged(hit, source, changes)),
+      hit.on('delete', () => this.hitDeleted(hit)),
+      hit.on('error', (err) => this.emit('error', id, err)),
+    ]
+    this.byId.set(id, { hit, offs })
+    return hit
+  }
+
+  private release(id: string): void {
+    const held = this.byId.get(id)
+    if (!held) return
+    this.byId.delete(id)
+    for (const off of held.offs) off()
+    held.hit.stop()
+  }
+
+  private hitChanged(hit: Observer<T>, source: T, changes: string[]): void {
+    this.emit('change', hit._id, source, changes)
+    if (!this.sortFields.size || !changes.some((c) => this.sortFields.has(c))) return
+    const i = this.hits.indexOf(hit)
+    if (i < 0) return
+    const hits = this.hits
+    const before = i > 0 && this.compare(hits[i - 1], hit) > 0
+    const after = i < hits.length - 1 && this.compare(hit, hits[i + 1]) > 0
+    if (!before && !after) return
+    const rest = hits.slice(0, i).concat(hits.slice(i + 1))
+    const at = this.insertionPoint(rest, hit)
+    if (this.live === 'query' && this.hasMore && at === rest.length) {
+      // It now sorts past the last fetched hit: it may belong to a page not fetched yet.
+      this.hits = rest
+      this.release(hit._id)
+    } else {
+      rest.splice(at, 0, hit)
+      this.hits = rest
+    }
+    this.emit('hits', this.hits)
+  }
+
+  private hitDeleted(hit: Observer<T>): void {
+    if (!this.byId.has(hit._id)) return
+    this.hits = this.hits.filter((h) => h !== hit)
+    this.total = Math.max(0, this.total - 1)
+    if (this.live === 'query') this.removedByDelete.add(hit._id)
+    this.release(hit._id)
+    this.emit('delete', hit._id)
+    this.emit('hits', this.hits)
+  }
+
+  /** Live query: a document matched the query before or after a change (already applied in revision order). */
+  private membership(e: DocEvent): void {
+    if (this.stopped) return
+    if (this.buffered) {
+      if (this.buffered.length < MAX_BUFFERED) this.buffered.push(e)
+      else this.overflowed = true
+      return
+    }
+    const held = this.byId.get(e.id)
+    const inQuery = e.kind !== 'delete' && e.inQuery !== false
+    if (!inQuery) {
+      if (held) {
+        this.hits = this.hits.filter((h) => h !== held.hit)
+        this.total = Math.max(0, this.total - 1)
+        this.release(e.id)
+        this.emit('disappear', e.id)
+        this.emit('hits', this.hits)
+      } else if (!this.removedByDelete.delete(e.id) && this.hasMore) {
+        this.total = Math.max(this.hits.length, this.total - 1)
+        this.emit('hits', this.hits)
+      }
+      return
+    }
+    if (held || !e.doc) return
+    const hasMore = this.hasMore
+    // Unless every match is fetched, we cannot tell an appearance from a change beyond the window: count again.
+    if (hasMore) this.recount()
+    else this.total++
+    const candidate = { _id: e.id, _source: e.doc }
+    const last = this.hits[this.hits.length - 1]
+    if (hasMore && (!last || this.compare(candidate, last) > 0)) return
+    const hit = this.hold(e.id)
+    this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, this.host.currentSeq())
+    if (hit._source === null) {
+      this.release(e.id)
+      return
+    }
+    const hits = [...this.hits]
+    hits.splice(this.insertionPoint(hits, hit), 0, hit)
+    this.hits = hits
+    this.emit('appear', e.id, hit._source)
+    this.emit('hits', this.hits)
+  }
+
+  private recount(): void {
+    clearTimeout(this.countTimer)
+    this.countTimer = setTimeout(() => {
+      const token = this.loadToken
+      this.host.driver.search(this.ref, this.spec, { from: 0, size: 0 }).then(
+        (page) => {
+          if (token !== this.loadToken || this.stopped || typeof page?.total !== 'number') return
+          this.total = Math.max(page.total, this.hits.length)
+          this.emit('hits', this.hits)
+        },
+        () => undefined, // the next event or resync counts again
+      )
+    }, 50)
+  }
+
+  private insertionPoint(hits: Observer<T>[], hit: Observer<T>): number {
+    let lo = 0
+    let hi = hits.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.compare(hits[mid], hit) <= 0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  private fail(err: ObservedError): void {
+    this._error = err
+    this.setStatus('error', true)
+    this.emit('error', null, err)
+  }
+
+  private setStatus(status: SearchStatus, force = false): void {
+    if (status === this._status && !force) return
+    this._status = status
+    this.emit('status', status)
+  }
+}
