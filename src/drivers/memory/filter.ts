@@ -179,7 +179,14 @@ export function compileQuery(query: unknown, params?: Record<string, unknown>): 
   if (query === undefined || query === null) return matchAll
   if (typeof query === 'function') {
     const predicate = query as MemoryPredicate
-    return (s, id) => predicate(s, id, params) === true
+    return (s, id) => {
+      try {
+        return predicate(s, id, params) === true
+      } catch (cause) {
+        // Sources are frozen, so a predicate that tries to modify one lands here too.
+        throw new ObservedError('bad_argument', `Query predicate threw on document "${id}": ${(cause as Error)?.message ?? String(cause)}`, { cause })
+      }
+    }
   }
   return compileFilter(query)
 }

@@ -136,7 +136,8 @@ export class MemoryWatch implements Watch {
         inQuery = after !== undefined && this.spec.match(after.source, id)
       } catch (cause) {
         // A throwing predicate would throw again on every write: stop for good.
-        this.fail(new ObservedError('watch_failed', `Query predicate threw on document "${id}": ${(cause as Error)?.message}`, { fatal: true, cause }))
+        const message = cause instanceof Error ? cause.message : String(cause)
+        this.fail(new ObservedError('watch_failed', message, { fatal: true, cause }))
         return
       }
       if (!matchedBefore && !inQuery) return
