@@ -124,7 +124,7 @@ export interface MemoryDriver extends Driver {
    * Bulk-loads documents synchronously, creating or replacing them, WITHOUT notifying watches (seed before observers
    * start, or call `faults.missEvents()` afterwards). Items are `{ _id?, _source }` or bare sources.
    */
-  seed<T extends DocSource = DocSource>(index: string, collection: string, docs: ReadonlyArray<SeedDoc<T>>): MemoryDoc<T>[]
+  seed<T extends DocSource = DocSource>(index: string, collection: string, docs: ReadonlyArray<SeedDoc<NoInfer<T>>>): MemoryDoc<T>[]
   /** Number of documents matching `query` (all when omitted). Not affected by `faults.failReads`. */
   count(index: string, collection: string, query?: unknown): Promise<number>
   /** Every stored document of a collection, sorted by `_id`, as copies: for test assertions. */
