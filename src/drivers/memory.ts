@@ -30,7 +30,7 @@ import { ObservedError } from '../core/types'
 import { FaultController } from './memory/faults'
 import type { MemoryFaults } from './memory/faults'
 import { compileQuery, memoryQueryKey } from './memory/filter'
-import type { Matcher } from './memory/filter'
+import type { Matcher, MemoryQuery } from './memory/filter'
 import { copyJson, describe, isJsonObject, mergeStored, toStored } from './memory/json'
 import { idGenerator, mulberry32 } from './memory/random'
 import { MemoryWatch } from './memory/watch'
@@ -103,7 +103,7 @@ export interface MemoryDriver extends Driver {
    * An invalid spec (bad ids, unsupported query, more ids than `maxIdsPerWatch`) is reported as a fatal
    * `sink.error`. `update()` resolves once the new spec is live; after `close()` the sink is never called.
    */
-  watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Watch
+  watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Required<Watch>
   /** Sorted-key JSON of a filter query and its params; `undefined` for a predicate function. */
   queryKey(spec: DriverSearchSpec): string | undefined
 
@@ -126,7 +126,7 @@ export interface MemoryDriver extends Driver {
    */
   seed<T extends DocSource = DocSource>(index: string, collection: string, docs: ReadonlyArray<SeedDoc<NoInfer<T>>>): MemoryDoc<T>[]
   /** Number of documents matching `query` (all when omitted). Not affected by `faults.failReads`. */
-  count(index: string, collection: string, query?: unknown): Promise<number>
+  count(index: string, collection: string, query?: MemoryQuery): Promise<number>
   /** Every stored document of a collection, sorted by `_id`, as copies: for test assertions. */
   snapshot<T extends DocSource = DocSource>(index: string, collection: string): MemoryDoc<T>[]
   /** Open watches per collection, keyed `index/collection`: kind and id count, for asserting pooling and cleanup. */
@@ -187,6 +187,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
   const collections = new Map<string, Map<string, StoredDoc>>()
   /** Open watches per collection key; also remembers the readable name. */
   const watches = new Map<string, { name: string; set: Set<MemoryWatch> }>()
+  const watchKeys = new Map<MemoryWatch, string>()
   let revision = 0
   const random = mulberry32(seed)
   const newId = idGenerator(mulberry32(seed ^ 0x9e3779b9))
@@ -232,9 +233,11 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
     planEvent: () => faults.planEvent(),
     compile: compileSpec,
     remove(w) {
-      for (const [key, entry] of watches) {
-        if (entry.set.delete(w) && entry.set.size === 0) watches.delete(key)
-      }
+      const key = watchKeys.get(w)
+      if (key === undefined) return
+      watchKeys.delete(w)
+      const entry = watches.get(key)
+      if (entry?.set.delete(w) && entry.set.size === 0) watches.delete(key)
     },
   }
 
@@ -329,6 +332,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
         let entry = watches.get(key)
         if (!entry) watches.set(key, (entry = { name: `${c.index}/${c.collection}`, set: new Set() }))
         entry.set.add(w)
+        watchKeys.set(w, key)
       }
       if (error) w.fail(new ObservedError(error.code, error.message, { fatal: true, cause: error }))
       else if (faults.takeWatchOpenFailure()) w.fail(new ObservedError('watch_failed', 'Simulated watch failure (faults.failWatchOpens)'))
@@ -430,6 +434,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
       assertName(collection, 'collection')
       const match = compileQuery(query)
       await io()
+      // The collection is read after the latency, as a server would.
       let n = 0
       for (const [id, doc] of docsOf(keyOf(index, collection))) if (match(doc.source, id)) n++
       return n

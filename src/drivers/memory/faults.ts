@@ -131,12 +131,14 @@ export class FaultController implements MemoryFaults {
   /** Fate of one event for one watch: `null` when it is lost. */
   planEvent(): EventPlan | null {
     if (this.#chance(this.drop)) return null
+    // Anything but finite numbers counts as 0: a NaN due time would stall the watch's queue for good.
+    const ms = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0)
     let delay = 0
     if (Array.isArray(this.delay)) {
-      const [min, max] = this.delay as readonly [number, number]
-      delay = Math.max(0, min + this.#random() * Math.max(0, max - min))
-    } else if (typeof this.delay === 'number' && this.delay > 0) {
-      delay = this.delay
+      const min = ms(this.delay[0])
+      delay = min + this.#random() * Math.max(0, ms(this.delay[1]) - min)
+    } else {
+      delay = ms(this.delay)
     }
     return { delay, duplicate: this.#chance(this.duplicate), hold: this.#chance(this.reorder) }
   }

@@ -30,11 +30,17 @@ export interface WriteRecord {
 
 /** What a watch needs from its driver. */
 export interface WatchHost {
+  /** Simulated latency (ms) before `ready()`, each event, and an `update()` going live. */
   readonly latency: number
+  /** `faults.disconnect()` is in effect: a new watch waits for `reconnect()`. */
   readonly disconnected: boolean
+  /** See `MemoryFaults.reorderWindow`. */
   readonly reorderWindow: number
+  /** Fate of one event (lost, delayed, duplicated, held). */
   planEvent(): EventPlan | null
+  /** Validates and compiles a spec; throws `ObservedError`. */
   compile(spec: WatchSpec): CompiledWatchSpec
+  /** Forgets a closed watch. */
   remove(watch: MemoryWatch): void
 }
 
@@ -63,6 +69,7 @@ export class MemoryWatch implements Watch {
   live = false
   /** Reported an error: delivers nothing more. */
   failed = false
+  /** `close()` was called. */
   closed = false
 
   readonly #host: WatchHost
@@ -81,6 +88,7 @@ export class MemoryWatch implements Watch {
 
   // ---- Watch ----------------------------------------------------------------------------------------------------
 
+  /** Follows a new spec once it is live, after one round trip (`latency`, at least a macrotask). */
   update(spec: WatchSpec): Promise<void> {
     if (this.closed || this.failed) return Promise.resolve()
     let compiled: CompiledWatchSpec
@@ -103,6 +111,7 @@ export class MemoryWatch implements Watch {
     })
   }
 
+  /** Stops for good: frames in flight are discarded, pending updates resolve, the sink is never called again. */
   close(): void {
     if (this.closed) return
     this.closed = true
