@@ -1,0 +1,74 @@
+import { reactive } from 'vue'
+import { cloneSafe, replaceInPlace } from '../core/patch'
+import type { ObservedDoc } from './types'
+
+/** Any Pinia store (option or setup): only `$patch` is used, so devtools and `$subscribe` see every write. */
+export interface PatchableStore {
+  $patch(mutator: (state: any) => void): void
+}
+
+/** Where a composable writes into a Pinia store: `store.$state[key]`. */
+export interface StoreTarget {
+  store: PatchableStore
+  key: string
+}
+
+/** A search kept in a store: as an array in sort order (default), or as an object keyed by `_id`. */
+export interface SearchStoreTarget extends StoreTarget {
+  as?: 'array' | 'map'
+}
+
+type Copy = { _id: string; _source: Record<string, unknown> }
+
+/**
+ * Keeps store copies of documents, written through `$patch`. Copies are the store's own plain objects (the
+ * store makes them reactive); a change patches only the fields that differ.
+ */
+export class StoreWriter {
+  private copies = new Map<string, Copy>()
+
+  constructor(private readonly target: StoreTarget) {}
+
+  /** Writes one document (or null) at the key. Called inside `$patch` so every copy update is one patch. */
+  writeDocument(doc: ObservedDoc<object> | null): void {
+    this.target.store.$patch((state) => {
+      state[this.target.key] = doc ? this.copyOf(doc) : null
+    })
+    if (!doc) this.copies.clear()
+  }
+
+  /** Writes the hits' membership and order at the key (array or map). */
+  writeHits(hits: ReadonlyArray<ObservedDoc<object>>, as: 'array' | 'map' = 'array'): void {
+    this.target.store.$patch((state) => {
+      const next = new Map<string, Copy>()
+      const list = hits.map((hit) => {
+        const copy = this.copyOf(hit)
+        next.set(hit._id, copy)
+        return copy
+      })
+      this.copies = next
+      state[this.target.key] = as === 'map' ? Object.fromEntries(list.map((c) => [c._id, c])) : list
+    })
+  }
+
+  /** Patches one held document's fields in place. */
+  patch(id: string, source: object): void {
+    const copy = this.copies.get(id)
+    if (!copy) return
+    this.target.store.$patch(() => {
+      // The store holds `copy` raw; its reactive proxy is the one the store's readers track.
+      replaceInPlace(reactive(copy)._source, source as Record<string, unknown>)
+    })
+  }
+
+  private copyOf(doc: ObservedDoc<object>): Copy {
+    const held = this.copies.get(doc._id)
+    if (held) {
+      replaceInPlace(reactive(held)._source, doc._source as Record<string, unknown>)
+      return held
+    }
+    const copy = { _id: doc._id, _source: cloneSafe(doc._source as Record<string, unknown>) }
+    this.copies.set(doc._id, copy)
+    return copy
+  }
+}

@@ -1,0 +1,163 @@
+import { createEventHook, type EventHookOn } from '@vueuse/core'
+import { inject, onServerPrefetch, getCurrentInstance, shallowRef, ssrContextKey, toValue, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
+import { ObservedError, type DocSource, type Observer, type ObserverStatus } from '../core'
+import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
+import { StoreWriter, type StoreTarget } from './store-sync'
+import type { ObservedDoc } from './types'
+
+/** Options of {@link useObservedDocument}. */
+export interface UseObservedDocumentOptions<T extends object> extends ObservedOptions {
+  /** Write the document into this ref (yours) instead of a new one; `data` is then this ref. */
+  target?: Ref<ObservedDoc<T> | null>
+  /** Also keep a copy in a Pinia store at `store.$state[key]`, written through `$patch`. */
+  store?: StoreTarget
+}
+
+/** What {@link useObservedDocument} returns; `await` it to wait for the first data. */
+export interface UseObservedDocumentReturn<T extends object> {
+  /** The document (`{ _id, _source }`), or null when missing, deleted, paused or not read yet. */
+  data: Ref<ObservedDoc<T> | null>
+  status: ShallowRef<ObserverStatus>
+  error: ShallowRef<ObservedError | null>
+  /** True while started (not stopped by `stop()`, `immediate: false` or scope disposal). */
+  isActive: Ref<boolean>
+  start(): void
+  stop(): void
+  /** Reads the document again; resolves once applied. */
+  refresh(): Promise<void>
+  /** The document changed; `changes` lists the top-level fields that differ. */
+  onChange: EventHookOn<[ObservedDoc<T>, string[]]>
+  onDelete: EventHookOn<[string]>
+  onError: EventHookOn<[ObservedError]>
+}
+
+const sameDoc = (a: ObservedDoc<object> | null, id: string, source: object) => a !== null && a._id === id && a._source === source
+
+/**
+ * Keeps a document live in component state: `useObservedDocument<Taxi>('nyc-open-data', 'yellow-taxi', () => props.id)`.
+ * Arguments may be values, refs or getters; a change re-targets (a late answer for the old id is discarded);
+ * a null id pauses. Stops with the owning component, effect scope or Pinia setup store.
+ */
+export function useObservedDocument<T extends object = DocSource>(
+  index: MaybeRefOrGetter<string>,
+  collection: MaybeRefOrGetter<string>,
+  id: MaybeRefOrGetter<string | null | undefined>,
+  options: UseObservedDocumentOptions<T> = {},
+): UseObservedDocumentReturn<T> & PromiseLike<UseObservedDocumentReturn<T>> {
+  const data = options.target ?? shallowRef<ObservedDoc<T> | null>(null)
+  const status = shallowRef<ObserverStatus>('idle')
+  const error = shallowRef<ObservedError | null>(null)
+  const changeHook = createEventHook<[ObservedDoc<T>, string[]]>()
+  const deleteHook = createEventHook<[string]>()
+  const errorHook = createEventHook<[ObservedError]>()
+  const writer = options.store ? new StoreWriter(options.store) : null
+  let observer: Observer<T> | null = null
+
+  const setData = (next: ObservedDoc<T> | null) => {
+    if (data.value === next) return
+    data.value = next
+    writer?.writeDocument(next)
+  }
+  const sync = (o: Observer<T>) => {
+    status.value = o.status
+    error.value = o.error
+    const source = o._source
+    if (!source) setData(null)
+    else if (!sameDoc(data.value, o._id, source)) setData({ _id: o._id, _source: source })
+  }
+  const fail = (err: unknown) => {
+    const e = err instanceof ObservedError ? err : new ObservedError('bad_argument', String((err as Error)?.message ?? err))
+    setData(null)
+    error.value = e
+    status.value = 'error'
+    void errorHook.trigger(e)
+  }
+
+  const ssr = getCurrentInstance() ? inject(ssrContextKey, null) !== null : false
+  const target = () => [toValue(index), toValue(collection), toValue(id)] as const
+
+  const lifecycle = useLifecycle(
+    'useObservedDocument',
+    options,
+    () => JSON.stringify(target()),
+    () => {
+      const [i, c, d] = target()
+      if (d === null || d === undefined) {
+        setData(null)
+        error.value = null
+        status.value = 'idle'
+        return null
+      }
+      if (ssr) {
+        readOnce(i, c, d)
+        return null
+      }
+      let o: Observer<T>
+      try {
+        o = lifecycle.client.observer<T>(i, c, d)
+      } catch (err) {
+        fail(err)
+        return null
+      }
+      observer = o
+      const offs = [
+        o.on('status', () => sync(o)),
+        o.on('change', (source, changes) => {
+          sync(o)
+          writer?.patch(o._id, source)
+          void changeHook.trigger({ _id: o._id, _source: source }, changes)
+        }),
+        o.on('delete', () => {
+          sync(o)
+          void deleteHook.trigger(o._id)
+        }),
+        o.on('error', (err) => void errorHook.trigger(err)),
+      ]
+      o.start()
+      sync(o)
+      return {
+        detach() {
+          for (const off of offs) off()
+          o.stop()
+          if (observer === o) observer = null
+        },
+      }
+    },
+    () => {
+      status.value = 'stopped'
+    },
+  )
+
+  // Server-side rendering: read once, never subscribe.
+  let ssrRead: Promise<void> | null = null
+  function readOnce(i: string, c: string, d: string) {
+    status.value = 'pending'
+    ssrRead = lifecycle.client.read(i, c, d).then(
+      (doc) => {
+        setData(doc ? { _id: doc._id, _source: doc._source as T } : null)
+        status.value = doc ? 'live' : 'deleted'
+      },
+      fail,
+    )
+  }
+  if (ssr) onServerPrefetch(() => ssrRead ?? undefined)
+
+  if (options.immediate !== false) lifecycle.start()
+  else status.value = 'stopped'
+
+  const shell: UseObservedDocumentReturn<T> = {
+    data,
+    status,
+    error,
+    isActive: lifecycle.isActive,
+    start: lifecycle.start,
+    stop: lifecycle.stop,
+    refresh: async () => {
+      if (observer) await observer.refresh()
+    },
+    onChange: changeHook.on,
+    onDelete: deleteHook.on,
+    onError: errorHook.on,
+  }
+  return makeAwaitable(shell, () => status.value !== 'pending')
+}

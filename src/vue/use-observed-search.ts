@@ -1,0 +1,214 @@
+import { createEventHook, type EventHookOn } from '@vueuse/core'
+import { computed, getCurrentInstance, inject, markRaw, onServerPrefetch, shallowRef, ssrContextKey, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
+import { ObservedError, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
+import { stableKey } from '../core/query-pool'
+import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
+import { StoreWriter, type SearchStoreTarget } from './store-sync'
+import type { ObservedDoc } from './types'
+
+/** Options of {@link useObservedSearch}. */
+export interface UseObservedSearchOptions<T extends object> extends ObservedOptions {
+  /** Page size (default 20); `next()` fetches one more page. */
+  size?: number
+  /** `'hits'` (default): the hits stay live. `'query'`: documents also appear and disappear as they start or stop matching. */
+  live?: LiveMode
+  /** Write the hits into this ref (yours) instead of a new one; `hits` is then this ref. */
+  target?: Ref<ObservedDoc<T>[]>
+  /** Also keep copies in a Pinia store at `store.$state[key]`, written through `$patch`; `as: 'map'` keys them by `_id`. */
+  store?: SearchStoreTarget
+}
+
+/** What {@link useObservedSearch} returns; `await` it to wait for the first page. */
+export interface UseObservedSearchReturn<T extends object> {
+  /** The hits fetched so far, in the query's sort order. A new array on membership or order changes only. */
+  hits: Ref<ObservedDoc<T>[]>
+  /** Number of matching documents. */
+  total: ShallowRef<number>
+  /** True when `next()` would fetch more. */
+  hasMore: ComputedRef<boolean>
+  /** Fetches the next page. */
+  next(): Promise<void>
+  status: ShallowRef<SearchStatus>
+  error: ShallowRef<ObservedError | null>
+  isActive: Ref<boolean>
+  start(): void
+  stop(): void
+  /** Runs the search again and reconciles. */
+  refresh(): Promise<void>
+  onChange: EventHookOn<[string, ObservedDoc<T>, string[]]>
+  onDelete: EventHookOn<[string]>
+  onError: EventHookOn<[ObservedError, string | null]>
+  /** `live: 'query'`: a document started matching. */
+  onAppear: EventHookOn<[ObservedDoc<T>]>
+  /** `live: 'query'`: a document stopped matching. */
+  onDisappear: EventHookOn<[string]>
+}
+
+/**
+ * Keeps a search live in component state:
+ * `useObservedSearch<Taxi>('nyc-open-data', 'yellow-taxi', () => ({ query, sort }), { size: 20, live: 'query' })`.
+ * A change of any argument re-targets; a null search pauses. Stops with the owning scope.
+ */
+export function useObservedSearch<T extends object = DocSource>(
+  index: MaybeRefOrGetter<string>,
+  collection: MaybeRefOrGetter<string>,
+  search: MaybeRefOrGetter<SearchSpec | null | undefined>,
+  options: UseObservedSearchOptions<T> = {},
+): UseObservedSearchReturn<T> & PromiseLike<UseObservedSearchReturn<T>> {
+  const hits = options.target ?? shallowRef<ObservedDoc<T>[]>([])
+  const total = shallowRef(0)
+  const status = shallowRef<SearchStatus>('idle')
+  const error = shallowRef<ObservedError | null>(null)
+  const changeHook = createEventHook<[string, ObservedDoc<T>, string[]]>()
+  const deleteHook = createEventHook<[string]>()
+  const errorHook = createEventHook<[ObservedError, string | null]>()
+  const appearHook = createEventHook<[ObservedDoc<T>]>()
+  const disappearHook = createEventHook<[string]>()
+  const writer = options.store ? new StoreWriter(options.store) : null
+  let result: ObserverSearchResult<T> | null = null
+  // One plain `{ _id, _source }` per hit, kept while it stays a hit, so unchanged rows keep their identity.
+  let views = new Map<string, ObservedDoc<T>>()
+
+  const viewOf = (hit: Observer<T>): ObservedDoc<T> => {
+    let view = views.get(hit._id)
+    if (!view || view._source !== hit._source) view = markRaw({ _id: hit._id, _source: hit._source as T })
+    return view
+  }
+  const setHits = (list: ObservedDoc<T>[]) => {
+    hits.value = list
+    writer?.writeHits(list, options.store?.as)
+  }
+  const syncHits = (r: ObserverSearchResult<T>) => {
+    const next = new Map<string, ObservedDoc<T>>()
+    const list = r.hits.map((hit) => {
+      const view = viewOf(hit)
+      next.set(view._id, view)
+      return view
+    })
+    views = next
+    total.value = r.total
+    setHits(list)
+  }
+  const fail = (err: unknown) => {
+    const e = err instanceof ObservedError ? err : new ObservedError('bad_argument', String((err as Error)?.message ?? err))
+    views = new Map()
+    setHits([])
+    total.value = 0
+    error.value = e
+    status.value = 'error'
+    void errorHook.trigger(e, null)
+  }
+
+  const ssr = getCurrentInstance() ? inject(ssrContextKey, null) !== null : false
+  const target = () => [toValue(index), toValue(collection), toValue(search), options.size, options.live] as const
+  let identity = 0
+  const specIds = new WeakMap<object, number>()
+  // Searches holding functions (memory predicates) cannot be compared by content: compare them by identity.
+  const key = () => {
+    const t = target()
+    const spec = t[2]
+    const json = stableKey(t)
+    if (json !== undefined) return json
+    if (!specIds.has(spec as object)) specIds.set(spec as object, ++identity)
+    return `#${specIds.get(spec as object)}`
+  }
+
+  const lifecycle = useLifecycle(
+    'useObservedSearch',
+    options,
+    key,
+    () => {
+      const [i, c, spec, size, live] = target()
+      if (spec === null || spec === undefined) {
+        views = new Map()
+        setHits([])
+        total.value = 0
+        error.value = null
+        status.value = 'idle'
+        return null
+      }
+      if (ssr) {
+        readOnce(i, c, spec)
+        return null
+      }
+      let r: ObserverSearchResult<T>
+      try {
+        r = lifecycle.client.searchResult<T>(i, c, spec, { size, live })
+      } catch (err) {
+        fail(err)
+        return null
+      }
+      result = r
+      views = new Map()
+      const offs = [
+        r.on('hits', () => syncHits(r)),
+        r.on('status', (s) => {
+          status.value = s
+          error.value = r.error
+        }),
+        r.on('change', (id, source, changes) => {
+          writer?.patch(id, source)
+          void changeHook.trigger(id, views.get(id) ?? { _id: id, _source: source }, changes)
+        }),
+        r.on('delete', (id) => void deleteHook.trigger(id)),
+        r.on('error', (id, err) => {
+          if (id === null) error.value = err
+          void errorHook.trigger(err, id)
+        }),
+        r.on('appear', (id, source) => void appearHook.trigger(views.get(id) ?? { _id: id, _source: source })),
+        r.on('disappear', (id) => void disappearHook.trigger(id)),
+      ]
+      r.start()
+      status.value = r.status
+      syncHits(r)
+      return {
+        detach() {
+          for (const off of offs) off()
+          r.stop()
+          if (result === r) result = null
+        },
+      }
+    },
+    () => {
+      status.value = 'stopped'
+    },
+  )
+
+  // Server-side rendering: one read, no subscription.
+  let ssrRead: Promise<void> | null = null
+  function readOnce(i: string, c: string, spec: SearchSpec) {
+    status.value = 'pending'
+    ssrRead = lifecycle.client.readSearch(i, c, spec, { size: options.size }).then((page) => {
+      setHits(page.hits.map((d) => ({ _id: d._id, _source: d._source as T })))
+      total.value = page.total
+      status.value = 'live'
+    }, fail)
+  }
+  if (ssr) onServerPrefetch(() => ssrRead ?? undefined)
+
+  if (options.immediate !== false) lifecycle.start()
+  else status.value = 'stopped'
+
+  const shell: UseObservedSearchReturn<T> = {
+    hits,
+    total,
+    hasMore: computed(() => hits.value.length < total.value),
+    next: async () => {
+      await result?.next()
+    },
+    status,
+    error,
+    isActive: lifecycle.isActive,
+    start: lifecycle.start,
+    stop: lifecycle.stop,
+    refresh: async () => {
+      await result?.refresh()
+    },
+    onChange: changeHook.on,
+    onDelete: deleteHook.on,
+    onError: errorHook.on,
+    onAppear: appearHook.on,
+    onDisappear: disappearHook.on,
+  }
+  return makeAwaitable(shell, () => status.value !== 'pending')
+}
