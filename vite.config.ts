@@ -1,23 +1,49 @@
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
 
-const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url))
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
-export default defineConfig({
+/** Package entries: `vue-observed` and one per driver. */
+const entries: Record<string, string> = Object.fromEntries(
+  Object.entries({
+    index: 'src/index.ts',
+    memory: 'src/drivers/memory.ts',
+    kuzzle: 'src/drivers/kuzzle.ts',
+    sanity: 'src/drivers/sanity.ts',
+  })
+    .filter(([, path]) => existsSync(here(path)))
+    .map(([name, path]) => [name, here(path)]),
+)
+
+const alias = [
+  { find: /^vue-observed$/, replacement: here('src/index.ts') },
+  { find: /^vue-observed\/(memory|kuzzle|sanity)$/, replacement: here('src/drivers/$1.ts') },
+]
+
+export default defineConfig(({ command }) => ({
+  // `npm run dev` serves the playground; `npm run build` builds the library; vitest runs the tests.
+  root: command === 'serve' && !process.env.VITEST ? here('playground') : undefined,
   plugins: [vue()],
-  resolve: {
-    alias: [
-      { find: /^vue-observed$/, replacement: src('index.ts') },
-      { find: /^vue-observed\/memory$/, replacement: src('drivers/memory.ts') },
-      { find: /^vue-observed\/kuzzle$/, replacement: src('drivers/kuzzle.ts') },
-      { find: /^vue-observed\/sanity$/, replacement: src('drivers/sanity.ts') },
-    ],
+  resolve: { alias },
+  build: {
+    outDir: here('dist'),
+    emptyOutDir: false,
+    sourcemap: true,
+    minify: false,
+    target: 'es2022',
+    lib: { entry: entries, formats: ['es'], fileName: (_format, name) => `${name}.js` },
+    rollupOptions: {
+      external: [/^vue$/, /^pinia$/, /^@vueuse\//, /^kuzzle-sdk/, /^@sanity\//, /^node:/],
+    },
   },
   test: {
+    root: here('.'),
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
     environment: 'node',
     testTimeout: 20_000,
+    hookTimeout: 20_000,
   },
-})
+}))
