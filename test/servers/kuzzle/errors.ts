@@ -1,0 +1,69 @@
+/** Kuzzle API errors as the real server reports them: `{ id, code, message, status, props }`. */
+
+/** One Kuzzle API error, thrown by request handlers and serialized into the response frame's `error`. */
+export class KuzzleApiError extends Error {
+  constructor(
+    /** Kuzzle error id, e.g. `services.storage.not_found`. */
+    readonly id: string,
+    /** HTTP-like status: 400, 401, 404, 412, 500... */
+    readonly status: number,
+    message: string,
+    /** Values interpolated into the message, as Kuzzle sends them. */
+    readonly props: string[] = [],
+  ) {
+    super(message)
+  }
+
+  /** The `error` object of a response frame. */
+  toJSON(): { id: string; code: number; message: string; status: number; props: string[] } {
+    return { id: this.id, code: CODES[this.id] ?? 0, message: this.message, status: this.status, props: this.props }
+  }
+}
+
+// Numeric codes of the errors this server can produce (from Kuzzle's error definitions).
+const CODES: Record<string, number> = {
+  'api.assert.missing_argument': 0x02010003,
+  'api.assert.invalid_type': 0x02010001,
+  'api.assert.invalid_argument': 0x02010002,
+  'api.assert.body_required': 0x02010004,
+  'api.assert.koncorde_dsl_error': 0x0201000e,
+  'api.process.action_not_found': 0x02040004,
+  'services.storage.not_found': 0x01010014,
+  'services.storage.document_already_exists': 0x01010013,
+  'services.storage.get_limit_exceeded': 0x01010019,
+  'services.storage.invalid_query': 0x01010021,
+  'core.realtime.not_subscribed': 0x00050002,
+  'core.realtime.invalid_scope': 0x00050004,
+  'core.realtime.invalid_users': 0x00050005,
+  'security.token.invalid': 0x07020002,
+  'security.token.expired': 0x07020004,
+  'security.rights.unauthorized': 0x07040001,
+}
+
+export const errors = {
+  missingArgument: (name: string) =>
+    new KuzzleApiError('api.assert.missing_argument', 400, `Missing argument "${name}".`, [name]),
+  invalidType: (name: string, expected: string) =>
+    new KuzzleApiError('api.assert.invalid_type', 400, `Wrong type for argument "${name}" (expected: ${expected})`, [name, expected]),
+  invalidArgument: (name: string, expected: string) =>
+    new KuzzleApiError('api.assert.invalid_argument', 400, `Invalid argument "${name}". Expected: ${expected}`, [name, expected]),
+  bodyRequired: () => new KuzzleApiError('api.assert.body_required', 400, 'The request must specify a body.'),
+  koncorde: (message: string) => new KuzzleApiError('api.assert.koncorde_dsl_error', 400, message, [message]),
+  actionNotFound: (controller: string, action: string) =>
+    new KuzzleApiError('api.process.action_not_found', 404, `API action "${controller}":"${action}" not found.`, [controller, action]),
+  notFound: (id: string, index: string, collection: string) =>
+    new KuzzleApiError('services.storage.not_found', 404, `Document "${id}" not found in "${index}":"${collection}".`, [id, index, collection]),
+  alreadyExists: (id: string) =>
+    new KuzzleApiError('services.storage.document_already_exists', 412, `Document "${id}" already exists.`, [id]),
+  getLimitExceeded: () =>
+    new KuzzleApiError('services.storage.get_limit_exceeded', 400, 'The number of documents returned by this request exceeds the configured server limit.'),
+  invalidQuery: (message: string) => new KuzzleApiError('services.storage.invalid_query', 400, message, [message]),
+  notSubscribed: (connectionId: string, roomId: string) =>
+    new KuzzleApiError('core.realtime.not_subscribed', 412, `User "${connectionId}" has not subscribed to "${roomId}".`, [connectionId, roomId]),
+  invalidScope: () => new KuzzleApiError('core.realtime.invalid_scope', 400, 'Invalid value for the "scope" parameter.'),
+  invalidUsers: () => new KuzzleApiError('core.realtime.invalid_users', 400, 'Invalid value for the "users" parameter.'),
+  tokenInvalid: () => new KuzzleApiError('security.token.invalid', 401, 'Invalid token.'),
+  tokenExpired: () => new KuzzleApiError('security.token.expired', 401, 'Token expired.'),
+  unauthorized: (controller: string, action: string) =>
+    new KuzzleApiError('security.rights.unauthorized', 401, `Unauthorized action [${controller}/${action}] for anonymous user.`, [controller, action]),
+}

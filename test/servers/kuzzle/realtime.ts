@@ -1,0 +1,216 @@
+/**
+ * The test server's realtime engine: rooms keyed by Koncorde's normalized-filter id, channels per scope/users
+ * option, and the document notifications Kuzzle sends (scope in / out, full document, `_updatedFields`).
+ */
+import { createHash } from 'node:crypto'
+import { Koncorde } from 'koncorde'
+import { errors } from './errors'
+import type { Source, StoredDocument, WriteResult } from './store'
+
+type Scope = 'all' | 'in' | 'out'
+type Users = 'all' | 'in' | 'out' | 'none'
+
+interface Channel {
+  readonly scope: Scope
+  readonly users: Users
+}
+
+interface Room {
+  readonly id: string
+  readonly index: string
+  readonly collection: string
+  readonly channels: Map<string, Channel>
+  /** Connection id → the channels it joined in this room. */
+  readonly members: Map<string, Set<string>>
+}
+
+/** Who caused a notification: the fields of the originating request that notifications repeat. */
+export interface NotificationOrigin {
+  readonly requestId: string
+  readonly controller: string
+  readonly volatile: Record<string, unknown>
+  readonly protocol: string
+}
+
+/** A frame to send to one connection. */
+export interface Outgoing {
+  readonly connectionId: string
+  readonly frame: Record<string, unknown>
+}
+
+// A fixed seed makes room ids stable across restarts and server instances, as Kuzzle's configured seed does.
+// (Koncorde checks for a Buffer although its typings say ArrayBuffer.)
+const SEED = Buffer.alloc(32, 42) as unknown as ArrayBuffer
+const NODE_ID = 'knode-test-server'
+const SCOPES = ['all', 'in', 'out']
+const USERS = ['all', 'in', 'out', 'none']
+
+const koncordeIndex = (index: string, collection: string) => `${index}\n${collection}`
+
+function channelName(roomId: string, channel: Channel): string {
+  const digest = createHash('sha256').update(JSON.stringify({ scope: channel.scope, users: channel.users, cluster: true })).digest()
+  return `${roomId}-${digest.readUInt32BE(0) % 1000}`
+}
+
+/** Rooms, subscriptions and notification fan-out. */
+export class RealtimeEngine {
+  readonly #koncorde: Koncorde
+  readonly #rooms = new Map<string, Room>()
+  readonly #byConnection = new Map<string, Set<string>>()
+
+  constructor(maxConditions: number) {
+    this.#koncorde = new Koncorde({ maxConditions, regExpEngine: 're2', seed: SEED })
+  }
+
+  /** realtime:subscribe. Idempotent for a connection already in the room. */
+  subscribe(
+    connectionId: string,
+    index: string,
+    collection: string,
+    filter: unknown,
+    scope: unknown = 'all',
+    users: unknown = 'none',
+  ): { roomId: string; channel: string } {
+    if (typeof scope !== 'string' || !SCOPES.includes(scope)) throw errors.invalidScope()
+    if (typeof users !== 'string' || !USERS.includes(users)) throw errors.invalidUsers()
+    const body = filter ?? {}
+    if (typeof body !== 'object' || Array.isArray(body)) throw errors.invalidType('body', 'object')
+    let normalized
+    try {
+      normalized = this.#koncorde.normalize(body as Record<string, unknown>, koncordeIndex(index, collection))
+    } catch (e) {
+      throw errors.koncorde((e as Error).message)
+    }
+    let room = this.#rooms.get(normalized.id)
+    if (!room) {
+      this.#koncorde.store(normalized)
+      room = { id: normalized.id, index, collection, channels: new Map(), members: new Map() }
+      this.#rooms.set(room.id, room)
+    }
+    const channel: Channel = { scope: scope as Scope, users: users as Users }
+    const name = channelName(room.id, channel)
+    room.channels.set(name, channel)
+    let joined = room.members.get(connectionId)
+    if (!joined) {
+      joined = new Set()
+      room.members.set(connectionId, joined)
+    }
+    joined.add(name)
+    let rooms = this.#byConnection.get(connectionId)
+    if (!rooms) {
+      rooms = new Set()
+      this.#byConnection.set(connectionId, rooms)
+    }
+    rooms.add(room.id)
+    return { roomId: room.id, channel: name }
+  }
+
+  /** realtime:unsubscribe: removes the connection from the room; an empty room is destroyed. */
+  unsubscribe(connectionId: string, roomId: unknown): { roomId: string } {
+    if (typeof roomId !== 'string') throw errors.missingArgument('body.roomId')
+    const room = this.#rooms.get(roomId)
+    if (!room || !room.members.has(connectionId)) throw errors.notSubscribed(connectionId, roomId)
+    this.#leave(connectionId, room)
+    return { roomId }
+  }
+
+  /** Drops every subscription of a connection (disconnection, token expiry). */
+  removeConnection(connectionId: string): void {
+    for (const roomId of this.#byConnection.get(connectionId) ?? []) {
+      const room = this.#rooms.get(roomId)
+      if (room) this.#leave(connectionId, room)
+    }
+    this.#byConnection.delete(connectionId)
+  }
+
+  /** realtime:count. */
+  count(roomId: unknown): number {
+    if (typeof roomId !== 'string') throw errors.missingArgument('body.roomId')
+    return this.#rooms.get(roomId)?.members.size ?? 0
+  }
+
+  /** Live subscriptions: rooms × connections. */
+  subscriptionCount(): number {
+    let n = 0
+    for (const room of this.#rooms.values()) n += room.members.size
+    return n
+  }
+
+  /** Room ids a connection is subscribed to. */
+  roomsOf(connectionId: string): string[] {
+    return [...(this.#byConnection.get(connectionId) ?? [])]
+  }
+
+  /** The frames a write produces: scope in to rooms the new content matches, scope out to rooms it left. */
+  documentNotifications(write: WriteResult, origin: NotificationOrigin): Outgoing[] {
+    const before = write.before ? this.#match(write.index, write.collection, write.before) : []
+    const after = write.after ? this.#match(write.index, write.collection, write.after) : []
+    const base = {
+      index: write.index,
+      collection: write.collection,
+      action: write.action,
+      event: write.action === 'delete' ? 'delete' : 'write',
+      timestamp: write.timestamp,
+    }
+    const out: Outgoing[] = []
+    if (write.after) {
+      const result: Record<string, unknown> = { _id: write.id, _source: write.after._source }
+      if (write.updatedFields) result._updatedFields = write.updatedFields
+      out.push(...this.#fanOut(after, 'in', { ...base, result }, origin))
+      const left = before.filter((r) => !after.includes(r))
+      out.push(...this.#fanOut(left, 'out', { ...base, result }, origin))
+    } else if (write.before) {
+      out.push(...this.#fanOut(before, 'out', { ...base, result: { _id: write.id, _source: write.before._source } }, origin))
+    }
+    return out
+  }
+
+  /** realtime:publish: a message to the rooms its content matches, as a scope-in 'publish' notification. */
+  publishNotifications(index: string, collection: string, id: string | null, message: Source, origin: NotificationOrigin, timestamp: number): Outgoing[] {
+    const rooms = this.#koncorde.test({ ...message, ...(id === null ? {} : { _id: id }) }, koncordeIndex(index, collection))
+    return this.#fanOut(rooms, 'in', { index, collection, action: 'publish', event: 'publish', timestamp, result: { _id: id, _source: message } }, origin)
+  }
+
+  #match(index: string, collection: string, doc: StoredDocument): string[] {
+    return this.#koncorde.test({ ...doc._source, _id: doc._id }, koncordeIndex(index, collection))
+  }
+
+  #fanOut(roomIds: string[], scope: 'in' | 'out', content: Record<string, unknown>, origin: NotificationOrigin): Outgoing[] {
+    const out: Outgoing[] = []
+    for (const roomId of roomIds) {
+      const room = this.#rooms.get(roomId)
+      if (!room) continue
+      for (const [connectionId, channels] of room.members) {
+        for (const name of channels) {
+          const channel = room.channels.get(name)
+          if (!channel || (channel.scope !== 'all' && channel.scope !== scope)) continue
+          out.push({
+            connectionId,
+            frame: {
+              status: 200,
+              type: 'document',
+              requestId: origin.requestId,
+              volatile: origin.volatile,
+              controller: origin.controller,
+              protocol: origin.protocol,
+              node: NODE_ID,
+              scope,
+              ...content,
+              room: name,
+            },
+          })
+        }
+      }
+    }
+    return out
+  }
+
+  #leave(connectionId: string, room: Room): void {
+    room.members.delete(connectionId)
+    this.#byConnection.get(connectionId)?.delete(room.id)
+    if (room.members.size === 0) {
+      this.#rooms.delete(room.id)
+      this.#koncorde.remove(room.id, koncordeIndex(room.index, room.collection))
+    }
+  }
+}
