@@ -27,7 +27,7 @@ export function normalizeSort(sort: SortInput | undefined): SortKey[] {
   return keys
 }
 
-/** Reads a dotted path (`a.b.c`) from a source. `_id` reads the id. */
+/** Reads a dotted path (`a.b.c`) from a source (`_id` is not in the source: `comparator` handles it). */
 export function readPath(source: unknown, path: string): unknown {
   let value: unknown = source
   for (const part of path.split('.')) {
