@@ -1,0 +1,201 @@
+// Promise 2: events are applied in revision order: reordered ones are put back in order, duplicates and stale ones
+// are dropped, a gap is waited for (gapTimeout) and then the document is read again. Promise 3 for one document:
+// after random reordering and duplication the observer equals the stored document.
+import { afterEach, describe, expect, it } from 'vitest'
+import { ObserverClient, type DocEvent } from '../../src/core'
+import { memoryDriver, type MemoryDoc } from '../../src/drivers/memory'
+import { instrument } from '../helpers/instrumented-driver'
+import { waitFor } from '../helpers/wait-for'
+
+type Src = { n: number; tag?: string }
+
+const clients: ObserverClient[] = []
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close()
+})
+
+/** A live observer of `a` whose events the test delivers by hand. */
+async function manual(gapTimeout = 1000) {
+  const inner = memoryDriver()
+  const driver = instrument(inner)
+  driver.manualEvents = true
+  const client = new ObserverClient({ driver, gapTimeout })
+  clients.push(client)
+  const [seeded] = inner.seed<Src>('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
+  const o = client.get<Src>('i', 'c', 'a')
+  await o.ready()
+  expect(o._source).toEqual({ n: 1 })
+  const changes: number[] = []
+  o.on('change', (s) => changes.push(s.n))
+  const ev = (prev: MemoryDoc<Src> | null, next: MemoryDoc<Src>): DocEvent => ({
+    id: 'a',
+    kind: 'upsert',
+    doc: { ...next._source },
+    rev: next._rev,
+    previousRev: prev ? prev._rev : null,
+  })
+  return { inner, driver, client, o, seeded, changes, ev }
+}
+
+describe('revision ordering', () => {
+  it('applies events that arrive in order', async () => {
+    const { inner, driver, o, seeded, changes, ev } = await manual()
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3 })
+    driver.push(ev(seeded, r2))
+    expect(o._source).toEqual({ n: 2 })
+    driver.push(ev(r2, r3))
+    expect(o._source).toEqual({ n: 3 })
+    expect(changes).toEqual([2, 3])
+  })
+
+  it('puts reordered events back in order without a read', async () => {
+    const { inner, driver, o, seeded, changes, ev } = await manual()
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3 })
+    const r4 = await inner.replace<Src>('i', 'c', 'a', { n: 4 })
+    const readsBefore = driver.reads.length
+    driver.push(ev(r3, r4))
+    driver.push(ev(r2, r3))
+    expect(o._source).toEqual({ n: 1 }) // still waiting for r2
+    driver.push(ev(seeded, r2))
+    expect(o._source).toEqual({ n: 4 })
+    expect(changes).toEqual([2, 3, 4])
+    expect(driver.reads.length).toBe(readsBefore)
+  })
+
+  it('drops duplicates: a change is applied and reported once', async () => {
+    const { inner, driver, o, seeded, changes, ev } = await manual()
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    driver.push(ev(seeded, r2))
+    driver.push(ev(seeded, r2))
+    driver.push(ev(seeded, r2))
+    expect(o._source).toEqual({ n: 2 })
+    expect(changes).toEqual([2])
+  })
+
+  it('drops stale events (older than what is held)', async () => {
+    const { inner, driver, o, seeded, changes, ev } = await manual()
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3 })
+    driver.push(ev(seeded, r2))
+    driver.push(ev(r2, r3))
+    driver.push(ev(seeded, r2)) // late copy of an old event
+    expect(o._source).toEqual({ n: 3 })
+    expect(o.status).toBe('live')
+    expect(changes).toEqual([2, 3])
+  })
+
+  it('drops an event older than the first read', async () => {
+    const { inner, driver, o, changes } = await manual()
+    await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    await o.refresh()
+    expect(o._source).toEqual({ n: 2 })
+    driver.push({ id: 'a', kind: 'upsert', doc: { n: 0 }, rev: 0, previousRev: null })
+    expect(o._source).toEqual({ n: 2 })
+    expect(changes).toEqual([2])
+  })
+
+  it('waits for a gap, then reads the document again after gapTimeout', async () => {
+    const { inner, driver, o, changes, ev } = await manual(40)
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3, tag: 'x' })
+    const readsBefore = driver.reads.length
+    const t0 = performance.now()
+    driver.push(ev(r2, r3)) // r2's event never comes
+    expect(o._source).toEqual({ n: 1 })
+    await waitFor(() => o._source?.n === 3, 2000, { what: 'refetch after the gap' })
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(35)
+    expect(o._source).toEqual({ n: 3, tag: 'x' })
+    expect(driver.reads.length).toBe(readsBefore + 1)
+    expect(driver.reads.at(-1)).toEqual({ op: 'mGet', ids: ['a'] })
+    expect(changes).toEqual([3])
+  })
+
+  it('a gap that fills before gapTimeout costs no read', async () => {
+    const { inner, driver, o, seeded, ev } = await manual(200)
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3 })
+    const readsBefore = driver.reads.length
+    driver.push(ev(r2, r3))
+    driver.push(ev(seeded, r2))
+    expect(o._source).toEqual({ n: 3 })
+    // Past the gap timeout, no read was made.
+    const deadline = Date.now() + 260
+    await waitFor(() => Date.now() >= deadline, 1000)
+    expect(driver.reads.length).toBe(readsBefore)
+  })
+
+  it('delete and re-create out of order end with the re-created document', async () => {
+    const { inner, driver, o, seeded, ev } = await manual()
+    const del = await inner.delete('i', 'c', 'a')
+    const again = await inner.create<Src>('i', 'c', { n: 9 }, 'a')
+    driver.push(ev(null, again)) // the creation first (previousRev null) while we still hold a document
+    expect(o._source).toEqual({ n: 1 })
+    driver.push({ id: 'a', kind: 'delete', rev: del._rev, previousRev: seeded._rev })
+    expect(o._source).toEqual({ n: 9 })
+    expect(o.status).toBe('live')
+  })
+
+  it('a duplicated delete is reported once', async () => {
+    const { inner, driver, o, seeded } = await manual()
+    const del = await inner.delete('i', 'c', 'a')
+    let deletes = 0
+    o.on('delete', () => deletes++)
+    const e: DocEvent = { id: 'a', kind: 'delete', rev: del._rev, previousRev: seeded._rev }
+    driver.push(e)
+    driver.push(e)
+    expect(o.status).toBe('deleted')
+    expect(o._source).toBeNull()
+    expect(deletes).toBe(1)
+  })
+})
+
+describe('convergence under reordering and duplication (memory driver faults)', () => {
+  it('observers of 5 documents equal the store after 200 writes with reorder and duplicate', async () => {
+    const driver = memoryDriver({ seed: 42 })
+    const client = new ObserverClient({ driver, gapTimeout: 30 })
+    clients.push(client)
+    const ids = ['a', 'b', 'c', 'd', 'e']
+    driver.seed(
+      'i',
+      'c',
+      ids.map((id) => ({ _id: id, _source: { n: 0 } })),
+    )
+    const observers = client.mGet<{ n: number; extra?: number }>('i', 'c', ids)
+    await Promise.all(observers.map((o) => o.ready()))
+    driver.faults.reorder = 0.4
+    driver.faults.duplicate = 0.3
+    driver.faults.delay = [0, 5]
+    for (let k = 1; k <= 200; k++) {
+      const id = ids[k % ids.length]
+      if (k % 7 === 0) await driver.replace('i', 'c', id, { n: k })
+      else await driver.update('i', 'c', id, { n: k, extra: k % 3 })
+    }
+    const expected = Object.fromEntries(driver.snapshot('i', 'c').map((d) => [d._id, d._source]))
+    await waitFor(() => observers.every((o) => JSON.stringify(o._source) === JSON.stringify(expected[o._id])), 5000, {
+      what: 'observers equal the store',
+    })
+    for (const o of observers) {
+      expect(o._source).toEqual(expected[o._id])
+      expect(o.status).toBe('live')
+    }
+    for (const o of observers) o.stop()
+  })
+
+  it('with dropped events, a later event reveals the gap and the refetch converges', async () => {
+    const driver = memoryDriver({ seed: 7 })
+    const client = new ObserverClient({ driver, gapTimeout: 20 })
+    clients.push(client)
+    driver.seed('i', 'c', [{ _id: 'a', _source: { n: 0 } }])
+    const o = client.get<{ n: number }>('i', 'c', 'a')
+    await o.ready()
+    driver.faults.drop = 0.5
+    for (let k = 1; k <= 50; k++) await driver.replace('i', 'c', 'a', { n: k })
+    driver.faults.drop = 0
+    await driver.replace('i', 'c', 'a', { n: 1000 }) // delivered for sure
+    await waitFor(() => o._source?.n === 1000, 3000, { what: 'n = 1000' })
+    expect(o._source).toEqual({ n: 1000 })
+    o.stop()
+  })
+})

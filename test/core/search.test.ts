@@ -1,0 +1,293 @@
+// ObserverSearchResult: hits mode and query mode (appear / disappear keeping the sort), paging (next, hasMore,
+// total), deletes, and convergence to driver.search's result under reordered and duplicated events.
+import { afterEach, describe, expect, it } from 'vitest'
+import { ObserverClient, type ObserverSearchResult } from '../../src/core'
+import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
+import { instrument } from '../helpers/instrumented-driver'
+import { waitFor } from '../helpers/wait-for'
+
+type Taxi = { n: number; color: string }
+
+const clients: ObserverClient[] = []
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close()
+})
+function client(driver: MemoryDriver | ReturnType<typeof instrument>, gapTimeout = 50) {
+  const c = new ObserverClient({ driver, gapTimeout })
+  clients.push(c)
+  return c
+}
+const ids = (s: ObserverSearchResult<Taxi>) => s.hits.map((h) => h._id).join()
+
+function seedTaxis(driver: MemoryDriver) {
+  driver.seed<Taxi>('i', 'c', [
+    { _id: 'a', _source: { n: 5, color: 'red' } },
+    { _id: 'b', _source: { n: 3, color: 'red' } },
+    { _id: 'c', _source: { n: 9, color: 'blue' } },
+    { _id: 'd', _source: { n: 1, color: 'red' } },
+    { _id: 'e', _source: { n: 7, color: 'red' } },
+  ])
+}
+const RED = { query: { equals: { color: 'red' } }, sort: 'n' }
+
+describe("live: 'hits'", () => {
+  it('returns the first page in sort order with total and hasMore, next() appends pages', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', RED, { size: 2 })
+    await s.ready()
+    expect(s.status).toBe('live')
+    expect(ids(s)).toBe('d,b')
+    expect(s.total).toBe(4)
+    expect(s.fetched).toBe(2)
+    expect(s.hasMore).toBe(true)
+    const added = await s.next()
+    expect(added.map((h) => h._id)).toEqual(['a', 'e'])
+    expect(ids(s)).toBe('d,b,a,e')
+    expect(s.hasMore).toBe(false)
+    expect(await s.next()).toEqual([])
+    expect(ids(s)).toBe('d,b,a,e')
+    s.stop()
+  })
+
+  it('next() once the first page is settled fetches the following page', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', RED, { size: 3 })
+    await s.ready()
+    // Retry until the first load has fully wound down (see the test above: next() right after ready() is a no-op).
+    await waitFor(async () => {
+      await s.next()
+      return s.hits.length === 4
+    }, 1000, { what: 'second page' })
+    expect(ids(s)).toBe('d,b,a,e')
+    expect(s.total).toBe(4)
+    expect(s.hasMore).toBe(false)
+    s.stop()
+  })
+
+  it('hits follow content changes and re-sort; a document that starts matching does not enter', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', RED, { size: 10 })
+    await s.ready()
+    const changed: string[] = []
+    s.on('change', (id) => changed.push(id))
+    await driver.update('i', 'c', 'd', { n: 8 })
+    await waitFor(() => ids(s) === 'b,a,e,d', 1000, { what: 'd moved last' })
+    expect(s.hits.find((h) => h._id === 'd')!._source).toEqual({ n: 8, color: 'red' })
+    await driver.update('i', 'c', 'c', { color: 'red' })
+    await driver.update('i', 'c', 'b', { n: 4 })
+    await waitFor(() => changed.includes('b'), 1000)
+    expect(ids(s)).toBe('b,a,e,d')
+    expect(changed).toEqual(['d', 'b'])
+    s.stop()
+  })
+
+  it('a hit deleted leaves hits, total drops, delete is emitted', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', RED, { size: 10 })
+    await s.ready()
+    const deleted: string[] = []
+    s.on('delete', (id) => deleted.push(id))
+    await driver.delete('i', 'c', 'b')
+    await waitFor(() => deleted.length === 1, 1000)
+    expect(deleted).toEqual(['b'])
+    expect(ids(s)).toBe('d,a,e')
+    expect(s.total).toBe(3)
+    s.stop()
+  })
+
+  it('refresh() re-reads and reconciles membership', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', RED, { size: 10 })
+    await s.ready()
+    await driver.update('i', 'c', 'c', { color: 'red' })
+    await s.refresh()
+    expect(ids(s)).toBe('d,b,a,e,c')
+    expect(s.total).toBe(5)
+    s.stop()
+  })
+})
+
+describe("live: 'query'", () => {
+  it('documents appear and disappear in sort order, with appear/disappear events', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', RED, { live: 'query', size: 10 })
+    await s.ready()
+    expect(ids(s)).toBe('d,b,a,e')
+    const log: string[] = []
+    s.on('appear', (id, src) => log.push(`+${id}:${src.n}`))
+    s.on('disappear', (id) => log.push(`-${id}`))
+    await driver.update('i', 'c', 'c', { color: 'red', n: 4 })
+    await waitFor(() => s.hits.length === 5, 1000)
+    expect(ids(s)).toBe('d,b,c,a,e')
+    expect(s.total).toBe(5)
+    await driver.update('i', 'c', 'a', { color: 'green' })
+    await waitFor(() => s.hits.length === 4, 1000)
+    expect(ids(s)).toBe('d,b,c,e')
+    await driver.create('i', 'c', { n: 0, color: 'red' }, 'z')
+    await waitFor(() => s.hits.length === 5, 1000)
+    expect(ids(s)).toBe('z,d,b,c,e')
+    expect(s.total).toBe(5)
+    expect(log).toEqual(['+c:4', '-a', '+z:0'])
+    s.stop()
+  })
+
+  it('a sort-field change moves a hit', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', { query: RED.query, sort: { n: 'desc' } }, { live: 'query', size: 10 })
+    await s.ready()
+    expect(ids(s)).toBe('e,a,b,d')
+    await driver.update('i', 'c', 'd', { n: 6 })
+    await waitFor(() => ids(s) === 'e,d,a,b', 1000)
+    expect(s.hits.map((h) => h._source!.n)).toEqual([7, 6, 5, 3])
+    s.stop()
+  })
+
+  it('reordered events for a document outside the hits: leaving after entering stays out', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', RED, { live: 'query', size: 10 })
+    await s.ready()
+    // Hold every other event so each pair is delivered swapped; a long window keeps it deterministic.
+    driver.faults.reorderWindow = 1000
+    driver.faults.reorder = 1
+    await driver.update('i', 'c', 'c', { color: 'red' }) // c enters...
+    await driver.update('i', 'c', 'c', { color: 'blue' }) // ...and leaves: delivered first
+    driver.faults.reorder = 0
+    await driver.update('i', 'c', 'a', { n: 6 }) // a marker, delivered after both
+    await waitFor(() => s.hits.find((h) => h._id === 'a')?._source?.n === 6, 2000, { what: 'marker applied' })
+    const expected = await driver.search({ index: 'i', collection: 'c' }, { query: RED.query, sort: [{ field: 'n', order: 'asc' }] }, { from: 0, size: 10 })
+    expect(ids(s)).toBe(expected.hits.map((h) => h._id).join())
+    expect(ids(s)).toBe('d,b,a,e')
+    expect(s.total).toBe(4)
+    s.stop()
+  })
+
+  it('a duplicated "left the query" event beyond the fetched window lowers total once', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', RED, { live: 'query', size: 2 })
+    await s.ready()
+    expect(ids(s)).toBe('d,b')
+    expect(s.total).toBe(4)
+    driver.faults.duplicate = 1
+    await driver.update('i', 'c', 'e', { color: 'blue' }) // e (n 7) is a match beyond the first page
+    driver.faults.duplicate = 0
+    await driver.update('i', 'c', 'd', { n: 2 }) // marker
+    await waitFor(() => s.hits[0]?._source?.n === 2, 2000, { what: 'marker applied' })
+    expect(await driver.count('i', 'c', RED.query)).toBe(3)
+    expect(s.total).toBe(3)
+    expect(s.hasMore).toBe(true)
+    s.stop()
+  })
+
+  it('hits past the window: next() pages, a new match beyond the last fetched hit only counts', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', RED, { live: 'query', size: 2 })
+    await s.ready()
+    await driver.create('i', 'c', { n: 100, color: 'red' }, 'far')
+    await waitFor(() => s.total === 5, 1000, { what: 'recount' })
+    expect(ids(s)).toBe('d,b')
+    await s.next()
+    expect(ids(s)).toBe('d,b,a,e')
+    await s.next()
+    expect(ids(s)).toBe('d,b,a,e,far')
+    expect(s.hasMore).toBe(false)
+    s.stop()
+  })
+
+  it('converges to driver.search under reorder and duplicate faults', async () => {
+    const driver = memoryDriver({ seed: 3 })
+    const colors = ['red', 'blue']
+    driver.seed(
+      'i',
+      'c',
+      Array.from({ length: 20 }, (_, k) => ({ _id: `t${k}`, _source: { n: k, color: colors[k % 2] } })),
+    )
+    const s = client(driver, 20).search<Taxi>('i', 'c', RED, { live: 'query', size: 50 })
+    await s.ready()
+    driver.faults.reorder = 0.3
+    driver.faults.duplicate = 0.3
+    driver.faults.delay = [0, 3]
+    for (let k = 0; k < 150; k++) {
+      const id = `t${(k * 7) % 24}`
+      const exists = driver.snapshot('i', 'c').some((d) => d._id === id)
+      if (!exists) await driver.create('i', 'c', { n: (k * 13) % 50, color: colors[k % 2] }, id)
+      else if (k % 11 === 0) await driver.delete('i', 'c', id)
+      else await driver.update('i', 'c', id, { n: (k * 13) % 50, color: colors[(k >> 1) % 2] })
+    }
+    driver.faults.reorder = 0
+    driver.faults.duplicate = 0
+    driver.faults.delay = 0
+    const page = await driver.search({ index: 'i', collection: 'c' }, { query: RED.query, sort: [{ field: 'n', order: 'asc' }] }, { from: 0, size: 50 })
+    const want = page.hits.map((h) => `${h._id}:${h._source.n}`).join()
+    const got = () => s.hits.map((h) => `${h._id}:${h._source?.n}`).join()
+    await waitFor(() => got() === want, 3000).catch(() => undefined)
+    expect(got()).toBe(want)
+    expect(s.total).toBe(page.total)
+    s.stop()
+  })
+})
+
+describe('search lifecycle', () => {
+  it('stop() releases every hit and the query watch; stop twice is safe', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const c = client(driver)
+    const q = c.search<Taxi>('i', 'c', RED, { live: 'query' })
+    const h = c.search<Taxi>('i', 'c', RED, { live: 'hits' })
+    await Promise.all([q.ready(), h.ready()])
+    await waitFor(() => driver.activeWatches === 2, 1000)
+    expect(c.stats()).toEqual({ documents: 4, idWatches: 1, queryWatches: 1 })
+    q.stop()
+    h.stop()
+    h.stop()
+    expect(q.status).toBe('stopped')
+    expect(q.hits).toEqual([])
+    await waitFor(() => driver.activeWatches === 0, 1000, { what: 'no watch left' })
+    expect(c.stats()).toEqual({ documents: 0, idWatches: 0, queryWatches: 0 })
+  })
+
+  it('two searches with the same query share one query watch', async () => {
+    const inner = memoryDriver()
+    seedTaxis(inner)
+    const driver = instrument(inner)
+    const c = client(driver)
+    const s1 = c.search<Taxi>('i', 'c', { query: { equals: { color: 'red' } }, sort: 'n' }, { live: 'query' })
+    const s2 = c.search<Taxi>('i', 'c', { sort: { n: 'desc' }, query: { equals: { color: 'red' } } }, { live: 'query' })
+    await Promise.all([s1.ready(), s2.ready()])
+    expect(driver.watches.filter((w) => 'query' in w.spec)).toHaveLength(1)
+    expect(ids(s1)).toBe('d,b,a,e')
+    expect(ids(s2)).toBe('e,a,b,d')
+    s1.stop()
+    expect(driver.openWatches()).toHaveLength(1)
+    s2.stop()
+    expect(driver.openWatches()).toHaveLength(0)
+  })
+
+  it('a search read failure gives status error, then recovers with backoff', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const c = new ObserverClient({ driver, backoff: { base: 5, cap: 50 } })
+    clients.push(c)
+    driver.faults.failReads = 1
+    const s = c.search<Taxi>('i', 'c', RED)
+    const errors: string[] = []
+    s.on('error', (id, err) => errors.push(`${id}:${err.code}`))
+    await s.ready()
+    expect(s.status).toBe('error')
+    expect(s.error?.message).toMatch(/Simulated read failure/)
+    await waitFor(() => s.status === 'live', 1000, { what: 'recovered' })
+    expect(ids(s)).toBe('d,b,a,e')
+    expect(s.error).toBeNull()
+    expect(errors).toEqual(['null:read_failed'])
+    s.stop()
+  })
+})
