@@ -1,0 +1,225 @@
+/**
+ * The Sanity driver: turns the app's own `@sanity/client` into the driver contract. Index = dataset (`''` for the
+ * client's own), collection = document `_type`, id = `_id`; a search query is a GROQ filter expression with params,
+ * and each watch is one listener (`client.listen()`, Server-Sent Events).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from '@sanity/client'
+ * import { sanityDriver } from 'vue-observed/sanity'
+ *
+ * const client = createClient({ projectId, dataset: 'production', apiVersion: '2025-02-19', useCdn: false })
+ * app.use(createObserver({ driver: sanityDriver(client) }))
+ * const comments = useObservedSearch('', 'comment', () => ({ query: 'authorId != $ownerId', params: { ownerId } }))
+ * ```
+ *
+ * @module
+ */
+import type { SanityClient } from '@sanity/client'
+import type {
+  CollectionRef,
+  Doc,
+  Driver,
+  DriverSearchSpec,
+  Page,
+  PageRequest,
+  Watch,
+  WatchSink,
+  WatchSpec,
+} from '../core/types'
+import { ObservedError } from '../core/types'
+import { readError } from './sanity/errors'
+import { collectionFilter, listenQuery, readFilter, readParams, SANITY_ID, searchQuery, stableJson } from './sanity/groq'
+import { SanityWatch, toSource } from './sanity/watch'
+
+export type { ListenTarget } from './sanity/watch'
+
+/**
+ * Default ids per listener. A watch on ids is `*[_type == $__type && _id in $__ids]` sent in the listen URL (an
+ * EventSource cannot POST). We keep that URL under 8 KB: proxies commonly refuse longer request lines (nginx's
+ * default `large_client_header_buffers` is 8 KB), and the whole request (URL, cookies, Authorization) must stay
+ * under Sanity's 16 KB. An id costs its length plus 9 characters once encoded (`%22…%22%2C`); at up to 64
+ * characters (a UUID is 36, `drafts.` + UUID 43) that is 73 per id, and 100 ids fill about 7.3 KB, leaving room
+ * for the host, dataset, query and options.
+ */
+export const DEFAULT_MAX_IDS_PER_WATCH = 100
+
+/** Ids per `doc` request in `mGet` (ids go in the path, comma-separated): same URL budget as listeners. */
+const MAX_ID_CHARS_PER_READ = 6000
+
+/** Options of {@link sanityDriver}. */
+export interface SanityDriverOptions {
+  /** How many ids one listener follows (the core shards above it). Default {@link DEFAULT_MAX_IDS_PER_WATCH}. */
+  maxIdsPerWatch?: number
+  /**
+   * Ask listeners to resume after a dropped connection (`enableResume`): the server replays what was missed
+   * (`welcomeback`) instead of the core refetching everything. Default true.
+   */
+  enableResume?: boolean
+  /** Request tag for reads and listeners, shown in Sanity's request logs. Default none. */
+  tag?: string
+}
+
+/** The Sanity driver: a {@link Driver} over the app's client. */
+export interface SanityDriver extends Driver {
+  readonly name: 'sanity'
+  readonly maxIdsPerWatch: number
+}
+
+/**
+ * Whether the client reads the `published` perspective (explicitly, or by default from API version 2025-02-19):
+ * then searches never return drafts, and listeners must leave them out too.
+ */
+function readsPublished(client: SanityClient): boolean {
+  const { perspective, apiVersion } = client.config()
+  if (perspective === undefined) {
+    const version = String(apiVersion ?? '').replace(/^v/, '')
+    return version === 'X' || version >= '2025-02-19'
+  }
+  return perspective === 'published' || (Array.isArray(perspective) && perspective.length === 1 && perspective[0] === 'published')
+}
+
+function toDoc(raw: unknown, type: string): Doc | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
+  const doc = raw as Record<string, unknown>
+  if (typeof doc._id !== 'string' || doc._type !== type) return null
+  return { _id: doc._id, _source: toSource(doc), ...(typeof doc._rev === 'string' ? { _rev: doc._rev } : {}) }
+}
+
+/** Splits ids into runs whose comma-joined length stays under the URL budget. */
+function chunkIds(ids: readonly string[]): string[][] {
+  const chunks: string[][] = []
+  let current: string[] = []
+  let length = 0
+  for (const id of ids) {
+    if (current.length > 0 && length + id.length + 1 > MAX_ID_CHARS_PER_READ) {
+      chunks.push(current)
+      current = []
+      length = 0
+    }
+    current.push(id)
+    length += id.length + 1
+  }
+  if (current.length > 0) chunks.push(current)
+  return chunks
+}
+
+/**
+ * Creates the Sanity driver over the app's own client (the driver never creates one, so the app keeps its
+ * configuration: token, perspective, API version). Reads bypass the CDN only if the client does (`useCdn: false`
+ * is advised: a live view must not read stale data after `welcome`).
+ */
+export function sanityDriver(client: SanityClient, options: SanityDriverOptions = {}): SanityDriver {
+  const maxIdsPerWatch = options.maxIdsPerWatch ?? DEFAULT_MAX_IDS_PER_WATCH
+  if (!Number.isInteger(maxIdsPerWatch) || maxIdsPerWatch < 1) {
+    throw new ObservedError('bad_argument', `maxIdsPerWatch must be a positive integer, got ${maxIdsPerWatch}`)
+  }
+  const enableResume = options.enableResume ?? true
+  const tag = options.tag
+  const clients = new Map<string, SanityClient>()
+  const token = () => client.config().token
+
+  /** The client for a dataset: the app's own for `''` or its dataset, a derived one (cached) otherwise. */
+  function clientOf(c: CollectionRef): SanityClient {
+    if (typeof c.collection !== 'string' || !c.collection) {
+      throw new ObservedError('bad_argument', 'A Sanity collection is a document _type (a non-empty string)')
+    }
+    if (!c.index || c.index === client.config().dataset) return client
+    let derived = clients.get(c.index)
+    if (!derived) {
+      try {
+        derived = client.withConfig({ dataset: c.index })
+      } catch (err) {
+        throw new ObservedError('bad_argument', `Invalid Sanity dataset "${c.index}": ${(err as Error).message}`)
+      }
+      clients.set(c.index, derived)
+    }
+    return derived
+  }
+
+  const requestOptions = tag ? { tag } : {}
+
+  const driver: SanityDriver = {
+    name: 'sanity',
+    maxIdsPerWatch,
+
+    async get(c, id) {
+      const sanity = clientOf(c)
+      if (typeof id !== 'string' || !SANITY_ID.test(id)) return null // cannot exist, and must not reach a URL path
+      try {
+        return toDoc(await sanity.getDocument(id, requestOptions), c.collection)
+      } catch (err) {
+        throw readError(err, `get of "${id}"`, token())
+      }
+    },
+
+    async mGet(c, ids) {
+      const sanity = clientOf(c)
+      const wanted = [...new Set(ids)].filter((id) => typeof id === 'string' && SANITY_ID.test(id))
+      const docs: Doc[] = []
+      try {
+        for (const chunk of chunkIds(wanted)) {
+          for (const raw of await sanity.getDocuments(chunk, requestOptions)) {
+            const doc = toDoc(raw, c.collection)
+            if (doc) docs.push(doc)
+          }
+        }
+      } catch (err) {
+        throw readError(err, `mGet of ${wanted.length} documents`, token())
+      }
+      return docs
+    },
+
+    async search(c: CollectionRef, spec: DriverSearchSpec, page: PageRequest): Promise<Page> {
+      const sanity = clientOf(c)
+      const { query } = searchQuery(spec, page.from, page.size)
+      const params = { ...readParams(spec.params), __type: c.collection }
+      let response: unknown
+      try {
+        response = await sanity.fetch(query, params, requestOptions)
+      } catch (err) {
+        throw readError(err, 'search', token())
+      }
+      const { hits, total } = (response ?? {}) as { hits?: unknown; total?: unknown }
+      if (!Array.isArray(hits) || typeof total !== 'number') {
+        throw new ObservedError('read_failed', 'Sanity search returned an unexpected shape')
+      }
+      return { hits: hits.map((h) => toDoc(h, c.collection)).filter((d): d is Doc => d !== null), total }
+    },
+
+    watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Watch {
+      const sanity = clientOf(c)
+      const excludeDrafts = readsPublished(sanity)
+      const settings = { enableResume, tag, token: token() }
+      if ('ids' in spec) {
+        if (spec.ids.length > maxIdsPerWatch) {
+          throw new ObservedError('bad_argument', `A Sanity watch follows at most ${maxIdsPerWatch} ids, got ${spec.ids.length}`)
+        }
+        // Ids are explicit: drafts asked for by id are followed whatever the perspective.
+        const target = {
+          query: listenQuery('_type == $__type && _id in $__ids', false),
+          params: { __type: c.collection, __ids: [...spec.ids] },
+          kind: 'ids' as const,
+        }
+        return new SanityWatch(sanity, target, sink, settings)
+      }
+      const filter = readFilter(spec.query.query)
+      const target = {
+        query: listenQuery(collectionFilter(filter), excludeDrafts),
+        params: { ...readParams(spec.query.params), __type: c.collection },
+        kind: 'query' as const,
+      }
+      return new SanityWatch(sanity, target, sink, settings)
+    },
+
+    /** Filter and params only: the sort does not change what a listener follows, so searches share it. */
+    queryKey(spec) {
+      try {
+        return stableJson([readFilter(spec.query) ?? null, spec.params ?? {}])
+      } catch {
+        return undefined // not poolable; watch() reports the bad query
+      }
+    },
+  }
+  return driver
+}

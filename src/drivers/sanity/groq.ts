@@ -1,0 +1,133 @@
+/**
+ * GROQ the Sanity driver sends: a collection's filter (`_type == $__type` and the caller's filter expression), the
+ * search query with its order and slice, and the listener queries. Parameters the driver adds start with `__`, a
+ * prefix callers may not use.
+ */
+import type { DriverSearchSpec, SortKey } from '../../core/types'
+import { ObservedError } from '../../core/types'
+
+/** Parameters of a query, as the client sends them (`$name=<JSON>`). */
+export type GroqParams = Record<string, unknown>
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** Sanity's document id rule (letters, digits, `.`, `_`, `-`; at most 128 characters). */
+export const SANITY_ID = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,127}$/
+
+/**
+ * Checks that a filter expression cannot close the brackets the driver puts around it (`*[... && (<filter>)]`),
+ * so it stays one expression: brackets balance outside string literals and `//` comments.
+ */
+function assertSelfContained(filter: string): void {
+  const closing: Record<string, string> = { ')': '(', ']': '[', '}': '{' }
+  const stack: string[] = []
+  for (let i = 0; i < filter.length; i++) {
+    const ch = filter[i]
+    if (ch === '"' || ch === "'") {
+      let j = i + 1
+      while (j < filter.length && filter[j] !== ch) j += filter[j] === '\\' ? 2 : 1
+      if (j >= filter.length) throw unsupported(`Unterminated string in GROQ filter: ${filter}`)
+      i = j
+    } else if (ch === '/' && filter[i + 1] === '/') {
+      const end = filter.indexOf('\n', i)
+      i = end < 0 ? filter.length : end
+    } else if (ch === '(' || ch === '[' || ch === '{') {
+      stack.push(ch)
+    } else if (ch in closing) {
+      if (stack.pop() !== closing[ch]) throw unsupported(`Unbalanced "${ch}" in GROQ filter: ${filter}`)
+    }
+  }
+  if (stack.length > 0) throw unsupported(`Unclosed "${stack[stack.length - 1]}" in GROQ filter: ${filter}`)
+}
+
+function unsupported(message: string): ObservedError {
+  return new ObservedError('unsupported_query', message, { fatal: true })
+}
+
+/** The caller's filter expression, validated; undefined when it matches everything. */
+export function readFilter(query: unknown): string | undefined {
+  if (query === undefined || query === null) return undefined
+  if (typeof query !== 'string') {
+    throw unsupported(`A Sanity query is a GROQ filter expression string, got ${typeof query}`)
+  }
+  const filter = query.trim()
+  if (!filter) return undefined
+  assertSelfContained(filter)
+  return filter
+}
+
+/** The caller's parameters, validated: GROQ identifiers, none starting with `__`. */
+export function readParams(params: GroqParams | undefined): GroqParams {
+  if (params === undefined || params === null) return {}
+  if (typeof params !== 'object' || Array.isArray(params)) {
+    throw new ObservedError('bad_argument', 'Sanity query params must be an object', { fatal: true })
+  }
+  for (const name of Object.keys(params)) {
+    if (!IDENTIFIER.test(name) || name.startsWith('__')) {
+      throw new ObservedError('bad_argument', `Invalid GROQ parameter name "${name}" (names starting with "__" are reserved)`, {
+        fatal: true,
+      })
+    }
+  }
+  return params
+}
+
+/** A dotted field path as a GROQ attribute access (`a.b`, or `a["odd-key"]` for keys that are not identifiers). */
+export function fieldPath(field: string): string {
+  const parts = field.split('.')
+  if (parts.some((p) => !p)) throw new ObservedError('bad_argument', `Invalid sort field "${field}"`)
+  return parts
+    .map((p, i) => (IDENTIFIER.test(p) ? (i === 0 ? p : `.${p}`) : `${i === 0 ? '@' : ''}[${JSON.stringify(p)}]`))
+    .join('')
+}
+
+/**
+ * `order(...)` for normalized sort keys, matching the core's comparator (src/core/sort.ts): a missing or null value
+ * sorts last in either direction (GROQ puts null first when descending, hence `defined(f) desc` before each key),
+ * and ties are broken by `_id` ascending.
+ */
+export function orderClause(sort: readonly SortKey[]): string {
+  const terms: string[] = []
+  for (const { field, order } of sort) {
+    if (field === '_id') {
+      terms.push(`_id ${order}`)
+      break // _id is unique: later keys never apply
+    }
+    const path = fieldPath(field)
+    terms.push(`defined(${path}) desc`, `${path} ${order}`)
+  }
+  if (!sort.some((k) => k.field === '_id')) terms.push('_id asc')
+  return `order(${terms.join(', ')})`
+}
+
+/** The filter of a collection: its `_type`, and the caller's filter when there is one. */
+export function collectionFilter(filter: string | undefined): string {
+  return filter === undefined ? '_type == $__type' : `_type == $__type && (${filter})`
+}
+
+/** The search query: one page of hits in order and the total, in one request. */
+export function searchQuery(spec: DriverSearchSpec, from: number, size: number): { query: string; filter: string | undefined } {
+  const filter = readFilter(spec.query)
+  if (!Number.isInteger(from) || from < 0 || !Number.isInteger(size) || size < 0) {
+    throw new ObservedError('bad_argument', `Invalid page from=${from} size=${size}`)
+  }
+  const where = `*[${collectionFilter(filter)}]`
+  return { query: `{"hits": ${where} | ${orderClause(spec.sort)} [${from}...${from + size}], "total": count(${where})}`, filter }
+}
+
+/**
+ * A listener query for a collection. With `excludeDrafts` (a client reading the `published` perspective), drafts are
+ * left out so that live results agree with what searches return.
+ */
+export function listenQuery(filter: string, excludeDrafts: boolean): string {
+  return `*[${filter}${excludeDrafts ? ' && !(_id in path("drafts.**"))' : ''}]`
+}
+
+/** JSON with object keys sorted, so that equal parameters give equal keys. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      : v,
+  )
+}

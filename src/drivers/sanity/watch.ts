@@ -1,0 +1,163 @@
+/**
+ * One Sanity listener (`client.listen()`, Server-Sent Events) behind one watch: listener events translated into the
+ * WatchSink calls of the driver contract. Translation only: the core orders events by revision, drops duplicates,
+ * waits for gaps and reopens failed watches with its own backoff.
+ */
+import type { SanityClient } from '@sanity/client'
+import type { DocEvent, DocSource, Watch, WatchSink } from '../../core/types'
+import { ObservedError } from '../../core/types'
+import { listenError } from './errors'
+import type { GroqParams } from './groq'
+
+/** What one listener follows. */
+export interface ListenTarget {
+  /** The listen query (`*[<filter>]`). */
+  readonly query: string
+  readonly params: GroqParams
+  /**
+   * `ids`: a document leaving the filter left the collection (its `_type` changed) and is reported as deleted.
+   * `query`: it is reported with `inQuery: false`.
+   */
+  readonly kind: 'ids' | 'query'
+}
+
+/** Listener settings the driver fixes. */
+export interface ListenSettings {
+  readonly enableResume: boolean
+  readonly tag?: string
+  /** The client's token, only to keep it out of error messages. */
+  readonly token?: string
+}
+
+interface Subscription {
+  unsubscribe(): void
+}
+
+type ListenEvent = { type?: unknown } & Record<string, unknown>
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** A document as Sanity returns it, split into the driver contract's shape (`_id` out, everything else kept). */
+export function toSource(raw: Record<string, unknown>): DocSource {
+  const { _id, ...source } = raw
+  void _id
+  return source
+}
+
+/**
+ * A listener `mutation` event as a DocEvent: no `result` means deleted. Null when malformed (dropped; the core's gap
+ * handling refetches when a later event does not continue the chain).
+ */
+export function toDocEvent(e: ListenEvent, kind: ListenTarget['kind']): DocEvent | null {
+  const id = e.documentId
+  if (typeof id !== 'string' || !id) return null
+  const result = e.result
+  if (result !== undefined && (!isObject(result) || result._id !== id)) return null
+  const left = e.transition === 'disappear'
+  const revs =
+    typeof e.resultRev === 'string' && e.resultRev
+      ? { rev: e.resultRev, previousRev: typeof e.previousRev === 'string' && e.previousRev ? e.previousRev : null }
+      : {}
+  if (!result || (left && kind === 'ids')) return { id, kind: 'delete', ...revs }
+  return { id, kind: 'upsert', doc: toSource(result), ...revs, ...(kind === 'query' ? { inQuery: !left } : {}) }
+}
+
+/**
+ * A watch on one listener.
+ *
+ * Reconnection: the SDK reports a dropped stream with a `reconnect` event and then retries by itself. After the
+ * listener has been live, the driver lets it try once (`sink.offline()`), because its EventSource sends
+ * Last-Event-ID and the server may resume (`welcomeback`, nothing missed). A failure before the first `welcome`, or
+ * a second `reconnect` before the listener is back, closes the listener and reports a non-fatal `watch_failed`: the
+ * core then reopens with backoff and jitter instead of the SDK's fixed one-second loop.
+ */
+export class SanityWatch implements Watch {
+  private subscription: Subscription | null = null
+  private closed = false
+  private live = false
+  private reconnecting = false
+
+  constructor(
+    client: SanityClient,
+    private readonly target: ListenTarget,
+    private readonly sink: WatchSink,
+    private readonly settings: ListenSettings,
+  ) {
+    const events = settings.enableResume
+      ? ['welcome', 'mutation', 'reconnect', 'welcomeback', 'reset']
+      : ['welcome', 'mutation', 'reconnect']
+    const options = {
+      events,
+      includeResult: true,
+      includePreviousRevision: false,
+      includeMutations: false,
+      visibility: 'query',
+      ...(settings.enableResume ? { enableResume: true } : {}),
+      ...(settings.tag ? { tag: settings.tag } : {}),
+    }
+    // The option object is built at runtime; the client's overloads cannot infer its literal event names.
+    const observable = client.listen(target.query, target.params, options as never) as unknown as {
+      subscribe(o: { next(e: ListenEvent): void; error(err: unknown): void; complete(): void }): Subscription
+    }
+    const subscription = observable.subscribe({
+      next: (e) => this.onEvent(e),
+      error: (err) => this.fail(listenError(err, settings.token)),
+      complete: () => this.fail(new ObservedError('watch_failed', 'Sanity listener ended')),
+    })
+    // The listener may have failed while subscribing (e.g. a query too large for a URL).
+    if (this.closed) subscription.unsubscribe()
+    else this.subscription = subscription
+  }
+
+  close(): void {
+    this.closed = true
+    const s = this.subscription
+    this.subscription = null
+    s?.unsubscribe()
+  }
+
+  private onEvent(e: ListenEvent): void {
+    if (this.closed) return
+    switch (e.type) {
+      case 'mutation': {
+        const event = toDocEvent(e, this.target.kind)
+        if (event) this.sink.event(event)
+        return
+      }
+      case 'welcome':
+        if (!this.live || this.reconnecting) return this.becomeLive(false)
+        // A welcome without a reconnect we saw: a new connection all the same, events may be lost.
+        return this.sink.reset()
+      case 'welcomeback':
+        if (!this.live || this.reconnecting) return this.becomeLive(this.live)
+        return
+      case 'reset':
+        // After a reconnect, `reset` stands for the welcome: live again, and the core resyncs.
+        if (!this.live || this.reconnecting) return this.becomeLive(false)
+        return this.sink.reset()
+      case 'reconnect':
+        if (!this.live || this.reconnecting) {
+          return this.fail(new ObservedError('watch_failed', 'Sanity listener connection failed'))
+        }
+        this.reconnecting = true
+        return this.sink.offline()
+      default:
+        return
+    }
+  }
+
+  private becomeLive(resumed: boolean): void {
+    this.live = true
+    this.reconnecting = false
+    this.sink.ready(resumed ? { resumed: true } : undefined)
+  }
+
+  /** Reports an error once and stops listening: the core decides what comes next. */
+  private fail(err: ObservedError): void {
+    if (this.closed) return
+    this.close()
+    this.sink.error(err)
+  }
+}
