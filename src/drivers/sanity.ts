@@ -30,26 +30,36 @@ import type {
 import { ObservedError } from '../core/types'
 import { readError } from './sanity/errors'
 import { collectionFilter, listenQuery, readFilter, readParams, SANITY_ID, searchQuery, stableJson } from './sanity/groq'
-import { SanityWatch, toSource } from './sanity/watch'
+import { WatchGroup } from './sanity/group'
+import { listenUrlLength, SanityWatch, toSource } from './sanity/watch'
 
 export type { ListenTarget } from './sanity/watch'
 
 /**
- * Default ids per listener. A watch on ids is `*[_type == $__type && _id in $__ids]` sent in the listen URL (an
- * EventSource cannot POST). We keep that URL under 8 KB: proxies commonly refuse longer request lines (nginx's
- * default `large_client_header_buffers` is 8 KB), and the whole request (URL, cookies, Authorization) must stay
- * under Sanity's 16 KB. An id costs its length plus 9 characters once encoded (`%22…%22%2C`); at up to 64
- * characters (a UUID is 36, `drafts.` + UUID 43) that is 73 per id, and 100 ids fill about 7.3 KB, leaving room
- * for the host, dataset, query and options.
+ * The longest listen URL the driver builds. A listener sends its query and params in the URL (an EventSource cannot
+ * POST), and Sanity takes at most 16 KB per request, headers included; @sanity/client refuses URLs over 14.8 KB for
+ * that reason. 12 KB leaves room for what the browser adds (cookies, Referer, User-Agent), and an id set that does
+ * not fit is split over several listeners of one watch.
  */
-export const DEFAULT_MAX_IDS_PER_WATCH = 100
+export const LISTEN_URL_BUDGET = 12_000
 
-/** Ids per `doc` request in `mGet` (ids go in the path, comma-separated): same URL budget as listeners. */
-const MAX_ID_CHARS_PER_READ = 6000
+/**
+ * Default ids per watch. An id costs its length plus 9 characters in the URL (`%22…%22%2C`): 45 for a UUID, 52 for
+ * `drafts.` + UUID. 250 UUIDs fill about 11.3 KB, one listener under {@link LISTEN_URL_BUDGET}; longer ids spill over
+ * into a second listener. So 1,000 documents observed by id take 4 listeners: under the 6 connections per host
+ * that a browser allows over HTTP/1.1, with room left for reads.
+ */
+export const DEFAULT_MAX_IDS_PER_WATCH = 250
+
+/** Characters of ids per `doc` request in `mGet` (ids go in the path, comma-separated). */
+const MAX_ID_CHARS_PER_READ = 8000
 
 /** Options of {@link sanityDriver}. */
 export interface SanityDriverOptions {
-  /** How many ids one listener follows (the core shards above it). Default {@link DEFAULT_MAX_IDS_PER_WATCH}. */
+  /**
+   * How many ids one watch follows (the core shards above it). Default {@link DEFAULT_MAX_IDS_PER_WATCH}. Whatever
+   * the count, a watch splits its ids over as many listeners as keep each URL under {@link LISTEN_URL_BUDGET}.
+   */
   maxIdsPerWatch?: number
   /**
    * Ask listeners to resume after a dropped connection (`enableResume`): the server replays what was missed
@@ -86,21 +96,21 @@ function toDoc(raw: unknown, type: string): Doc | null {
   return { _id: doc._id, _source: toSource(doc), ...(typeof doc._rev === 'string' ? { _rev: doc._rev } : {}) }
 }
 
-/** Splits ids into runs whose comma-joined length stays under the URL budget. */
-function chunkIds(ids: readonly string[]): string[][] {
+/** Splits ids into runs of at most `budget` characters, each id costing its length plus `overhead`. */
+function chunkIds(ids: readonly string[], budget: number, overhead: number): string[][] {
   const chunks: string[][] = []
   let current: string[] = []
   let length = 0
   for (const id of ids) {
-    if (current.length > 0 && length + id.length + 1 > MAX_ID_CHARS_PER_READ) {
+    if (current.length > 0 && length + id.length + overhead > budget) {
       chunks.push(current)
       current = []
       length = 0
     }
     current.push(id)
-    length += id.length + 1
+    length += id.length + overhead
   }
-  if (current.length > 0) chunks.push(current)
+  if (current.length > 0 || chunks.length === 0) chunks.push(current)
   return chunks
 }
 
@@ -158,7 +168,8 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       const wanted = [...new Set(ids)].filter((id) => typeof id === 'string' && SANITY_ID.test(id))
       const docs: Doc[] = []
       try {
-        for (const chunk of chunkIds(wanted)) {
+        for (const chunk of chunkIds(wanted, MAX_ID_CHARS_PER_READ, 1)) {
+          if (chunk.length === 0) continue
           for (const raw of await sanity.getDocuments(chunk, requestOptions)) {
             const doc = toDoc(raw, c.collection)
             if (doc) docs.push(doc)
@@ -192,16 +203,19 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       const excludeDrafts = readsPublished(sanity)
       const settings = { enableResume, tag, token: token() }
       if ('ids' in spec) {
-        if (spec.ids.length > maxIdsPerWatch) {
-          throw new ObservedError('bad_argument', `A Sanity watch follows at most ${maxIdsPerWatch} ids, got ${spec.ids.length}`)
-        }
-        // Ids are explicit: drafts asked for by id are followed whatever the perspective.
-        const target = {
+        // Ids are explicit: drafts asked for by id are followed whatever the perspective. Ids Sanity would refuse
+        // cannot exist and are left out of the URL.
+        const ids = [...new Set(spec.ids)].filter((id) => typeof id === 'string' && SANITY_ID.test(id))
+        const targetOf = (chunk: string[]) => ({
           query: listenQuery('_type == $__type && _id in $__ids', false),
-          params: { __type: c.collection, __ids: [...spec.ids] },
+          params: { __type: c.collection, __ids: chunk },
           kind: 'ids' as const,
-        }
-        return new SanityWatch(sanity, target, sink, settings)
+        })
+        // An id adds itself and 9 characters once encoded as JSON in the query string.
+        const base = listenUrlLength(sanity, targetOf([]), settings)
+        const chunks = chunkIds(ids, LISTEN_URL_BUDGET - base, 9)
+        if (chunks.length === 1) return new SanityWatch(sanity, targetOf(chunks[0]), sink, settings)
+        return new WatchGroup(chunks.length, (i, memberSink) => new SanityWatch(sanity, targetOf(chunks[i]), memberSink, settings), sink)
       }
       const filter = readFilter(spec.query.query)
       const target = {

@@ -1,12 +1,13 @@
 /**
  * The Sanity driver against the Sanity-protocol test server, through the real @sanity/client over real sockets.
  */
+import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
 import type { SanityClient } from '@sanity/client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { comparator, normalizeSort } from '../../src/core/sort'
 import type { DocEvent, ObservedError, Watch, WatchSink, WatchSpec } from '../../src/core/types'
-import { DEFAULT_MAX_IDS_PER_WATCH, sanityDriver, type SanityDriver } from '../../src/drivers/sanity'
+import { DEFAULT_MAX_IDS_PER_WATCH, LISTEN_URL_BUDGET, sanityDriver, type SanityDriver } from '../../src/drivers/sanity'
 import { waitFor } from '../helpers/wait-for'
 import { startSanityServer, type SanityTestServer } from '../servers/sanity'
 import { clientFor } from '../servers/sanity/test-client'
@@ -246,14 +247,46 @@ describe('watch by ids', () => {
     ])
   })
 
-  it('advertises a listener size that keeps the listen URL under 8 KB with 64-character ids', async () => {
+  it('follows 250 UUID ids (the default per watch) on one listener whose URL stays under the budget', async () => {
     expect(driver.maxIdsPerWatch).toBe(DEFAULT_MAX_IDS_PER_WATCH)
-    const ids = Array.from({ length: driver.maxIdsPerWatch }, (_, i) => `${'x'.repeat(60)}${String(i).padStart(4, '0')}`)
-    const w = watch('a-rather-long-document-type-name', { ids })
+    const ids = Array.from({ length: driver.maxIdsPerWatch }, () => randomUUID())
+    const before = server.listenRequests
+    const w = watch('note', { ids })
     await live(w)
+    expect(server.listenRequests - before).toBe(1)
     const url = server.requests.filter((r) => r.endpoint === 'listen').at(-1)!.url
-    expect(server.url.length + url.length).toBeLessThan(8000)
-    expect(() => driver.watch({ index: '', collection: 'note' }, { ids: [...ids, 'one-more'] }, recorder().sink)).toThrow(/at most/)
+    expect(server.url.length + url.length).toBeLessThanOrEqual(LISTEN_URL_BUDGET)
+  })
+
+  it('splits ids too long for one URL over several listeners that act as one watch', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `${'x'.repeat(100)}-${i}`)
+    server.documents.load(ids.map((_id) => ({ _id, _type: 'note', n: 0 })))
+    const before = server.listenRequests
+    const w = watch('note', { ids })
+    await live(w)
+    const opened = server.listenRequests - before
+    expect(opened).toBeGreaterThan(1)
+    expect(server.openListeners).toBe(opened)
+    expect(w.readies()).toHaveLength(1)
+    for (const r of server.requests.filter((x) => x.endpoint === 'listen').slice(-opened)) {
+      expect(server.url.length + r.url.length).toBeLessThanOrEqual(LISTEN_URL_BUDGET)
+    }
+    // One transaction touching every id: each listener gets events (and so a Last-Event-ID to resume from).
+    server.documents.mutate(ids.map((id) => ({ patch: { id, set: { n: 1 } } })))
+    await waitFor(() => w.events().length === ids.length, 3000)
+    expect(new Set(w.events().map((e) => e.id))).toEqual(new Set(ids))
+
+    // Every listener drops and resumes: one offline, then one resumed ready.
+    server.faults.closeStreams()
+    await waitFor(() => w.readies().length === 2, 3000)
+    expect(w.types().filter((t) => t !== 'event')).toEqual(['ready', 'offline', 'ready'])
+    expect(w.readies()[1].info).toEqual({ resumed: true })
+
+    // One error closes them all, reported once.
+    server.faults.channelError('boom')
+    await waitFor(() => w.errors().length === 1, 3000)
+    await waitFor(() => server.openListeners === 0, 3000)
+    expect(w.errors()).toHaveLength(1)
   })
 })
 

@@ -65,6 +65,23 @@ export function toDocEvent(e: ListenEvent, kind: ListenTarget['kind']): DocEvent
 }
 
 /**
+ * The length of the listen URL the client builds for a target (mirroring its query-string encoding), to keep
+ * listeners under the URL budget.
+ */
+export function listenUrlLength(client: SanityClient, target: ListenTarget, settings: ListenSettings): number {
+  const { url, dataset } = client.config()
+  const qs = new URLSearchParams()
+  if (settings.tag) qs.append('tag', settings.tag)
+  qs.append('query', target.query)
+  for (const [name, value] of Object.entries(target.params)) if (value !== undefined) qs.append(`$${name}`, JSON.stringify(value))
+  qs.append('includeResult', 'true')
+  qs.append('visibility', 'query')
+  if (settings.enableResume) qs.append('enableResume', 'true')
+  qs.append('includeMutations', 'false')
+  return `${url ?? ''}/data/listen/${dataset ?? ''}?${qs}`.length
+}
+
+/**
  * A watch on one listener.
  *
  * Reconnection: the SDK reports a dropped stream with a `reconnect` event and then retries by itself. After the
