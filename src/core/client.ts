@@ -80,6 +80,7 @@ export class ObserverClient {
       observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(this.observerHost, ref, id, watch).start(),
       offer: (observer, doc, seq) => this.table.peek(observer.ref, observer._id)?.offer(doc, seq),
       joinQuery: (ref, spec, listener) => this.queries.join(ref, spec, listener),
+      applyEvent: (observer, e, applied) => this.table.peek(observer.ref, observer._id)?.applyEvent(e, applied),
     }
   }
 

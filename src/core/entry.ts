@@ -29,6 +29,17 @@ export type AppliedCallback = (e: DocEvent) => void
 
 type Held = readonly [DocEvent, AppliedCallback | undefined]
 
+/** True for a well-formed event; anything else from a driver is dropped. */
+export function isDocEvent(e: unknown): e is DocEvent {
+  if (e === null || typeof e !== 'object') return false
+  const { id, kind } = e as DocEvent
+  return typeof id === 'string' && id !== '' && (kind === 'upsert' || kind === 'delete')
+}
+
+function toObservedError(err: unknown): ObservedError {
+  return err instanceof ObservedError ? err : new ObservedError('bad_event', String((err as Error)?.message ?? err), { cause: err })
+}
+
 /** Out-of-order events kept per document; past this the document is refetched instead (bounded memory). */
 const MAX_HELD = 64
 /** Events buffered while a read is in flight; past this they are dropped and the document read again. */
@@ -111,10 +122,17 @@ export class DocEntry {
     this.buffer = null
     const keepCurrent =
       this.synced && doc !== null && typeof doc._rev === 'number' && typeof this.rev === 'number' && doc._rev < this.rev
-    if (!keepCurrent) this.setContent(doc, doc?._rev)
-    const wasSynced = this.synced
     this.synced = true
     if (this.error && !this.error.fatal) this.error = null
+    if (!keepCurrent) {
+      try {
+        this.setContent(doc, doc?._rev)
+      } catch (err) {
+        // A hostile document: this observer shows the error, nothing else is touched.
+        this.fail(toObservedError(err))
+        return
+      }
+    }
     if (doc === null && !this.existedOnce) {
       this.error = new ObservedError(
         'not_found',
@@ -126,7 +144,8 @@ export class DocEntry {
       this.overflowed = false
       this.host.refetch(this)
     }
-    if (!wasSynced || doc === null || this.error) this.notifyStatus()
+    // Listeners dedupe: a read may have cleared an error, found the document gone, or be the first one.
+    this.notifyStatus()
     this.settle()
   }
 
@@ -236,7 +255,7 @@ export class DocEntry {
       try {
         this.setContent({ _id: this.id, _source: e.doc }, e.rev)
       } catch (err) {
-        this.fail(err instanceof ObservedError ? err : new ObservedError('bad_event', String(err)))
+        this.fail(toObservedError(err))
         return
       }
     }

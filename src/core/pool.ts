@@ -1,4 +1,5 @@
 import { backoffDelay, type BackoffOptions } from './backoff'
+import { isDocEvent } from './entry'
 import type { EntryTable } from './entry-table'
 import type { CollectionRef, DocEvent, Driver, Watch, WatchSink } from './types'
 import { ObservedError } from './types'
@@ -182,6 +183,7 @@ export class CollectionPool {
         this.reconcile(shard)
       },
       event: (e: DocEvent) => {
+        if (!isDocEvent(e)) return
         if (isCurrent() || (previous !== undefined && shard.watch === previous)) this.table.peek(this.ref, e.id)?.applyEvent(e)
       },
       reset: () => {

@@ -1,4 +1,5 @@
 import { backoffDelay, type BackoffOptions } from './backoff'
+import { isDocEvent } from './entry'
 import type { EntryTable } from './entry-table'
 import { collectionKey } from './entry-table'
 import { closeQuietly, toError } from './pool'
@@ -94,7 +95,7 @@ class SharedQueryWatch {
   }
 
   private dispatch(e: DocEvent): void {
-    if (typeof e?.id !== 'string') return
+    if (!isDocEvent(e)) return
     const notify = (applied: DocEvent) => {
       for (const l of [...this.listeners]) l.membership(applied)
     }

@@ -3,7 +3,7 @@ import { Emitter } from './emitter'
 import type { Observer } from './observer'
 import type { QueryListener } from './query-pool'
 import { comparator } from './sort'
-import type { CollectionRef, Doc, DocEvent, DocSource, Driver, DriverSearchSpec, Page } from './types'
+import type { CollectionRef, Doc, DocEvent, DocSource, Driver, DriverSearchSpec, Page, Rev } from './types'
 import { ObservedError } from './types'
 
 /**
@@ -50,10 +50,14 @@ export interface SearchHost {
   /** Gives a hit the content a search read, unless something newer arrived since `seq`. */
   offer(observer: { readonly ref: CollectionRef; readonly _id: string }, doc: Doc, seq: number): void
   joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): () => void
+  /** Passes an event to a held document, which orders it and calls `applied` once it is applied. */
+  applyEvent(observer: { readonly ref: CollectionRef; readonly _id: string }, e: DocEvent, applied: (e: DocEvent) => void): void
 }
 
 /** Membership events buffered while a read is in flight; past this the search is read again instead. */
 const MAX_BUFFERED = 10_000
+/** Documents outside the hits whose last event is remembered, to drop stale ones. */
+const MAX_OUTSIDE = 10_000
 
 /**
  * A live search: `hits` are observers in the query's sort order, `total` the number of matches. Emits a new
@@ -84,6 +88,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private retryTimer?: ReturnType<typeof setTimeout>
   private countTimer?: ReturnType<typeof setTimeout>
   private removedByDelete = new Set<string>()
+  /** Last event seen for documents not held: events for them have no entry to order them. */
+  private outside = new Map<string, { rev?: Rev; previousRev?: Rev | null }>()
 
   constructor(
     private readonly host: SearchHost,
@@ -153,6 +159,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     for (const id of [...this.byId.keys()]) this.release(id)
     this.hits = []
     this.removedByDelete.clear()
+    this.outside.clear()
     this.setStatus('stopped')
     this.emit('hits', this.hits)
   }
@@ -209,6 +216,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       if (!page || !Array.isArray(page.hits)) throw new TypeError('search did not return { hits, total }')
     } catch (err) {
       if (token !== this.loadToken || this.stopped) return []
+      this.loading = null
       this.buffered = null
       const error =
         err instanceof ObservedError && err.code !== 'watch_failed'
@@ -221,6 +229,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       return []
     }
     if (token !== this.loadToken || this.stopped) return []
+    this.loading = null
     this.attempt = 0
     const added: Observer<T>[] = []
     const seen = new Set<string>()
@@ -243,7 +252,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.loaded = true
     const buffered = this.buffered
     this.buffered = null
-    if (buffered) for (const e of buffered) this.membership(e)
+    if (buffered) for (const e of buffered) this.replay(e)
     if (this.overflowed) {
       this.overflowed = false
       void this.load(true)
@@ -305,6 +314,29 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.emit('hits', this.hits)
   }
 
+  /**
+   * An event that arrived while the page was read: a document held now gets it through its entry (which drops it
+   * if the page was newer), the others go straight to membership.
+   */
+  private replay(e: DocEvent): void {
+    const held = this.byId.get(e.id)
+    if (held) this.host.applyEvent(held.hit, e, (applied) => this.membership(applied))
+    else this.membership(e)
+  }
+
+  /** True when an event for a document outside the hits is older than one already seen for it. */
+  private staleOutside(e: DocEvent): boolean {
+    const last = this.outside.get(e.id)
+    if (e.rev !== undefined && last?.rev !== undefined) {
+      if (typeof e.rev === 'number' && typeof last.rev === 'number') return e.rev <= last.rev
+      if (e.rev === last.rev || e.rev === last.previousRev) return true
+    }
+    this.outside.delete(e.id)
+    this.outside.set(e.id, { rev: e.rev, previousRev: e.previousRev })
+    if (this.outside.size > MAX_OUTSIDE) this.outside.delete(this.outside.keys().next().value!)
+    return false
+  }
+
   /** Live query: a document matched the query before or after a change (already applied in revision order). */
   private membership(e: DocEvent): void {
     if (this.stopped) return
@@ -314,6 +346,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       return
     }
     const held = this.byId.get(e.id)
+    if (!held && this.staleOutside(e)) return
     const inQuery = e.kind !== 'delete' && e.inQuery !== false
     if (!inQuery) {
       if (held) {
