@@ -195,6 +195,29 @@ describe('useObservedDocument', () => {
     expect(r.status.value).toBe('stopped')
   })
 
+  it('1,000 mounted components observing 1,000 ids share one pooled watch; unmount leaves none', async () => {
+    const driver = memoryDriver()
+    const ids = Array.from({ length: 1000 }, (_, k) => `t${k}`)
+    driver.seed<Taxi>('nyc', 'taxi', ids.map((id, k) => ({ _id: id, _source: { plate: `P${k}` } })))
+    const Item = defineComponent({
+      props: { id: { type: String, required: true } },
+      setup(props) {
+        const d = useObservedDocument<Taxi>('nyc', 'taxi', () => props.id)
+        return () => h('li', { id: props.id }, d.data.value?._source.plate ?? '')
+      },
+    })
+    const List = defineComponent({ setup: () => () => h('ul', ids.map((id) => h(Item, { key: id, id }))) })
+    const w = mount(List, { global: { plugins: [createObserver({ driver, releaseDelay: 5 })] } })
+    await waitFor(() => w.findAll('li').every((li) => li.text() !== ''), 5000, { what: 'all rows filled' })
+    expect(w.find('#t999').text()).toBe('P999')
+    expect(driver.activeWatches).toBe(1)
+    expect(driver.watchStats()['nyc/taxi'].map((x) => x.ids)).toEqual([1000])
+    await driver.update('nyc', 'taxi', 't500', { plate: 'moved' })
+    await waitFor(() => w.find('#t500').text() === 'moved', 1000)
+    w.unmount()
+    await waitFor(() => driver.activeWatches === 0, 1000, { what: '0 active watches' })
+  })
+
   it('disposal follows an effectScope', async () => {
     const driver = seeded()
     const client = new ObserverClient({ driver, releaseDelay: 5 })
