@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Kuzzle, WebSocket as KuzzleWebSocket } from 'kuzzle-sdk'
-import type { DocumentNotification, KuzzleError, Notification } from 'kuzzle-sdk'
+import type { DocumentNotification, Notification } from 'kuzzle-sdk'
 import WebSocket from 'ws'
 import { startKuzzleServer } from './kuzzle'
 import type { KuzzleTestServer } from './kuzzle'
@@ -35,11 +35,18 @@ async function rawClient(): Promise<{ socket: WebSocket; frames: Record<string, 
   return { socket, frames, send: (frame) => socket.send(JSON.stringify(frame)) }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<KuzzleError> {
+/** What the SDK rejects with on an API error (its KuzzleError class is not exported). */
+interface ApiError {
+  status: number
+  id: string
+  message: string
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
   try {
     await promise
   } catch (e) {
-    return e as KuzzleError
+    return e as ApiError
   }
   throw new Error('expected a rejection')
 }
@@ -84,7 +91,7 @@ describe('frames', () => {
     await expect(kuzzle.auth.checkToken()).resolves.toMatchObject({ valid: true, kuid: 'alice' })
     await expect(kuzzle.auth.checkToken('not.a.token')).resolves.toMatchObject({ valid: false })
     const created = await kuzzle.document.create(INDEX, COLLECTION, { a: 1 }, 'by-alice')
-    expect(created._source._kuzzle_info).toMatchObject({ author: 'alice' })
+    expect((created._source as Record<string, unknown>)._kuzzle_info).toMatchObject({ author: 'alice' })
     expect(server.requests().find((r) => r.action === 'create')?.jwt).toBe(jwt)
   })
 })
@@ -94,7 +101,7 @@ describe('documents', () => {
     const kuzzle = await connect()
     const created = await kuzzle.document.create(INDEX, COLLECTION, { name: 'a', nested: { x: 1, y: 2 } }, 'doc-1')
     expect(created).toMatchObject({ _id: 'doc-1', _version: 1, _source: { name: 'a' } })
-    const info = created._source._kuzzle_info as { createdAt: number; updatedAt: number | null; author: string }
+    const info = (created._source as Record<string, unknown>)._kuzzle_info as { createdAt: number; updatedAt: number | null; author: string }
     expect(typeof info.createdAt).toBe('number')
     expect(info.updatedAt).toBeNull()
     expect(info.author).toBe('-1')
@@ -107,7 +114,7 @@ describe('documents', () => {
     const updated = await kuzzle.document.update(INDEX, COLLECTION, 'doc-1', { nested: { y: 3 } }, { source: true })
     expect(updated._version).toBe(2)
     expect(updated._source).toMatchObject({ name: 'a', nested: { x: 1, y: 3 } })
-    const updatedInfo = updated._source._kuzzle_info as { createdAt: number; updatedAt: number }
+    const updatedInfo = (updated._source as Record<string, unknown>)._kuzzle_info as { createdAt: number; updatedAt: number }
     expect(updatedInfo.updatedAt).toBeGreaterThan(info.createdAt)
     expect(updatedInfo.createdAt).toBe(info.createdAt)
 

@@ -1,0 +1,154 @@
+/**
+ * The Kuzzle driver (`vue-observed/kuzzle`): turns the app's own kuzzle-sdk 7 instance into the observer's Driver
+ * contract. Reads go through document.get / mGet / search; watches are realtime subscriptions on Koncorde filters
+ * (`ids` filters for observed documents, the translated query for live searches).
+ *
+ * What it deliberately does differently from the SDK's own Observer:
+ * - the core replaces documents (never merges) and orders events by `_kuzzle_info.updatedAt`;
+ * - changing a watched id set subscribes the new room before leaving the old one, and never leaves a room another
+ *   watch still holds (the SDK's unsubscribe detaches every listener of a room id);
+ * - id sets are sharded by the core under `maxIdsPerWatch` (Kuzzle's condition limit, 100 by default);
+ * - watches resubscribe themselves after a reconnection, so `ready()` means acknowledged, and the core refetches
+ *   what changed meanwhile.
+ */
+import type { Kuzzle } from 'kuzzle-sdk'
+import type { CollectionRef, Doc, Driver, DriverSearchSpec, Page, PageRequest, SortKey, Watch, WatchSink, WatchSpec } from '../core/types'
+import { ObservedError } from '../core/types'
+import { KuzzleConnection } from './kuzzle/connection'
+import { toDoc, toObservedError } from './kuzzle/documents'
+import { esToKoncorde } from './kuzzle/es-to-koncorde'
+import type { KoncordeFilter } from './kuzzle/es-to-koncorde'
+import { KuzzleWatch } from './kuzzle/watch'
+
+export { esToKoncorde } from './kuzzle/es-to-koncorde'
+export type { KoncordeFilter } from './kuzzle/es-to-koncorde'
+
+/** Options of {@link kuzzleDriver}. */
+export interface KuzzleDriverOptions {
+  /**
+   * Most ids one `ids` subscription may hold: Kuzzle's `limits.subscriptionConditionsCount` (an `ids` filter of N
+   * ids counts N conditions). Default 100, Kuzzle's default.
+   */
+  maxIdsPerWatch?: number
+  /**
+   * Appends `{ _id: 'asc' }` to every search sort so that pages are stable and ties are ordered as the observer
+   * orders them. Turn it off on Elasticsearch 8 setups where sorting on `_id` is disabled. Default true.
+   */
+  sortTieBreaker?: boolean
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+function checkRef(c: CollectionRef): void {
+  if (!c || typeof c.index !== 'string' || !c.index || typeof c.collection !== 'string' || !c.collection) {
+    throw new ObservedError('bad_argument', 'Kuzzle needs a non-empty index and collection')
+  }
+}
+
+/** The Koncorde filter a live search follows: the explicit `filters`, or the translated query. */
+function queryFilter(spec: DriverSearchSpec): KoncordeFilter {
+  if (spec.filters !== undefined && spec.filters !== null) {
+    if (!isObject(spec.filters)) throw new ObservedError('bad_argument', '`filters` must be a Koncorde filter object')
+    return spec.filters
+  }
+  return esToKoncorde(spec.query)
+}
+
+function watchFilter(spec: WatchSpec): KoncordeFilter | null {
+  if ('ids' in spec) {
+    if (!Array.isArray(spec.ids) || !spec.ids.every((id) => typeof id === 'string' && id)) {
+      throw new ObservedError('bad_argument', 'Watched ids must be non-empty strings')
+    }
+    // Koncorde rejects an empty `ids` filter; an empty set simply follows nothing.
+    return spec.ids.length === 0 ? null : { ids: { values: [...spec.ids] } }
+  }
+  return queryFilter(spec.query)
+}
+
+function esSort(keys: readonly SortKey[], tieBreaker: boolean): Array<Record<string, { order: 'asc' | 'desc' }>> {
+  const sort = keys.map((k) => ({ [k.field]: { order: k.order } }))
+  if (tieBreaker && !keys.some((k) => k.field === '_id')) sort.push({ _id: { order: 'asc' } })
+  return sort
+}
+
+/**
+ * Creates the Kuzzle driver over the app's own SDK instance (connected or about to be: watches subscribe once it
+ * is). `queryKey` and `watch` throw `ObservedError('unsupported_query')` for a search query with no Koncorde
+ * equivalent unless the spec carries explicit `filters`.
+ */
+export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}): Driver {
+  const maxIdsPerWatch = options.maxIdsPerWatch ?? 100
+  if (!Number.isInteger(maxIdsPerWatch) || maxIdsPerWatch < 1) {
+    throw new ObservedError('bad_argument', 'maxIdsPerWatch must be a positive integer')
+  }
+  const tieBreaker = options.sortTieBreaker ?? true
+  const connection = new KuzzleConnection(kuzzle)
+
+  return {
+    name: 'kuzzle',
+    maxIdsPerWatch,
+
+    async get(c: CollectionRef, id: string): Promise<Doc | null> {
+      checkRef(c)
+      let raw: unknown
+      try {
+        raw = await kuzzle.document.get(c.index, c.collection, id)
+      } catch (err) {
+        if ((err as { status?: unknown })?.status === 404) return null
+        throw toObservedError(err, 'read_failed', `Reading ${c.index}/${c.collection}/${id} failed`)
+      }
+      const doc = toDoc(raw)
+      if (!doc) throw new ObservedError('bad_event', `Kuzzle returned a malformed document for ${id}`)
+      return doc
+    },
+
+    async mGet(c: CollectionRef, ids: readonly string[]): Promise<Doc[]> {
+      checkRef(c)
+      if (ids.length === 0) return []
+      let result: { successes?: unknown }
+      try {
+        result = await kuzzle.document.mGet(c.index, c.collection, [...ids])
+      } catch (err) {
+        if ((err as { status?: unknown })?.status === 404) return []
+        throw toObservedError(err, 'read_failed', `Reading ${ids.length} documents of ${c.index}/${c.collection} failed`)
+      }
+      const docs: Doc[] = []
+      for (const raw of Array.isArray(result?.successes) ? result.successes : []) {
+        const doc = toDoc(raw)
+        if (doc) docs.push(doc)
+      }
+      return docs
+    },
+
+    async search(c: CollectionRef, spec: DriverSearchSpec, page: PageRequest): Promise<Page> {
+      checkRef(c)
+      const body: Record<string, unknown> = { sort: esSort(spec.sort, tieBreaker) }
+      if (spec.query !== undefined && spec.query !== null) body.query = spec.query
+      let result: { hits?: unknown; total?: unknown }
+      try {
+        result = await kuzzle.document.search(c.index, c.collection, body, { from: page.from, size: page.size })
+      } catch (err) {
+        if ((err as { status?: unknown })?.status === 404) return { hits: [], total: 0 }
+        throw toObservedError(err, 'read_failed', `Searching ${c.index}/${c.collection} failed`)
+      }
+      const hits: Doc[] = []
+      for (const raw of Array.isArray(result.hits) ? result.hits : []) {
+        const doc = toDoc(raw)
+        if (doc) hits.push(doc)
+      }
+      const total = typeof result.total === 'number' ? result.total : hits.length
+      return { hits, total }
+    },
+
+    watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Watch {
+      checkRef(c)
+      const watch = new KuzzleWatch(connection, c, spec, sink, watchFilter)
+      watch.open()
+      return watch
+    },
+
+    queryKey(spec: DriverSearchSpec): string {
+      return JSON.stringify(queryFilter(spec))
+    },
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The driver's view of one Kuzzle SDK instance: its connection state (from the protocol's own events, which the
+ * SDK does not throttle), and the rooms the driver's watches hold on it.
+ *
+ * Rooms are reference counted because the SDK's `realtime.unsubscribe(roomId)` detaches every listener of that
+ * room id and leaves it server-side: a room shared by two watches (or by the old and new filter of an update) must
+ * only be left when its last holder lets go. That is the SDK Observer's bug this avoids.
+ */
+import type { Kuzzle } from 'kuzzle-sdk'
+import type { CollectionRef } from '../../core/types'
+import type { KoncordeFilter } from './es-to-koncorde'
+
+/** One joined room, as held by one watch. */
+export interface RoomHold {
+  /** Undefined for a watch that follows nothing (an empty id set): no room at all. */
+  readonly roomId: string | undefined
+  /** Connection generation it was joined in; holds of an older generation are already gone server-side. */
+  readonly generation: number
+  /** Notifications are delivered while true. */
+  active: boolean
+}
+
+/** What the connection tells its watches. */
+export interface ConnectionListener {
+  /** The connection dropped: every room is gone server-side. */
+  offline(): void
+  /** The connection is up (again): subscribe. */
+  online(): void
+  /** Kuzzle said the token expired: rooms are gone, the app must log in again. */
+  tokenExpired(): void
+}
+
+type Listener = (...args: unknown[]) => void
+
+/** Connection state and room bookkeeping for one SDK instance, shared by every watch of a driver. */
+export class KuzzleConnection {
+  /** Increases each time the connection is lost (or its rooms dropped): older holds are void. */
+  generation = 0
+  readonly #kuzzle: Kuzzle
+  readonly #listeners = new Set<ConnectionListener>()
+  readonly #rooms = new Map<string, number>()
+  /** Rooms being left: a watch that lands in one of them must join again once the leave is done. */
+  readonly #leaving = new Map<string, Promise<void>>()
+  #listening = false
+
+  constructor(kuzzle: Kuzzle) {
+    this.#kuzzle = kuzzle
+  }
+
+  get online(): boolean {
+    return this.#kuzzle.connected
+  }
+
+  /** Starts telling `listener` about the connection; SDK listeners are added with the first one. */
+  attach(listener: ConnectionListener): void {
+    this.#listeners.add(listener)
+    if (!this.#listening) {
+      this.#listening = true
+      this.#addProtocolListeners()
+      this.#kuzzle.on('connected', this.#onConnected)
+      this.#kuzzle.on('tokenExpired', this.#onTokenExpired)
+      this.#kuzzle.on('reAuthenticated', this.#onReAuthenticated)
+    }
+  }
+
+  /** Stops telling `listener`; every SDK listener is removed with the last one. */
+  detach(listener: ConnectionListener): void {
+    this.#listeners.delete(listener)
+    if (this.#listeners.size > 0 || !this.#listening) return
+    this.#listening = false
+    const protocol = this.#kuzzle.protocol
+    protocol.removeListener('connect', this.#onOnline)
+    protocol.removeListener('reconnect', this.#onOnline)
+    protocol.removeListener('disconnect', this.#onOffline)
+    protocol.removeListener('networkError', this.#onOffline)
+    this.#kuzzle.removeListener('connected', this.#onConnected)
+    this.#kuzzle.removeListener('tokenExpired', this.#onTokenExpired)
+    this.#kuzzle.removeListener('reAuthenticated', this.#onReAuthenticated)
+  }
+
+  /**
+   * Joins the room of `filter` (scope all, no user notifications, own writes included, no SDK auto-resubscription:
+   * watches resubscribe themselves so that `ready` means acknowledged). `filter` null joins nothing.
+   */
+  async join(ref: CollectionRef, filter: KoncordeFilter | null, onNotification: (n: unknown) => void): Promise<RoomHold> {
+    const generation = this.generation
+    if (filter === null) return { roomId: undefined, generation, active: true }
+    for (;;) {
+      const hold: { roomId: string | undefined; generation: number; active: boolean } = { roomId: undefined, generation, active: true }
+      const options = { scope: 'all', users: 'none', subscribeToSelf: true, autoResubscribe: false }
+      const roomId = await this.#kuzzle.realtime.subscribe(
+        ref.index,
+        ref.collection,
+        filter,
+        (n) => {
+          if (hold.active) onNotification(n)
+        },
+        options as Parameters<Kuzzle['realtime']['subscribe']>[4],
+      )
+      hold.roomId = roomId
+      const leaving = this.#leaving.get(roomId)
+      if (leaving && generation === this.generation) {
+        // The SDK's unsubscribe in flight will detach this room's listeners too and may leave it server-side.
+        hold.active = false
+        await leaving
+        if (generation !== this.generation) return hold
+        continue
+      }
+      if (generation === this.generation) this.#rooms.set(roomId, (this.#rooms.get(roomId) ?? 0) + 1)
+      return hold
+    }
+  }
+
+  /** Lets go of a hold; the room is left when no other hold of this generation needs it. */
+  release(hold: RoomHold): void {
+    if (!hold.active) return
+    hold.active = false
+    const roomId = hold.roomId
+    if (roomId === undefined || hold.generation !== this.generation) return
+    const count = (this.#rooms.get(roomId) ?? 0) - 1
+    if (count > 0) {
+      this.#rooms.set(roomId, count)
+      return
+    }
+    this.#rooms.delete(roomId)
+    if (!this.online) return
+    const leave = this.#kuzzle.realtime
+      .unsubscribe(roomId)
+      .catch(() => {
+        // Not subscribed any more (token expiry, reconnection): nothing to leave.
+      })
+      .finally(() => {
+        if (this.#leaving.get(roomId) === leave) this.#leaving.delete(roomId)
+      })
+    this.#leaving.set(roomId, leave)
+  }
+
+  #addProtocolListeners(): void {
+    const protocol = this.#kuzzle.protocol
+    // The protocol's events, unlike the Kuzzle instance's, are not dropped when they repeat within 200 ms.
+    protocol.addListener('connect', this.#onOnline)
+    protocol.addListener('reconnect', this.#onOnline)
+    protocol.addListener('disconnect', this.#onOffline)
+    protocol.addListener('networkError', this.#onOffline)
+  }
+
+  #dropRooms(): void {
+    this.generation++
+    this.#rooms.clear()
+    this.#leaving.clear()
+  }
+
+  readonly #onOffline: Listener = () => {
+    this.#dropRooms()
+    for (const l of [...this.#listeners]) l.offline()
+  }
+
+  readonly #onOnline: Listener = () => {
+    for (const l of [...this.#listeners]) l.online()
+  }
+
+  readonly #onConnected: Listener = () => {
+    // kuzzle.disconnect() removes every protocol listener without a 'disconnect' event: rooms are gone.
+    if (!this.#kuzzle.protocol.listeners('disconnect').includes(this.#onOffline)) {
+      this.#onOffline()
+      this.#addProtocolListeners()
+    }
+    this.#onOnline()
+  }
+
+  readonly #onTokenExpired: Listener = () => {
+    this.#dropRooms()
+    for (const l of [...this.#listeners]) l.tokenExpired()
+  }
+
+  readonly #onReAuthenticated: Listener = () => {
+    // The SDK logged in again after a TokenExpired, which dropped every room server-side.
+    this.#onOffline()
+    this.#onOnline()
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Kuzzle documents and notifications in the driver contract's terms: revisions from `_kuzzle_info`, notifications
+ * as normalized events, SDK errors as ObservedErrors.
+ */
+import type { Doc, DocEvent, DocSource, ObservedErrorCode } from '../../core/types'
+import { ObservedError } from '../../core/types'
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+
+/**
+ * A document's revision: `_kuzzle_info.updatedAt`, or `createdAt` for a never-updated document (ms). Notifications
+ * carry no `_version`, so this is the one revision both reads and notifications share.
+ */
+export function revisionOf(source: unknown): number | undefined {
+  const info = isObject(source) ? source._kuzzle_info : undefined
+  if (!isObject(info)) return undefined
+  if (finite(info.updatedAt)) return info.updatedAt
+  return finite(info.createdAt) ? info.createdAt : undefined
+}
+
+/** A document as document:get / mGet / search return it (`_source` kept whole, `_kuzzle_info` included). */
+export function toDoc(raw: unknown): Doc | undefined {
+  if (!isObject(raw) || typeof raw._id !== 'string' || !isObject(raw._source)) return undefined
+  const rev = revisionOf(raw._source)
+  return rev === undefined ? { _id: raw._id, _source: raw._source } : { _id: raw._id, _source: raw._source, _rev: rev }
+}
+
+/**
+ * A document notification as an event, or undefined for anything else (user notifications, realtime messages,
+ * malformed frames). Scope in: the full new document; scope out after a write: the document left a query;
+ * scope out on delete: gone, ordered by the notification's timestamp.
+ */
+export function toEvent(n: unknown, queryWatch: boolean): DocEvent | undefined {
+  if (!isObject(n) || n.type !== 'document' || n.event === 'publish' || n.action === 'publish') return undefined
+  const result = n.result
+  if (!isObject(result) || typeof result._id !== 'string' || !result._id) return undefined
+  const id = result._id
+  const source = isObject(result._source) ? (result._source as DocSource) : undefined
+  const timestamp = finite(n.timestamp) ? n.timestamp : undefined
+  if (n.scope === 'out' && (n.action === 'delete' || n.event === 'delete')) {
+    // A delete has no revision of its own. Its request time can precede the last write's processing time when
+    // requests overlap, so never order it before the revision of the document it removed.
+    const last = revisionOf(source)
+    const rev = timestamp === undefined ? last : last === undefined ? timestamp : Math.max(timestamp, last)
+    return rev === undefined ? { id, kind: 'delete' } : { id, kind: 'delete', rev }
+  }
+  if (n.scope !== 'in' && n.scope !== 'out') return undefined
+  if (!source && n.scope === 'in') return undefined
+  const rev = revisionOf(source) ?? timestamp
+  const event: { -readonly [K in keyof DocEvent]: DocEvent[K] } = { id, kind: 'upsert' }
+  // Older Kuzzle versions send only the _id when a document leaves a room.
+  if (source) event.doc = source
+  if (rev !== undefined) event.rev = rev
+  if (queryWatch) event.inQuery = n.scope === 'in'
+  return event
+}
+
+/** What the SDK rejects with: a KuzzleError (status, id) or a plain Error for network trouble. */
+interface SdkError {
+  status?: unknown
+  id?: unknown
+  message?: unknown
+}
+
+/** True when a request failed because the connection is down (the SDK rejects pending and new requests). */
+export function isNetworkError(err: unknown): boolean {
+  const e = err as SdkError | undefined
+  if (e && finite(e.status)) return false
+  const message = typeof e?.message === 'string' ? e.message : ''
+  return /not connected|Network error|Unable to connect/i.test(message)
+}
+
+/** An SDK error as an ObservedError. Status 400 and 403 are fatal (retrying cannot help), 401 is not. */
+export function toObservedError(err: unknown, code: ObservedErrorCode, what: string): ObservedError {
+  if (err instanceof ObservedError) return err
+  const e = (err ?? {}) as SdkError
+  const message = typeof e.message === 'string' ? e.message : String(err)
+  const status = finite(e.status) ? e.status : undefined
+  const id = typeof e.id === 'string' ? ` [${e.id}]` : ''
+  if (isNetworkError(err)) return new ObservedError('disconnected', `${what}: not connected to Kuzzle (${message})`, { cause: err })
+  if (status === 401) return new ObservedError('unauthorized', `${what}: ${message}${id}`, { cause: err })
+  if (status === 403) return new ObservedError('unauthorized', `${what}: ${message}${id}`, { cause: err, fatal: true })
+  return new ObservedError(code, `${what}: ${message}${id}`, { cause: err, fatal: status === 400 })
+}

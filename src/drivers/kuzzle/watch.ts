@@ -1,0 +1,164 @@
+/**
+ * One Kuzzle watch: a realtime subscription on a Koncorde filter (an `ids` filter, or a translated query), kept
+ * across reconnections and re-targeted by `update()` without ever leaving a room that is still needed.
+ */
+import type { CollectionRef, Watch, WatchSink, WatchSpec } from '../../core/types'
+import { ObservedError } from '../../core/types'
+import type { ConnectionListener, KuzzleConnection, RoomHold } from './connection'
+import { isNetworkError, toEvent, toObservedError } from './documents'
+import type { KoncordeFilter } from './es-to-koncorde'
+
+/** Turns a watch spec into the filter to subscribe to (null: nothing to follow). May throw ObservedError. */
+export type FilterCompiler = (spec: WatchSpec) => KoncordeFilter | null
+
+/** A Kuzzle watch. Only the driver creates these. */
+export class KuzzleWatch implements Watch, ConnectionListener {
+  readonly #connection: KuzzleConnection
+  readonly #ref: CollectionRef
+  readonly #sink: WatchSink
+  readonly #compile: FilterCompiler
+  readonly #queryWatch: boolean
+  /** The filter the watch should follow; an update sets it first, so a reconnection subscribes the newest one. */
+  #filter: KoncordeFilter | null
+  #hold: RoomHold | undefined
+  /** Subscribed and `ready()` delivered since the last time the connection was lost. */
+  #live = false
+  /** `offline()` delivered and not yet followed by `ready()`. */
+  #offlineReported = false
+  /** Generation of the subscription attempt in flight, if any (one per connection generation). */
+  #connectingIn: number | undefined
+  /** Increases per subscription attempt; an attempt that is no longer the latest gives its room back. */
+  #attempt = 0
+  #closed = false
+  #failed = false
+
+  constructor(connection: KuzzleConnection, ref: CollectionRef, spec: WatchSpec, sink: WatchSink, compile: FilterCompiler) {
+    this.#connection = connection
+    this.#ref = ref
+    this.#sink = sink
+    this.#compile = compile
+    this.#queryWatch = 'query' in spec
+    this.#filter = compile(spec)
+  }
+
+  /** Subscribes now if connected, otherwise as soon as the connection is up. */
+  open(): void {
+    this.#connection.attach(this)
+    if (this.#connection.online) void this.#subscribe()
+  }
+
+  // ---- Watch ----------------------------------------------------------------------------------------------------
+
+  async update(spec: WatchSpec): Promise<void> {
+    if (this.#closed || this.#failed) return
+    const filter = this.#compile(spec)
+    const previous = this.#filter
+    this.#filter = filter
+    if (!this.#live) {
+      // Not subscribed yet (or reconnecting): the pending or next subscription takes the new filter, and its
+      // ready() tells the core when it is live.
+      if (this.#connection.online) void this.#subscribe()
+      return
+    }
+    const generation = this.#connection.generation
+    let hold: RoomHold
+    try {
+      // New room first; the old one is left only after, and only if no other hold needs it.
+      hold = await this.#connection.join(this.#ref, filter, (n) => this.#notify(n))
+    } catch (err) {
+      if (this.#closed || this.#failed || generation !== this.#connection.generation || isNetworkError(err)) return
+      if (this.#filter === filter) this.#filter = previous
+      throw toObservedError(err, 'watch_failed', `Kuzzle subscription update on ${this.#where()} failed`)
+    }
+    if (this.#closed || this.#failed || hold.generation !== this.#connection.generation || this.#filter !== filter) {
+      this.#connection.release(hold)
+      return
+    }
+    const old = this.#hold
+    this.#hold = hold
+    if (old) this.#connection.release(old)
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#live = false
+    if (this.#hold) this.#connection.release(this.#hold)
+    this.#hold = undefined
+    this.#connection.detach(this)
+  }
+
+  // ---- connection events ----------------------------------------------------------------------------------------
+
+  offline(): void {
+    if (this.#closed || this.#failed) return
+    if (this.#hold) this.#connection.release(this.#hold)
+    this.#hold = undefined
+    this.#connectingIn = undefined
+    const wasUp = this.#live || !this.#offlineReported
+    this.#live = false
+    if (wasUp && !this.#offlineReported) {
+      this.#offlineReported = true
+      this.#sink.offline()
+    }
+  }
+
+  online(): void {
+    if (this.#closed || this.#failed || this.#live) return
+    if (this.#connectingIn === this.#connection.generation) return
+    void this.#subscribe()
+  }
+
+  tokenExpired(): void {
+    if (this.#closed || this.#failed) return
+    if (this.#hold) this.#connection.release(this.#hold)
+    this.#hold = undefined
+    this.#fail(new ObservedError('token_expired', 'Kuzzle token expired: log in again (kuzzle.auth.login) to resume', { fatal: false }))
+  }
+
+  // ---- internals ------------------------------------------------------------------------------------------------
+
+  async #subscribe(): Promise<void> {
+    const attempt = ++this.#attempt
+    const generation = this.#connection.generation
+    const filter = this.#filter
+    this.#connectingIn = generation
+    let hold: RoomHold
+    try {
+      hold = await this.#connection.join(this.#ref, filter, (n) => this.#notify(n))
+    } catch (err) {
+      if (attempt !== this.#attempt) return
+      this.#connectingIn = undefined
+      // A dropped connection is not an error: the next 'connect' subscribes again.
+      if (this.#closed || this.#failed || isNetworkError(err) || generation !== this.#connection.generation) return
+      this.#fail(toObservedError(err, 'watch_failed', `Kuzzle subscription on ${this.#where()} failed`))
+      return
+    }
+    if (attempt !== this.#attempt || this.#closed || this.#failed || hold.generation !== this.#connection.generation) {
+      this.#connection.release(hold)
+      return
+    }
+    this.#connectingIn = undefined
+    if (this.#hold) this.#connection.release(this.#hold)
+    this.#hold = hold
+    this.#live = true
+    this.#offlineReported = false
+    this.#sink.ready()
+  }
+
+  #notify(n: unknown): void {
+    if (this.#closed || this.#failed) return
+    const event = toEvent(n, this.#queryWatch)
+    if (event) this.#sink.event(event)
+  }
+
+  #fail(error: ObservedError): void {
+    this.#failed = true
+    this.#live = false
+    this.#sink.error(error)
+  }
+
+  #where(): string {
+    return `${this.#ref.index}/${this.#ref.collection}`
+  }
+}
