@@ -68,6 +68,8 @@ export class DocEntry {
   private buffer: Held[] | null = []
   private overflowed = false
   private syncToken = 0
+  /** A read was requested (beginSync) and its answer has not been applied yet. */
+  private readPending = false
   private held = new Map<Rev | null, Held>()
   private recent: Rev[] = []
   private gapTimer: ReturnType<typeof setTimeout> | undefined
@@ -97,6 +99,7 @@ export class DocEntry {
     // Events held for a gap were delivered before this read starts, so the read includes them.
     this.held.clear()
     this.clearGapTimer()
+    this.readPending = true
     return ++this.syncToken
   }
 
@@ -118,6 +121,7 @@ export class DocEntry {
    */
   applySnapshot(doc: Doc | null, token: number): void {
     if (token !== this.syncToken) return
+    this.readPending = false
     const buffered = this.buffer ?? []
     this.buffer = null
     const keepCurrent =
@@ -154,7 +158,18 @@ export class DocEntry {
    * revision comparison decides, or a fresh read does.
    */
   offer(doc: Doc, seq: number): void {
-    if (this.buffer && this.synced) return // a read of our own is in flight; its answer wins
+    if (this.readPending) {
+      // A read of our own, issued once the watch was live, is in flight: its answer wins. Until it lands, a
+      // document not shown yet may show the offered content.
+      if (this.source === null && !this.synced) {
+        try {
+          this.setContent(doc, doc._rev)
+        } catch (err) {
+          this.fail(toObservedError(err))
+        }
+      }
+      return
+    }
     if (!this.synced || this.lastEventSeq <= seq) {
       this.applySnapshot(doc, this.beginSync())
       return
