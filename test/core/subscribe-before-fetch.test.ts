@@ -49,10 +49,10 @@ describe('subscribe before fetch', () => {
   })
 
   it('the same with the memory driver latency: a write racing the first read converges', async () => {
-    const { inner, driver, client } = setup(30)
+    const { inner, driver, client } = setup(80)
     inner.seed('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
     const o = client.get<{ n: number }>('i', 'c', 'a')
-    // Write as soon as the watch is live, while the read (30 ms) is still in flight.
+    // Write as soon as the watch is live, while the read (80 ms) is still in flight.
     await waitFor(() => driver.watches[0]?.ready, 1000, { what: 'watch live' })
     expect(o.status).toBe('pending')
     await inner.update('i', 'c', 'a', { n: 2 })

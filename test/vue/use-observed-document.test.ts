@@ -132,7 +132,7 @@ describe('useObservedDocument', () => {
   })
 
   it('changing the id while the old read is in flight never shows the old document', async () => {
-    const driver = seeded(40) // slow reads
+    const driver = seeded(80) // slow reads
     const id = ref('t1')
     const seen: string[] = []
     const { r } = mountWith(driver, () => {
@@ -150,7 +150,7 @@ describe('useObservedDocument', () => {
     await nextTick()
     await waitFor(() => r.data.value?._id === 't2', 2000, { what: 't2 shown' })
     // Past the old read's answer.
-    const deadline = Date.now() + 100
+    const deadline = Date.now() + 150
     await waitFor(() => Date.now() >= deadline, 1000)
     expect(r.data.value).toEqual({ _id: 't2', _source: { plate: 'B-2', seats: 6 } })
     expect(seen.filter((s) => s.startsWith('t1'))).toEqual([])
