@@ -73,8 +73,8 @@ function esSort(keys: readonly SortKey[], tieBreaker: boolean): Array<Record<str
 
 /**
  * Creates the Kuzzle driver over the app's own SDK instance (connected or about to be: watches subscribe once it
- * is). `queryKey` and `watch` throw `ObservedError('unsupported_query')` for a search query with no Koncorde
- * equivalent unless the spec carries explicit `filters`.
+ * is). `watch` throws `ObservedError('unsupported_query')` for a search query with no Koncorde equivalent unless
+ * the spec carries explicit `filters` (and `queryKey` returns undefined for it).
  */
 export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}): Driver {
   const maxIdsPerWatch = options.maxIdsPerWatch ?? 100
@@ -147,8 +147,13 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
       return watch
     },
 
-    queryKey(spec: DriverSearchSpec): string {
-      return JSON.stringify(queryFilter(spec))
+    queryKey(spec: DriverSearchSpec): string | undefined {
+      // An untranslatable query gets no key: watch() then reports why.
+      try {
+        return JSON.stringify(queryFilter(spec))
+      } catch {
+        return undefined
+      }
     },
   }
 }
