@@ -126,11 +126,13 @@ export class DocEntry {
     this.buffer = null
     const keepCurrent =
       this.synced && doc !== null && typeof doc._rev === 'number' && typeof this.rev === 'number' && doc._rev < this.rev
+    // The first content is not a change: listeners learn of it through the status.
+    const first = !this.synced
     this.synced = true
     if (this.error && !this.error.fatal) this.error = null
     if (!keepCurrent) {
       try {
-        this.setContent(doc, doc?._rev)
+        this.setContent(doc, doc?._rev, first)
       } catch (err) {
         // A hostile document: this observer shows the error, nothing else is touched.
         this.fail(toObservedError(err))
@@ -163,7 +165,7 @@ export class DocEntry {
       // document not shown yet may show the offered content.
       if (this.source === null && !this.synced) {
         try {
-          this.setContent(doc, doc._rev)
+          this.setContent(doc, doc._rev, true)
         } catch (err) {
           this.fail(toObservedError(err))
         }
@@ -278,7 +280,7 @@ export class DocEntry {
   }
 
   /** Replaces the content (in place when there is some), notifying listeners of what changed. */
-  private setContent(doc: Doc | null, rev: Rev | undefined): void {
+  private setContent(doc: Doc | null, rev: Rev | undefined, quiet = false): void {
     this.rev = rev
     if (rev !== undefined && typeof rev !== 'number') {
       this.recent.push(rev)
@@ -305,7 +307,7 @@ export class DocEntry {
       this.error = null
       this.notifyStatus()
     } else if (created && this.synced) this.notifyStatus()
-    if (changes.length || created) for (const l of [...this.listeners]) l.change?.(changes)
+    if (!quiet && (changes.length || created)) for (const l of [...this.listeners]) l.change?.(changes)
   }
 
   private notifyStatus(): void {

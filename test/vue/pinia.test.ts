@@ -142,8 +142,9 @@ describe('Pinia', () => {
     await waitFor(() => store.status === 'live', 1000)
     await driver.update('nyc', 'taxi', 'b', { n: 4 })
     await driver.update('nyc', 'taxi', 'b', { n: 8 })
-    await waitFor(() => store.seen.length === 3, 1000)
-    expect(store.seen).toEqual([3, 4, 8])
+    await waitFor(() => store.seen.length === 2, 1000)
+    // onChange reports changes after the first read, not the first read itself.
+    expect(store.seen).toEqual([4, 8])
     store.$dispose()
     await waitFor(() => driver.activeWatches === 0, 1000)
   })

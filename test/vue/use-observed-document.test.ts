@@ -77,15 +77,17 @@ describe('useObservedDocument', () => {
       return d
     })
     await waitFor(() => r.status.value === 'live', 1000)
+    // The first read is not a change: onChange fires for changes after it.
+    expect(log).toEqual([])
     await driver.update('nyc', 'taxi', 't1', { plate: 'Z' })
-    await waitFor(() => log.length === 2, 1000)
+    await waitFor(() => log.length === 1, 1000)
     await driver.delete('nyc', 'taxi', 't1')
     await waitFor(() => r.status.value === 'deleted', 1000)
     expect(r.data.value).toBeNull()
     driver.faults.failWatches('gone', { fatal: true })
     await waitFor(() => r.status.value === 'error', 1000)
     expect(r.error.value?.message).toBe('gone')
-    expect(log).toEqual(['change:t1:A-1:plate+seats', 'change:t1:Z:plate', 'delete:t1', 'error:watch_failed'])
+    expect(log).toEqual(['change:t1:Z:plate', 'delete:t1', 'error:watch_failed'])
   })
 
   it('await in an async setup under <Suspense> renders with the data there', async () => {
