@@ -295,6 +295,25 @@ describe('connection', () => {
     await waitFor(() => sink.eventsFor('a').length === 1)
   })
 
+  it('recovers when the app disconnects its SDK and connects it again', async () => {
+    // The SDK drops a 'connected' emitted within eventTimeout (200 ms) of the previous one; -1 keeps them all here.
+    kuzzle = await fx.client({ eventTimeout: -1 })
+    driver = kuzzleDriver(kuzzle)
+    const { sink } = watchIds(['a'])
+    await waitFor(() => sink.count('ready') === 1)
+    // disconnect() removes every protocol listener, the driver's too, without a 'disconnect' event.
+    kuzzle.disconnect()
+    await waitFor(() => fx.server.subscriptionCount() === 0)
+    await kuzzle.connect()
+    await waitFor(() => sink.count('ready') === 2)
+    expect(sink.frames.map((f) => f.type)).toEqual(['ready', 'offline', 'ready'])
+    fx.server.documents.create(I, C, 'a', {})
+    await waitFor(() => sink.eventsFor('a').length === 1)
+    // Its listeners are back, so a later network drop is seen too.
+    fx.server.faults.dropConnections()
+    await waitFor(() => sink.count('ready') === 3, 5000)
+  })
+
   it('waits for the connection when a watch opens before the SDK is connected', async () => {
     await setup()
     await fx.server.stop()

@@ -161,6 +161,29 @@ describe('useObservedDocument over Kuzzle', () => {
     await waitFor(() => state[2].data.value?._source.fare === 4, 3000)
   })
 
+  it('converges through delayed and reordered notifications, applying them in updatedAt order', async () => {
+    app = await client()
+    other = await client()
+    server.documents.create(I, C, 'r1', { fare: 0 })
+    const { state } = mountWith(
+      app,
+      () => useObservedDocument<Taxi>(I, C, 'r1'),
+      (doc) => h('p', String(doc.data.value?._source.fare)),
+    )
+    await waitFor(() => state.status.value === 'live' && state.data.value?._source.fare === 0, 3000)
+    const seen: number[] = []
+    state.onChange((doc) => seen.push(doc._source.fare as number))
+    server.faults.delayNotifications(20)
+    server.faults.reorderNotifications(2)
+    for (let fare = 1; fare <= 5; fare++) await other.document.update(I, C, 'r1', { fare })
+    await waitFor(() => state.data.value?._source.fare === 5, 3000)
+    server.faults.delayNotifications(0)
+    // Delivered 2, 1, 4, 3, 5: the stale ones are dropped, never applied over a newer revision.
+    expect(seen).toEqual([...seen].sort((a, b) => a - b))
+    expect(seen.at(-1)).toBe(5)
+    expect(state.data.value?._source).toEqual(server.documents.get(I, C, 'r1')?._source)
+  })
+
   it('puts observers in error when the token expires, and recovers once the app logs in again', async () => {
     const secured: KuzzleServerOptions = { requireAuth: true }
     const auth = await startKuzzleServer(secured)

@@ -95,9 +95,9 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     if (this.#hold) this.#connection.release(this.#hold)
     this.#hold = undefined
     this.#connectingIn = undefined
-    const wasUp = this.#live || !this.#offlineReported
     this.#live = false
-    if (wasUp && !this.#offlineReported) {
+    // The SDK reports every failed reconnection attempt; the core hears of the outage once.
+    if (!this.#offlineReported) {
       this.#offlineReported = true
       this.#sink.offline()
     }

@@ -43,8 +43,8 @@ export function recordingSink(): RecordingSink {
 /** A server plus the SDK clients opened on it, all closed by `close()`. */
 export interface KuzzleFixture {
   readonly server: KuzzleTestServer
-  /** A connected SDK client (reconnecting every 50 ms when the connection drops). */
-  client(): Promise<Kuzzle>
+  /** A connected SDK client (reconnecting every 50 ms when the connection drops), with extra Kuzzle options. */
+  client(options?: ConstructorParameters<typeof Kuzzle>[1]): Promise<Kuzzle>
   /** Disconnects every client opened since the last call. */
   disconnectClients(): void
   close(): Promise<void>
@@ -59,8 +59,8 @@ export async function kuzzleFixture(options: KuzzleServerOptions = {}): Promise<
   }
   return {
     server,
-    async client() {
-      const kuzzle = new Kuzzle(new KuzzleWebSocket('127.0.0.1', { port: server.port, reconnectionDelay: 50 }))
+    async client(options) {
+      const kuzzle = new Kuzzle(new KuzzleWebSocket('127.0.0.1', { port: server.port, reconnectionDelay: 50 }), options)
       clients.push(kuzzle)
       await kuzzle.connect()
       return kuzzle
