@@ -266,6 +266,11 @@ export class DocEntry {
     if (e.kind === 'delete') {
       this.setContent(null, e.rev ?? this.rev)
     } else if (!isPlainObject(e.doc)) {
+      // A document leaving a query may come without its body (older Kuzzle): membership news only.
+      if (e.inQuery === false) {
+        applied?.(e)
+        return
+      }
       this.fail(new ObservedError('bad_event', `Change for document "${this.id}" carries no document body; ignored`))
       return
     } else {

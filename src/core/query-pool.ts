@@ -149,7 +149,12 @@ export class QueryPool {
 
   /** Joins (or opens) the watch for this query; returns the function that leaves it. */
   join(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): () => void {
-    const need = this.driver.queryKey ? this.driver.queryKey(spec) : stableKey([spec.query, spec.params, spec.filters])
+    let need: string | undefined
+    try {
+      need = this.driver.queryKey ? this.driver.queryKey(spec) : stableKey([spec.query, spec.params, spec.filters])
+    } catch {
+      need = undefined // not shareable; opening the watch reports what is wrong with the query
+    }
     const key = `${collectionKey(ref)}:${need ?? `#${++this.unique}`}`
     let shared = this.watches.get(key)
     if (!shared) this.watches.set(key, (shared = new SharedQueryWatch(ref, spec, this.driver, this.table, this.backoff)))
