@@ -52,7 +52,7 @@ for (const name of names) {
       process.execPath,
       ['--expose-gc', '--enable-source-maps', '--import', pathToFileURL(join(out, 'dom.js')).href, join(out, `${name}.bench.js`)],
       // Vue's production build, as an app ships it (the development build adds warnings and devtools hooks).
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'production' } },
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'production', BENCH_ROOT: join(here, '..') } },
     )
     let buffer = ''
     child.stdout.on('data', (chunk) => {
