@@ -3,45 +3,30 @@
  * The README's examples, run as code: each block marked `<!-- example: name -->` is written out and executed
  * (Vue blocks mounted as components), so the front door cannot drift from the library.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import { createApp, nextTick } from 'vue'
 import { createObserver } from '../../src'
 import { memoryDriver } from '../../src/drivers/memory'
 import { waitFor } from '../helpers/wait-for'
+import { exampleDir, readmeExamples } from './examples'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const root = resolve(here, '../..') + '/'
-const out = resolve(here, '.generated') + '/'
-
-function examples(): Record<string, string> {
-  const readme = readFileSync(`${root}README.md`, 'utf8')
-  const found: Record<string, string> = {}
-  for (const m of readme.matchAll(/<!-- example: ([\w-]+) -->\n```\w+\n([\s\S]*?)```/g)) found[m[1]] = m[2]
-  return found
-}
-
-const blocks = examples()
-
-beforeAll(() => {
-  rmSync(out, { recursive: true, force: true })
-  mkdirSync(out, { recursive: true })
-})
-afterAll(() => rmSync(out, { recursive: true, force: true }))
+const blocks = readmeExamples()
+const dir = exampleDir('memory')
+afterAll(() => dir.remove())
 
 describe('README examples', () => {
-  it('has the five examples the tests expect', () => {
-    expect(Object.keys(blocks).sort()).toEqual(['client', 'document', 'pinia', 'search', 'setup'])
+  it('has the examples the tests expect', () => {
+    expect(Object.keys(blocks).sort()).toEqual(
+      ['client', 'document', 'kuzzle-document', 'kuzzle-search', 'kuzzle-setup', 'kuzzle-store', 'pinia', 'sanity-comments', 'sanity-setup', 'search', 'setup'],
+    )
   })
 
   it('setup + document + search: the quick start renders live data and follows a write', async () => {
-    writeFileSync(`${out}TaxiCard.vue`, blocks.document)
-    writeFileSync(`${out}TaxiList.vue`, blocks.search)
-    writeFileSync(
-      `${out}App.vue`,
+    dir.write('TaxiCard.vue', blocks.document)
+    dir.write('TaxiList.vue', blocks.search)
+    dir.write(
+      'App.vue',
       `<script setup lang="ts">
 import TaxiCard from './TaxiCard.vue'
 import TaxiList from './TaxiList.vue'
@@ -50,10 +35,10 @@ import TaxiList from './TaxiList.vue'
 `,
     )
     // The setup block as written, plus an export so the test can write through its driver.
-    writeFileSync(`${out}main.ts`, `${blocks.setup}\nexport { driver }\n`)
+    dir.write('main.ts', `${blocks.setup}\nexport { driver }\n`)
     document.body.innerHTML = '<div id="app"></div>'
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined)
-    const { driver } = await import(/* @vite-ignore */ `${out}main.ts`)
+    const { driver } = await import(/* @vite-ignore */ dir.path('main.ts'))
     const text = (sel: string) => document.querySelector(sel)?.textContent?.trim() ?? ''
     await waitFor(() => text('#card') === 'Ana Alvarez is available (live)', 2000, { what: 'document example rendered' })
     await waitFor(() => text('#list li') === 'Ana Alvarez: $12.5', 2000, { what: 'search example rendered' })
@@ -71,8 +56,8 @@ import TaxiList from './TaxiList.vue'
   })
 
   it('pinia: the setup store follows the fleet and stops on $dispose()', async () => {
-    writeFileSync(`${out}fleet.ts`, blocks.pinia)
-    const { useFleetStore } = await import(/* @vite-ignore */ `${out}fleet.ts`)
+    dir.write('fleet.ts', blocks.pinia)
+    const { useFleetStore } = await import(/* @vite-ignore */ dir.path('fleet.ts'))
     const driver = memoryDriver()
     driver.seed('nyc-open-data', 'yellow-taxi', [
       { _id: 'a', _source: { driver: 'A', status: 'hired', fare: 1 } },
@@ -94,9 +79,9 @@ import TaxiList from './TaxiList.vue'
   })
 
   it('client: the imperative example runs in plain code and logs the change', async () => {
-    writeFileSync(`${out}client.ts`, `${blocks.client}\nexport { taxi, result, client }\n`)
+    dir.write('client.ts', `${blocks.client}\nexport { taxi, result, client }\n`)
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined)
-    const mod = await import(/* @vite-ignore */ `${out}client.ts`)
+    const mod = await import(/* @vite-ignore */ dir.path('client.ts'))
     await waitFor(() => log.mock.calls.some((c) => c[0] === 'changed'), 2000, { what: 'change logged' })
     const call = log.mock.calls.find((c) => c[0] === 'changed')!
     expect(call[1]).toEqual(['fare'])

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { createObserver, useObservedDocument, useObservedSearch } from '../../src'
 import { kuzzleDriver } from '../../src/drivers/kuzzle'
+import { useBrowserLikeWebSocket } from '../helpers/browser-websocket'
 import { waitFor } from '../helpers/wait-for'
 import { startKuzzleServer, type KuzzleServerOptions, type KuzzleTestServer } from '../servers/kuzzle'
 
@@ -22,18 +23,7 @@ interface Taxi {
 const I = 'nyc-open-data'
 const C = 'yellow-taxi'
 
-// Two gaps of happy-dom's WebSocket that browsers do not have, and that the SDK's browser mode relies on: it
-// passes `null` subprotocols (browsers read it as none; happy-dom throws), and it reads `client.OPEN` on the instance.
-const HappyWebSocket = globalThis.WebSocket
-class BrowserLikeWebSocket extends HappyWebSocket {
-  constructor(url: string | URL, protocols?: string | string[] | null) {
-    super(url, protocols ?? undefined)
-  }
-}
-for (const [name, value] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {
-  Object.defineProperty(BrowserLikeWebSocket.prototype, name, { value })
-}
-globalThis.WebSocket = BrowserLikeWebSocket as typeof WebSocket
+useBrowserLikeWebSocket()
 
 let server: KuzzleTestServer
 let app: Kuzzle
