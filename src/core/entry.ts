@@ -1,6 +1,6 @@
 import { cloneSafe, isPlainObject, replaceInPlace } from './patch'
 import type { CollectionRef, Doc, DocEvent, DocSource, Rev } from './types'
-import { ObservedError } from './types'
+import { ObservedError, asObservedError } from './types'
 
 /** Lifecycle of one observed document, shared by every observer of it. */
 export type EntryStatus = 'pending' | 'live' | 'reconnecting' | 'deleted' | 'error'
@@ -34,10 +34,6 @@ export function isDocEvent(e: unknown): e is DocEvent {
   if (e === null || typeof e !== 'object') return false
   const { id, kind } = e as DocEvent
   return typeof id === 'string' && id !== '' && (kind === 'upsert' || kind === 'delete')
-}
-
-function toObservedError(err: unknown): ObservedError {
-  return err instanceof ObservedError ? err : new ObservedError('bad_event', String((err as Error)?.message ?? err), { cause: err })
 }
 
 /** Out-of-order events kept per document; past this the document is refetched instead (bounded memory). */
@@ -135,7 +131,7 @@ export class DocEntry {
         this.setContent(doc, doc?._rev, first)
       } catch (err) {
         // A hostile document: this observer shows the error, nothing else is touched.
-        this.fail(toObservedError(err))
+        this.fail(asObservedError(err, 'bad_event'))
         return
       }
     }
@@ -167,7 +163,7 @@ export class DocEntry {
         try {
           this.setContent(doc, doc._rev, true)
         } catch (err) {
-          this.fail(toObservedError(err))
+          this.fail(asObservedError(err, 'bad_event'))
         }
       }
       return
@@ -277,7 +273,7 @@ export class DocEntry {
       try {
         this.setContent({ _id: this.id, _source: e.doc }, e.rev)
       } catch (err) {
-        this.fail(toObservedError(err))
+        this.fail(asObservedError(err, 'bad_event'))
         return
       }
     }

@@ -8,7 +8,7 @@ export type { LiveMode, SearchEvents, SearchOptions, SearchStatus } from './sear
 export { backoffDelay } from './backoff'
 export type { BackoffOptions } from './backoff'
 export { comparator, normalizeSort, readPath } from './sort'
-export { ObservedError } from './types'
+export { ObservedError, asObservedError } from './types'
 export type {
   CollectionRef,
   Doc,

@@ -2,7 +2,7 @@ import { backoffDelay, type BackoffOptions } from './backoff'
 import { isDocEvent } from './entry'
 import type { EntryTable } from './entry-table'
 import type { CollectionRef, DocEvent, Driver, Watch, WatchSink } from './types'
-import { ObservedError } from './types'
+import { ObservedError, asObservedError } from './types'
 
 interface Shard {
   /** Ids wanted in this shard. */
@@ -288,6 +288,5 @@ export function closeQuietly(watch: Watch): void {
 }
 
 export function toError(err: unknown): ObservedError {
-  if (err instanceof ObservedError) return err
-  return new ObservedError('watch_failed', (err as Error)?.message ?? String(err), { cause: err })
+  return asObservedError(err, 'watch_failed')
 }

@@ -118,6 +118,12 @@ export class ObservedError extends Error {
   }
 }
 
+/** `err` itself when it is an ObservedError, else one with `code` and its message (the original as `cause`). */
+export function asObservedError(err: unknown, code: ObservedErrorCode): ObservedError {
+  if (err instanceof ObservedError) return err
+  return new ObservedError(code, String((err as Error)?.message ?? err), { cause: err })
+}
+
 /** What a watch is asked to follow: documents by id, or every document a query matches (before or after a change). */
 export type WatchSpec = { readonly ids: readonly string[] } | { readonly query: DriverSearchSpec }
 

@@ -1,5 +1,5 @@
 import { tryOnScopeDispose } from '@vueuse/core'
-import { getCurrentScope, shallowRef, watch, type Ref, type WatchSource } from 'vue'
+import { getCurrentInstance, getCurrentScope, inject, onServerPrefetch, shallowRef, ssrContextKey, watch, type Ref, type WatchSource } from 'vue'
 import type { ObserverClient } from '../core'
 import { useObserverClient } from './plugin'
 
@@ -11,30 +11,39 @@ export interface ObservedOptions {
   client?: ObserverClient
 }
 
-/** What a binding does for its current target; `detach` must leave no listener behind. */
-export interface Binding {
-  detach(): void
+/** A core object a composable follows: an Observer or an ObserverSearchResult. */
+export interface Startable {
+  start(): unknown
+  stop(): void
 }
 
-export interface Lifecycle {
+/**
+ * What `attach` returns for the current target: the started core object and the functions that remove its
+ * listeners; a promise during server-side rendering (a one-off read); null when paused or refused.
+ */
+export type Attached<T extends Startable> = { target: T; offs: Array<() => void> } | Promise<unknown> | null
+
+export interface Lifecycle<T extends Startable> {
   client: ObserverClient
   isActive: Ref<boolean>
+  /** The core object followed now, if any. */
+  current(): T | null
   start(): void
   stop(): void
 }
 
 /**
- * The part both composables share: resolve the client, follow the reactive target (its key decides when to
- * re-target), attach / detach a binding, and stop with the owning effect scope (component, effectScope, Pinia
- * setup store).
+ * The part both composables share, as VueFire's one lifecycle over a binder: resolve the client, follow the reactive
+ * target (its key decides when to re-target), attach / detach, read once during server-side rendering, and stop
+ * with the owning effect scope (component, effectScope, Pinia setup store).
  */
-export function useLifecycle(
+export function useLifecycle<T extends Startable>(
   name: string,
   options: ObservedOptions,
   key: WatchSource<unknown>,
-  attach: () => Binding | null,
+  attach: (client: ObserverClient, ssr: boolean) => Attached<T>,
   stopped: () => void,
-): Lifecycle {
+): Lifecycle<T> {
   if (!getCurrentScope()) {
     throw new Error(
       `[vue-observed] ${name}() needs an owner to stop with: call it inside a component setup(), an effectScope().run() ` +
@@ -42,16 +51,27 @@ export function useLifecycle(
     )
   }
   const client = options.client ?? useObserverClient()
+  // During SSR a composable reads once and never subscribes.
+  const ssr = getCurrentInstance() ? inject(ssrContextKey, null) !== null : false
   const isActive = shallowRef(false)
-  let binding: Binding | null = null
+  let bound: { target: T; offs: Array<() => void> } | null = null
+  let serverRead: Promise<unknown> | null = null
 
-  const retarget = () => {
-    binding?.detach()
-    binding = null
-    binding = attach()
+  const detach = () => {
+    if (!bound) return
+    for (const off of bound.offs) off()
+    bound.target.stop()
+    bound = null
   }
-  // A change of target detaches the old binding first, so a late answer for it can never land.
+  const retarget = () => {
+    detach()
+    const attached = attach(client, ssr)
+    if (attached instanceof Promise) serverRead = attached
+    else bound = attached
+  }
+  // A change of target detaches the old one first, so a late answer for it can never land.
   watch(key, () => isActive.value && retarget(), { flush: 'sync' })
+  if (ssr) onServerPrefetch(() => serverRead ?? undefined)
 
   const start = () => {
     if (isActive.value) return
@@ -61,12 +81,13 @@ export function useLifecycle(
   const stop = () => {
     if (!isActive.value) return
     isActive.value = false
-    binding?.detach()
-    binding = null
+    detach()
     stopped()
   }
   tryOnScopeDispose(stop)
-  return { client, isActive, start, stop }
+  if (options.immediate !== false) start()
+  else stopped()
+  return { client, isActive, current: () => bound?.target ?? null, start, stop }
 }
 
 /**

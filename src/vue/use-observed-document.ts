@@ -1,6 +1,6 @@
 import { createEventHook, type EventHookOn } from '@vueuse/core'
-import { inject, onServerPrefetch, getCurrentInstance, shallowRef, ssrContextKey, toValue, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
-import { ObservedError, type DocSource, type Observer, type ObserverStatus } from '../core'
+import { shallowRef, toValue, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
+import { asObservedError, type ObservedError, type DocSource, type Observer, type ObserverStatus } from '../core'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
 import { StoreWriter, type StoreTarget } from './store-sync'
 import type { ObservedDoc } from './types'
@@ -51,7 +51,6 @@ export function useObservedDocument<T extends object = DocSource>(
   const deleteHook = createEventHook<[string]>()
   const errorHook = createEventHook<[ObservedError]>()
   const writer = options.store ? new StoreWriter(options.store) : null
-  let observer: Observer<T> | null = null
 
   const setData = (next: ObservedDoc<T> | null) => {
     if (data.value === next) return
@@ -66,21 +65,20 @@ export function useObservedDocument<T extends object = DocSource>(
     else if (!sameDoc(data.value, o._id, source)) setData({ _id: o._id, _source: source })
   }
   const fail = (err: unknown) => {
-    const e = err instanceof ObservedError ? err : new ObservedError('bad_argument', String((err as Error)?.message ?? err))
+    const e = asObservedError(err, 'bad_argument')
     setData(null)
     error.value = e
     status.value = 'error'
     void errorHook.trigger(e)
   }
 
-  const ssr = getCurrentInstance() ? inject(ssrContextKey, null) !== null : false
   const target = () => [toValue(index), toValue(collection), toValue(id)] as const
 
-  const lifecycle = useLifecycle(
+  const lifecycle = useLifecycle<Observer<T>>(
     'useObservedDocument',
     options,
     () => JSON.stringify(target()),
-    () => {
+    (client, ssr) => {
       const [i, c, d] = target()
       if (d === null || d === undefined) {
         setData(null)
@@ -89,17 +87,19 @@ export function useObservedDocument<T extends object = DocSource>(
         return null
       }
       if (ssr) {
-        readOnce(i, c, d)
-        return null
+        status.value = 'pending'
+        return client.read(i, c, d).then((doc) => {
+          setData(doc ? { _id: doc._id, _source: doc._source as T } : null)
+          status.value = doc ? 'live' : 'deleted'
+        }, fail)
       }
       let o: Observer<T>
       try {
-        o = lifecycle.client.observer<T>(i, c, d)
+        o = client.observer<T>(i, c, d)
       } catch (err) {
         fail(err)
         return null
       }
-      observer = o
       const offs = [
         o.on('status', () => sync(o)),
         o.on('change', (source, changes) => {
@@ -115,35 +115,12 @@ export function useObservedDocument<T extends object = DocSource>(
       ]
       o.start()
       sync(o)
-      return {
-        detach() {
-          for (const off of offs) off()
-          o.stop()
-          if (observer === o) observer = null
-        },
-      }
+      return { target: o, offs }
     },
     () => {
       status.value = 'stopped'
     },
   )
-
-  // Server-side rendering: read once, never subscribe.
-  let ssrRead: Promise<void> | null = null
-  function readOnce(i: string, c: string, d: string) {
-    status.value = 'pending'
-    ssrRead = lifecycle.client.read(i, c, d).then(
-      (doc) => {
-        setData(doc ? { _id: doc._id, _source: doc._source as T } : null)
-        status.value = doc ? 'live' : 'deleted'
-      },
-      fail,
-    )
-  }
-  if (ssr) onServerPrefetch(() => ssrRead ?? undefined)
-
-  if (options.immediate !== false) lifecycle.start()
-  else status.value = 'stopped'
 
   const shell: UseObservedDocumentReturn<T> = {
     data,
@@ -153,7 +130,7 @@ export function useObservedDocument<T extends object = DocSource>(
     start: lifecycle.start,
     stop: lifecycle.stop,
     refresh: async () => {
-      if (observer) await observer.refresh()
+      await lifecycle.current()?.refresh()
     },
     onChange: changeHook.on,
     onDelete: deleteHook.on,

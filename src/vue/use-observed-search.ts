@@ -1,6 +1,6 @@
 import { createEventHook, type EventHookOn } from '@vueuse/core'
-import { computed, getCurrentInstance, inject, markRaw, onServerPrefetch, shallowRef, ssrContextKey, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
-import { ObservedError, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
+import { computed, markRaw, shallowRef, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
+import { asObservedError, type ObservedError, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
 import { stableKey } from '../core/query-pool'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
 import { StoreWriter, type SearchStoreTarget } from './store-sync'
@@ -65,7 +65,6 @@ export function useObservedSearch<T extends object = DocSource>(
   const appearHook = createEventHook<[ObservedDoc<T>]>()
   const disappearHook = createEventHook<[string]>()
   const writer = options.store ? new StoreWriter(options.store) : null
-  let result: ObserverSearchResult<T> | null = null
   // One plain `{ _id, _source }` per hit, kept while it stays a hit, so unchanged rows keep their identity.
   let views = new Map<string, ObservedDoc<T>>()
 
@@ -90,7 +89,7 @@ export function useObservedSearch<T extends object = DocSource>(
     setHits(list)
   }
   const fail = (err: unknown) => {
-    const e = err instanceof ObservedError ? err : new ObservedError('bad_argument', String((err as Error)?.message ?? err))
+    const e = asObservedError(err, 'bad_argument')
     views = new Map()
     setHits([])
     total.value = 0
@@ -99,7 +98,6 @@ export function useObservedSearch<T extends object = DocSource>(
     void errorHook.trigger(e, null)
   }
 
-  const ssr = getCurrentInstance() ? inject(ssrContextKey, null) !== null : false
   const target = () => [toValue(index), toValue(collection), toValue(search), options.size, options.live] as const
   let identity = 0
   const specIds = new WeakMap<object, number>()
@@ -113,11 +111,11 @@ export function useObservedSearch<T extends object = DocSource>(
     return `#${specIds.get(spec as object)}`
   }
 
-  const lifecycle = useLifecycle(
+  const lifecycle = useLifecycle<ObserverSearchResult<T>>(
     'useObservedSearch',
     options,
     key,
-    () => {
+    (client, ssr) => {
       const [i, c, spec, size, live] = target()
       if (spec === null || spec === undefined) {
         views = new Map()
@@ -128,17 +126,20 @@ export function useObservedSearch<T extends object = DocSource>(
         return null
       }
       if (ssr) {
-        readOnce(i, c, spec)
-        return null
+        status.value = 'pending'
+        return client.readSearch(i, c, spec, { size }).then((page) => {
+          setHits(page.hits.map((d) => ({ _id: d._id, _source: d._source as T })))
+          total.value = page.total
+          status.value = 'live'
+        }, fail)
       }
       let r: ObserverSearchResult<T>
       try {
-        r = lifecycle.client.searchResult<T>(i, c, spec, { size, live })
+        r = client.searchResult<T>(i, c, spec, { size, live })
       } catch (err) {
         fail(err)
         return null
       }
-      result = r
       views = new Map()
       const offs = [
         r.on('hits', () => syncHits(r)),
@@ -161,40 +162,20 @@ export function useObservedSearch<T extends object = DocSource>(
       r.start()
       status.value = r.status
       syncHits(r)
-      return {
-        detach() {
-          for (const off of offs) off()
-          r.stop()
-          if (result === r) result = null
-        },
-      }
+      return { target: r, offs }
     },
     () => {
       status.value = 'stopped'
     },
   )
 
-  // Server-side rendering: one read, no subscription.
-  let ssrRead: Promise<void> | null = null
-  function readOnce(i: string, c: string, spec: SearchSpec) {
-    status.value = 'pending'
-    ssrRead = lifecycle.client.readSearch(i, c, spec, { size: options.size }).then((page) => {
-      setHits(page.hits.map((d) => ({ _id: d._id, _source: d._source as T })))
-      total.value = page.total
-      status.value = 'live'
-    }, fail)
-  }
-  if (ssr) onServerPrefetch(() => ssrRead ?? undefined)
-
-  if (options.immediate !== false) lifecycle.start()
-  else status.value = 'stopped'
 
   const shell: UseObservedSearchReturn<T> = {
     hits,
     total,
     hasMore: computed(() => hits.value.length < total.value),
     next: async () => {
-      await result?.next()
+      await lifecycle.current()?.next()
     },
     status,
     error,
@@ -202,7 +183,7 @@ export function useObservedSearch<T extends object = DocSource>(
     start: lifecycle.start,
     stop: lifecycle.stop,
     refresh: async () => {
-      await result?.refresh()
+      await lifecycle.current()?.refresh()
     },
     onChange: changeHook.on,
     onDelete: deleteHook.on,
