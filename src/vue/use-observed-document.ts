@@ -1,6 +1,6 @@
 import { createEventHook, type EventHookOn } from '@vueuse/core'
 import { shallowRef, toValue, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
-import { asObservedError, type ObservedError, type DocSource, type Observer, type ObserverStatus } from '../core'
+import { asObservedError, ObservedError, type DocSource, type Observer, type ObserverStatus } from '../core'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
 import { StoreWriter, type StoreTarget } from './store-sync'
 import type { ObservedDoc } from './types'
@@ -89,8 +89,9 @@ export function useObservedDocument<T extends object = DocSource>(
       if (ssr) {
         status.value = 'pending'
         return client.read(i, c, d).then((doc) => {
-          setData(doc ? { _id: doc._id, _source: doc._source as T } : null)
-          status.value = doc ? 'live' : 'deleted'
+          if (!doc) return fail(new ObservedError('not_found', `Document "${d}" not found in ${i}/${c}`))
+          setData({ _id: doc._id, _source: doc._source as T })
+          status.value = 'live'
         }, fail)
       }
       let o: Observer<T>
