@@ -124,7 +124,7 @@ function reportLatency(backend: string, via: string, rounds: Series[]) {
   const raw: Arrivals = new Map()
   const ours: Arrivals = new Map()
   const tapped: Arrivals = new Map()
-  const valueOf = (notification: { result?: unknown }) => (notification.result as { _source?: { n?: unknown } } | undefined)?._source?.n
+  const valueOf = (notification: object) => ((notification as { result?: unknown }).result as { _source?: { n?: unknown } } | undefined)?._source?.n
   // The raw baseline: the SDK's callback.
   const roomId = await kuzzle.realtime.subscribe(INDEX, COLLECTION, { ids: { values: [RAW_ID] } }, (notification) => {
     const n = valueOf(notification)

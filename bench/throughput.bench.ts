@@ -6,7 +6,8 @@
  * - (a) refetch: on each notification, `driver.search` the whole list and replace the rows (Kuzzle admin console,
  *   Nuxt Sanity module); run on fewer updates, compared on the same workload;
  * - (b) replace: on each notification, a new array with the changed document swapped in;
- * - (c) floor: hand-written code on a direct driver watch that assigns the changed fields of the one reactive row.
+ * - (c) floor: hand-written code on a direct driver watch that assigns the changed fields of the one reactive row;
+ * - delivery: a direct driver watch that does nothing with its events (the driver's own share of every figure).
  * Every variant uses the same driver watch (the 5,000 ids), the same rows and the same sequence of writes.
  */
 import { createApp, defineComponent, h, onUnmounted, reactive, shallowRef, type App } from 'vue'
@@ -22,7 +23,10 @@ const UPDATES = 20_000
 const UPDATES_REFETCH = 200
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 
-type Variant = 'ours' | 'refetch' | 'replace' | 'floor'
+type Variant = 'ours' | 'refetch' | 'replace' | 'floor' | 'delivery'
+
+/** Events the 'delivery' variant's watch received: it does nothing else with them. */
+let delivered = 0
 type Item = { _id: string; _source: BenchSource }
 
 const SORT = [{ field: 'i', order: 'asc' as const }]
@@ -34,7 +38,7 @@ function baselineList(driver: MemoryDriver, variant: Exclude<Variant, 'ours'>) {
       const rows = shallowRef<Item[]>([])
       const byId = new Map<string, Item>()
       const spec = { sort: SORT }
-      const load = () => driver.search(REF, spec, { from: 0, size: DOCS }).then((p) => p.hits as Item[])
+      const load = () => driver.search(REF, spec, { from: 0, size: DOCS }).then((p) => p.hits as unknown as Item[])
       void load().then((hits) => {
         rows.value = variant === 'floor' ? hits.map((d) => ({ _id: d._id, _source: reactive(d._source) })) : hits
         for (const row of rows.value) byId.set(row._id, row)
@@ -42,7 +46,9 @@ function baselineList(driver: MemoryDriver, variant: Exclude<Variant, 'ours'>) {
       const onEvent: (e: DocEvent) => void =
         variant === 'refetch'
           ? () => void load().then((hits) => (rows.value = hits))
-          : variant === 'replace'
+          : variant === 'delivery'
+            ? () => void delivered++
+            : variant === 'replace'
             ? (e) => (rows.value = rows.value.map((r) => (r._id === e.id ? { _id: e.id, _source: e.doc as BenchSource } : r)))
             : (e) => {
                 const row = byId.get(e.id)
@@ -113,16 +119,20 @@ async function burst(m: Mounted, count: number, seed: number): Promise<number> {
     const w = ++m.writes
     const value = field === 'status' ? `s${w}` : field === 'n' ? w : 100_000 + w
     const id = idOf(i)
-    const doc = m.model.get(id) ?? { ...makeDocs(i + 1)[i]._source }
+    const doc: Record<string, unknown> = m.model.get(id) ?? { ...makeDocs(i + 1)[i]._source }
     doc[field] = value
-    m.model.set(id, doc)
+    m.model.set(id, doc as BenchSource)
     touched.add(id)
     plan.push([id, { [field]: value }])
   }
   const expected = [...touched].map((id) => [m.elements.get(id)!, rowText(m.model.get(id)!)] as const)
   const [lastId] = plan[plan.length - 1]
   const last = [m.elements.get(lastId)!, rowText(m.model.get(lastId)!)] as const
-  const shown = () => last[0].textContent === last[1] && expected.every(([el, text]) => el.textContent === text)
+  const target = delivered + count
+  const shown =
+    m.variant === 'delivery'
+      ? () => delivered >= target
+      : () => last[0].textContent === last[1] && expected.every(([el, text]) => el.textContent === text)
 
   // No gc() here: a full collection right before a burst also drops compiled code and caches, which then costs
   // the first milliseconds of every variant alike and swamps small bursts. One collection follows the mounting.
@@ -139,11 +149,12 @@ const mounted = {
   floor: await mountVariant('floor'),
   replace: await mountVariant('replace'),
   refetch: await mountVariant('refetch'),
+  delivery: await mountVariant('delivery'),
 }
 await collect()
-log(`mounted 4 × ${DOCS} rows in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+log(`mounted 5 × ${DOCS} rows in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
-const results: Record<string, number[]> = { ours: [], oursSmall: [], refetch: [], replace: [], floor: [] }
+const results: Record<string, number[]> = { ours: [], oursSmall: [], refetch: [], replace: [], floor: [], delivery: [] }
 for (let round = 0; round < ROUNDS; round++) {
   const seed = 1000 + round
   const set: Array<[keyof typeof results, () => Promise<number>]> = [
@@ -152,6 +163,7 @@ for (let round = 0; round < ROUNDS; round++) {
     ['replace', () => burst(mounted.replace, UPDATES, seed)],
     ['oursSmall', () => burst(mounted.ours, UPDATES_REFETCH, seed)],
     ['refetch', () => burst(mounted.refetch, UPDATES_REFETCH, seed)],
+    ['delivery', () => burst(mounted.delivery, UPDATES, seed)],
   ]
   // Rotate the order each round, so no variant always runs first (or right after the heaviest one).
   for (let i = 0; i < set.length; i++) {
@@ -167,6 +179,15 @@ const oursSmall = median(results.oursSmall)
 const refetch = median(results.refetch)
 const replace = median(results.replace)
 const floor = median(results.floor)
+const delivery = median(results.delivery)
+/** Median over rounds of one round's ratio: both runs of a pair saw the same moment of the machine. */
+const ratio = (f: (r: number) => number) => median(results.ours.map((_, r) => f(r)))
+const R = results
+const vsRefetch = ratio((r) => R.refetch[r] / UPDATES_REFETCH / (R.ours[r] / UPDATES))
+const vsRefetchSame = ratio((r) => R.refetch[r] / R.oursSmall[r])
+const vsFloor = ratio((r) => R.ours[r] / R.floor[r])
+const vsFloorNet = ratio((r) => (R.ours[r] - R.delivery[r]) / (R.floor[r] - R.delivery[r]))
+const vsReplace = ratio((r) => R.replace[r] / R.ours[r])
 const perUpdate = (t: number, n: number) => `${ms(t / n)}/update`
 const big = UPDATES.toLocaleString('en-US')
 
@@ -175,16 +196,16 @@ report({
   measure: `5,000-row list, updates → DOM: cost per update vs (a) refetch the search per notification (ours: ${big} updates, (a): ${UPDATES_REFETCH})`,
   ours: perUpdate(ours, UPDATES),
   baseline: perUpdate(refetch, UPDATES_REFETCH),
-  ratio: `${times(refetch / UPDATES_REFETCH / (ours / UPDATES))} faster`,
+  ratio: `${times(vsRefetch)} faster`,
   target: '≥ 50× faster',
-  met: refetch / UPDATES_REFETCH / (ours / UPDATES) >= 50,
+  met: vsRefetch >= 50,
 })
 report({
   bench: 'throughput',
   measure: `same, both on the same ${UPDATES_REFETCH} updates (total time to DOM)`,
   ours: ms(oursSmall),
   baseline: ms(refetch),
-  ratio: `${times(refetch / oursSmall)} faster`,
+  ratio: `${times(vsRefetchSame)} faster`,
   target: '',
   met: null,
 })
@@ -193,16 +214,25 @@ report({
   measure: `5,000-row list, ${big} updates → DOM, vs (c) floor: direct watch, assign into the reactive row`,
   ours: `${ms(ours)} (${perUpdate(ours, UPDATES)})`,
   baseline: `${ms(floor)} (${perUpdate(floor, UPDATES)})`,
-  ratio: `${times(ours / floor)} the floor`,
+  ratio: `${times(vsFloor)} the floor`,
   target: '≤ 1.5× the floor',
-  met: ours / floor <= 1.5,
+  met: vsFloor <= 1.5,
+})
+report({
+  bench: 'throughput',
+  measure: `same, net of the driver's own work (writes, queueing, delivery: ${ms(delivery)}, a watch that does nothing)`,
+  ours: ms(ours - delivery),
+  baseline: ms(floor - delivery),
+  ratio: `${times(vsFloorNet)} the floor`,
+  target: '',
+  met: null,
 })
 report({
   bench: 'throughput',
   measure: `5,000-row list, ${big} updates → DOM, vs (b) replace the array per notification`,
   ours: `${ms(ours)} (${perUpdate(ours, UPDATES)})`,
   baseline: `${ms(replace)} (${perUpdate(replace, UPDATES)})`,
-  ratio: ours <= replace ? `${times(replace / ours)} faster` : `${times(ours / replace)} slower`,
+  ratio: vsReplace >= 1 ? `${times(vsReplace)} faster` : `${times(1 / vsReplace)} slower`,
   target: '',
   met: null,
 })
