@@ -106,7 +106,7 @@ function reportLatency(backend: string, via: string, rounds: Series[]) {
   }
   report({
     bench: 'latency',
-    measure: `${backend}: added per notification, SDK callback → component updated (same notification), p50 / p99`,
+    measure: `${backend}: added per notification (SDK callback → component updated, same notification), p50 / p99`,
     ours: `${ms(q('added', 0.5))} / ${ms(q('added', 0.99))}`,
     baseline: '0 (the raw callback)',
     ratio: `+${ms(q('added', 0.99))} at p99`,

@@ -193,7 +193,7 @@ const big = UPDATES.toLocaleString('en-US')
 
 report({
   bench: 'throughput',
-  measure: `5,000-row list, updates → DOM: cost per update vs (a) refetch the search per notification (ours: ${big} updates, (a): ${UPDATES_REFETCH})`,
+  measure: `5,000-row list, per update to the DOM: vs (a) refetch per notification (ours on ${big}, (a) on ${UPDATES_REFETCH})`,
   ours: perUpdate(ours, UPDATES),
   baseline: perUpdate(refetch, UPDATES_REFETCH),
   ratio: `${times(vsRefetch)} faster`,
@@ -202,7 +202,7 @@ report({
 })
 report({
   bench: 'throughput',
-  measure: `same, both on the same ${UPDATES_REFETCH} updates (total time to DOM)`,
+  measure: `5,000-row list, the same ${UPDATES_REFETCH} updates to the DOM: vs (a) refetch per notification`,
   ours: ms(oursSmall),
   baseline: ms(refetch),
   ratio: `${times(vsRefetchSame)} faster`,
@@ -211,7 +211,7 @@ report({
 })
 report({
   bench: 'throughput',
-  measure: `5,000-row list, ${big} updates → DOM, vs (c) floor: direct watch, assign into the reactive row`,
+  measure: `5,000-row list, ${big} updates to the DOM: vs (c) the floor (direct watch, assign into the reactive row)`,
   ours: `${ms(ours)} (${perUpdate(ours, UPDATES)})`,
   baseline: `${ms(floor)} (${perUpdate(floor, UPDATES)})`,
   ratio: `${times(vsFloor)} the floor`,
@@ -220,7 +220,7 @@ report({
 })
 report({
   bench: 'throughput',
-  measure: `same, net of the driver's own work (writes, queueing, delivery: ${ms(delivery)}, a watch that does nothing)`,
+  measure: `the same, net of the memory driver's own work (${ms(delivery)}: writes and delivery to a watch that does nothing)`,
   ours: ms(ours - delivery),
   baseline: ms(floor - delivery),
   ratio: `${times(vsFloorNet)} the floor`,
@@ -229,7 +229,7 @@ report({
 })
 report({
   bench: 'throughput',
-  measure: `5,000-row list, ${big} updates → DOM, vs (b) replace the array per notification`,
+  measure: `5,000-row list, ${big} updates to the DOM: vs (b) replace the array per notification`,
   ours: `${ms(ours)} (${perUpdate(ours, UPDATES)})`,
   baseline: `${ms(replace)} (${perUpdate(replace, UPDATES)})`,
   ratio: vsReplace >= 1 ? `${times(vsReplace)} faster` : `${times(1 / vsReplace)} slower`,
