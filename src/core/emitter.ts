@@ -17,7 +17,8 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
     const set = this.listeners.get(event)
     if (!set) return
-    for (const listener of [...set]) {
+    // A Set visits listeners added during the loop and skips removed ones: no copy needed on this hot path.
+    for (const listener of set) {
       try {
         ;(listener as (...a: unknown[]) => void)(...args)
       } catch (err) {

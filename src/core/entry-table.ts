@@ -6,8 +6,13 @@ import { ObservedError } from './types'
 /** Reads of more ids than this are split, to keep requests (and Sanity's URLs) reasonable. */
 const MAX_IDS_PER_READ = 500
 
+const keys = new WeakMap<CollectionRef, string>()
+
+/** The key of a collection, cached per ref object: it is looked up for every event. */
 export function collectionKey(c: CollectionRef): string {
-  return JSON.stringify([c.index, c.collection])
+  let key = keys.get(c)
+  if (key === undefined) keys.set(c, (key = JSON.stringify([c.index, c.collection])))
+  return key
 }
 
 interface PendingRead {

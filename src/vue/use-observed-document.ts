@@ -1,4 +1,5 @@
-import { createEventHook, type EventHookOn } from '@vueuse/core'
+import type { EventHookOn } from '@vueuse/core'
+import { lazyEventHook } from './lazy-event-hook'
 import { shallowRef, toValue, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
 import { asObservedError, ObservedError, type DocSource, type Observer, type ObserverStatus } from '../core'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
@@ -47,9 +48,9 @@ export function useObservedDocument<T extends object = DocSource>(
   const data = options.target ?? shallowRef<ObservedDoc<T> | null>(null)
   const status = shallowRef<ObserverStatus>('idle')
   const error = shallowRef<ObservedError | null>(null)
-  const changeHook = createEventHook<[ObservedDoc<T>, string[]]>()
-  const deleteHook = createEventHook<[string]>()
-  const errorHook = createEventHook<[ObservedError]>()
+  const changeHook = lazyEventHook<[ObservedDoc<T>, string[]]>()
+  const deleteHook = lazyEventHook<[string]>()
+  const errorHook = lazyEventHook<[ObservedError]>()
   const writer = options.store ? new StoreWriter(options.store) : null
 
   const setData = (next: ObservedDoc<T> | null) => {
@@ -69,7 +70,7 @@ export function useObservedDocument<T extends object = DocSource>(
     setData(null)
     error.value = e
     status.value = 'error'
-    void errorHook.trigger(e)
+    errorHook.trigger(e)
   }
 
   const target = () => [toValue(index), toValue(collection), toValue(id)] as const
@@ -106,13 +107,13 @@ export function useObservedDocument<T extends object = DocSource>(
         o.on('change', (source, changes) => {
           sync(o)
           writer?.patch(o._id, source)
-          void changeHook.trigger({ _id: o._id, _source: source }, changes)
+          changeHook.trigger({ _id: o._id, _source: source }, changes)
         }),
         o.on('delete', () => {
           sync(o)
-          void deleteHook.trigger(o._id)
+          deleteHook.trigger(o._id)
         }),
-        o.on('error', (err) => void errorHook.trigger(err)),
+        o.on('error', (err) => errorHook.trigger(err)),
       ]
       o.start()
       sync(o)

@@ -1,4 +1,5 @@
-import { createEventHook, type EventHookOn } from '@vueuse/core'
+import type { EventHookOn } from '@vueuse/core'
+import { lazyEventHook } from './lazy-event-hook'
 import { computed, markRaw, shallowRef, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
 import { asObservedError, type ObservedError, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
 import { stableKey } from '../core/query-pool'
@@ -59,11 +60,11 @@ export function useObservedSearch<T extends object = DocSource>(
   const total = shallowRef(0)
   const status = shallowRef<SearchStatus>('idle')
   const error = shallowRef<ObservedError | null>(null)
-  const changeHook = createEventHook<[string, ObservedDoc<T>, string[]]>()
-  const deleteHook = createEventHook<[string]>()
-  const errorHook = createEventHook<[ObservedError, string | null]>()
-  const appearHook = createEventHook<[ObservedDoc<T>]>()
-  const disappearHook = createEventHook<[string]>()
+  const changeHook = lazyEventHook<[string, ObservedDoc<T>, string[]]>()
+  const deleteHook = lazyEventHook<[string]>()
+  const errorHook = lazyEventHook<[ObservedError, string | null]>()
+  const appearHook = lazyEventHook<[ObservedDoc<T>]>()
+  const disappearHook = lazyEventHook<[string]>()
   const writer = options.store ? new StoreWriter(options.store) : null
   // One plain `{ _id, _source }` per hit, kept while it stays a hit, so unchanged rows keep their identity.
   let views = new Map<string, ObservedDoc<T>>()
@@ -95,7 +96,7 @@ export function useObservedSearch<T extends object = DocSource>(
     total.value = 0
     error.value = e
     status.value = 'error'
-    void errorHook.trigger(e, null)
+    errorHook.trigger(e, null)
   }
 
   const target = () => [toValue(index), toValue(collection), toValue(search), options.size, options.live] as const
@@ -149,15 +150,15 @@ export function useObservedSearch<T extends object = DocSource>(
         }),
         r.on('change', (id, source, changes) => {
           writer?.patch(id, source)
-          void changeHook.trigger(id, views.get(id) ?? { _id: id, _source: source }, changes)
+          changeHook.trigger(id, views.get(id) ?? { _id: id, _source: source }, changes)
         }),
-        r.on('delete', (id) => void deleteHook.trigger(id)),
+        r.on('delete', (id) => deleteHook.trigger(id)),
         r.on('error', (id, err) => {
           if (id === null) error.value = err
-          void errorHook.trigger(err, id)
+          errorHook.trigger(err, id)
         }),
-        r.on('appear', (id, source) => void appearHook.trigger(views.get(id) ?? { _id: id, _source: source })),
-        r.on('disappear', (id) => void disappearHook.trigger(id)),
+        r.on('appear', (id, source) => appearHook.trigger(views.get(id) ?? { _id: id, _source: source })),
+        r.on('disappear', (id) => disappearHook.trigger(id)),
       ]
       r.start()
       status.value = r.status
