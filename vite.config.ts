@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
+import { playgroundServers } from './playground/servers-plugin'
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
@@ -25,7 +26,8 @@ const alias = [
 export default defineConfig(({ command }) => ({
   // `npm run dev` serves the playground; `npm run build` builds the library; vitest runs the tests.
   root: command === 'serve' && !process.env.VITEST ? here('playground') : undefined,
-  plugins: [vue()],
+  // The playground's Kuzzle and Sanity test servers run inside the dev server only.
+  plugins: command === 'serve' && !process.env.VITEST ? [vue(), playgroundServers()] : [vue()],
   resolve: { alias },
   build: {
     outDir: here('dist'),

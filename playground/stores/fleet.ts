@@ -1,11 +1,15 @@
 import { defineStore } from 'pinia'
 import { computed } from 'vue'
 import { useObservedSearch } from 'vue-observed'
-import { BOROUGHS, COLLECTION, INDEX, STATUSES, type Taxi } from '../taxis'
+import { useBackend } from '../backend'
+import { BOROUGHS, STATUSES, type Taxi } from '../taxis'
+import { useConnectionStore } from './connection'
 
 /** A Pinia setup store fed by a live search of the whole fleet; its observer stops with the store. */
 export const useFleetStore = defineStore('fleet', () => {
-  const fleet = useObservedSearch<Taxi>(INDEX, COLLECTION, {}, { size: 1000, live: 'query' })
+  const backend = useBackend()
+  const fleet = useObservedSearch<Taxi>(backend.index, backend.collection, {}, { size: 1000, live: 'query' })
+  useConnectionStore().track(fleet.status, fleet.error)
   const taxis = fleet.hits
   const byStatus = computed(() => {
     const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Taxi['status'], number>
