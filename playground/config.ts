@@ -19,7 +19,8 @@ export interface KuzzleTarget {
 
 /** Where the Sanity backend is. */
 export interface SanityTarget {
-  projectId: string
+  /** Absent for the test server, which serves any project (the client then sends no project header). */
+  projectId?: string
   dataset: string
   /** Full API origin, e.g. `http://127.0.0.1:7513`; absent for a real project (`https://<projectId>.api.sanity.io`). */
   apiHost?: string

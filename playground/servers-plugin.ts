@@ -52,7 +52,7 @@ export function readSettings(env: Record<string, string>): BackendSettings {
     : { host: '127.0.0.1', port: port(env.PLAYGROUND_KUZZLE_PORT, DEFAULT_PORTS.kuzzle, 'PLAYGROUND_KUZZLE_PORT'), ssl: false, embedded: true }
   const realSanity = Boolean(env.VITE_SANITY_PROJECT_ID || env.VITE_SANITY_API_HOST)
   const sanity: SanityTarget = {
-    projectId: env.VITE_SANITY_PROJECT_ID || 'playground',
+    ...(env.VITE_SANITY_PROJECT_ID ? { projectId: env.VITE_SANITY_PROJECT_ID } : {}),
     dataset: env.VITE_SANITY_DATASET || 'production',
     apiVersion: env.VITE_SANITY_API_VERSION || SANITY_API_VERSION,
     embedded: !realSanity,
@@ -139,7 +139,7 @@ export function playgroundServers(): Plugin & { api: PlaygroundServersApi } {
       })
       const { kuzzle, sanity } = backends.config()
       log(kuzzle.embedded ? `Kuzzle-protocol test server on ws://127.0.0.1:${kuzzle.port}` : `Kuzzle at ${kuzzle.host}:${kuzzle.port}`)
-      log(sanity.embedded ? `Sanity-protocol test server on ${sanity.apiHost}` : `Sanity project ${sanity.projectId}, dataset ${sanity.dataset}`)
+      log(sanity.embedded ? `Sanity-protocol test server on ${sanity.apiHost}` : `Sanity ${sanity.projectId ? `project ${sanity.projectId} ` : ''}at ${sanity.apiHost ?? 'api.sanity.io'}, dataset ${sanity.dataset}`)
       server.httpServer?.once('close', () => void backends.close())
       server.middlewares.use(DEV_API, (req, res) => {
         handle(backends, req, res).catch((err: Error) => send(res, 500, { error: err.message }))

@@ -63,10 +63,12 @@ export function trafficUpdate(rnd: () => number, taxi: Taxi, now = Date.now()): 
   return change
 }
 
-/** The fleet: `count` taxis with ids `taxi-001`... */
-export function fleet(count = 300, seed = 2026): Array<{ _id: string; _source: Taxi }> {
+/**
+ * The fleet: `count` taxis with ids `taxi-001`..., the same every run except for `updatedAt`, one second apart and
+ * ending now, so that any later update is the most recent (sorting by `updatedAt` shows traffic on top).
+ */
+export function fleet(count = 300, seed = 2026, start = Date.now() - count * 1000): Array<{ _id: string; _source: Taxi }> {
   const rnd = random(seed)
-  const start = Date.UTC(2026, 10, 23, 8)
   return Array.from({ length: count }, (_, i) => ({
     _id: `taxi-${String(i + 1).padStart(3, '0')}`,
     _source: makeTaxi(rnd, start + i * 1000),

@@ -13,9 +13,9 @@ import { COLLECTION, makeTaxi, random, trafficUpdate, type Taxi } from '../taxis
 
 export function sanityBackend(target: SanityTarget): Backend {
   const client = createClient({
-    // The test server serves every project: with no projectId the client sends no X-Sanity-Project-ID header,
-    // which the test server's CORS preflight answer does not allow.
-    ...(target.embedded ? {} : { projectId: target.projectId }),
+    // No projectId for the test server: with `useProjectHostname: false` the client would send it in an
+    // X-Sanity-Project-ID header, which the test server's CORS preflight answer does not allow.
+    ...(target.projectId ? { projectId: target.projectId } : {}),
     dataset: target.dataset,
     apiVersion: target.apiVersion,
     // Live views must not read stale data after a listener's welcome.
@@ -31,7 +31,7 @@ export function sanityBackend(target: SanityTarget): Backend {
     collection: COLLECTION,
     shared: true,
     canRestart: target.embedded,
-    location: target.apiHost ? `${target.apiHost}${target.embedded ? ' (test server)' : ''}` : `project ${target.projectId}`,
+    location: `${target.projectId ? `project ${target.projectId}, ` : ''}${target.apiHost ?? 'api.sanity.io'}${target.embedded ? ' (test server)' : ''}, dataset ${target.dataset}`,
     query({ status, borough, minFare }) {
       const clauses: string[] = []
       const params: Record<string, unknown> = {}

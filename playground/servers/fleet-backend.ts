@@ -25,6 +25,3 @@ export interface FleetBackend {
   outage?(downMs: number): Promise<void>
   close(): Promise<void>
 }
-
-/** The fleet every backend is seeded with (the same seed as the memory driver's, so all three start equal). */
-export { fleet as seedFleet } from '../taxis'

@@ -2,6 +2,7 @@
  * The Kuzzle side of the dev server: the embedded Kuzzle-protocol test server (seeded with the fleet), or a real
  * Kuzzle reached through kuzzle-sdk from Node (seeded only when its collection does not exist yet).
  */
+import { createRequire } from 'node:module'
 import { startKuzzleServer, type KuzzleTestServer } from '../../test/servers/kuzzle'
 import type { KuzzleTarget } from '../config'
 import { COLLECTION, INDEX, fleet, type Taxi } from '../taxis'
@@ -58,9 +59,8 @@ const MAPPINGS = {
 
 /** A real Kuzzle: creates and seeds the playground's collection if it is missing, then writes through the SDK. */
 export async function remoteKuzzle(target: KuzzleTarget, log: (message: string) => void): Promise<FleetBackend> {
-  // Loaded only for a real Kuzzle. Node sees kuzzle-sdk as CommonJS whose named exports it cannot all detect.
-  const sdk = (await import('kuzzle-sdk')) as typeof import('kuzzle-sdk') & { default?: typeof import('kuzzle-sdk') }
-  const { Kuzzle, WebSocket: KuzzleWebSocket } = sdk.default ?? sdk
+  // Required only for a real Kuzzle (and not imported: Vite's module runner that loaded this file is closed by now).
+  const { Kuzzle, WebSocket: KuzzleWebSocket } = createRequire(import.meta.url)('kuzzle-sdk') as typeof import('kuzzle-sdk')
   const kuzzle = new Kuzzle(new KuzzleWebSocket(target.host, { port: target.port, ssl: target.ssl }))
   const ready = (async () => {
     await kuzzle.connect()

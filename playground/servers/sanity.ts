@@ -2,6 +2,7 @@
  * The Sanity side of the dev server: the embedded Sanity-protocol test server (seeded with the fleet as documents of
  * `_type: 'yellow-taxi'`), or a real project reached through @sanity/client from Node (writes need a token).
  */
+import { createRequire } from 'node:module'
 import { startSanityServer, type SanityTestServer } from '../../test/servers/sanity'
 import type { SanityTarget } from '../config'
 import { COLLECTION, fleet, type Taxi } from '../taxis'
@@ -61,9 +62,10 @@ export async function embeddedSanity(port: number, dataset: string): Promise<Emb
 
 /** A real project: seeds the dataset when it has no taxi and a token is given; writes need that token. */
 export async function remoteSanity(target: SanityTarget, log: (message: string) => void): Promise<FleetBackend> {
-  const { createClient } = await import('@sanity/client') // only for a real project
+  // Required only for a real project (and not imported: Vite's module runner that loaded this file is closed by now).
+  const { createClient } = createRequire(import.meta.url)('@sanity/client') as typeof import('@sanity/client')
   const client = createClient({
-    projectId: target.projectId,
+    ...(target.projectId ? { projectId: target.projectId } : {}),
     dataset: target.dataset,
     apiVersion: target.apiVersion,
     useCdn: false,
@@ -79,7 +81,7 @@ export async function remoteSanity(target: SanityTarget, log: (message: string) 
     await tx.commit({ visibility: 'async' })
     log(`seeded ${sanityFleet().length} taxis into dataset ${target.dataset}`)
   })()
-  ready.catch((err) => log(`Sanity project ${target.projectId}: ${(err as Error).message}`))
+  ready.catch((err) => log(`Sanity: ${(err as Error).message}`))
   return {
     name: 'sanity',
     embedded: false,

@@ -167,6 +167,19 @@ describe.each(['kuzzle', 'sanity'] as const)('%s driver, writes made server-side
   })
 })
 
+describe('the dev server\'s outage button', () => {
+  it('restarts the embedded server on the same port: the badge goes reconnecting, then live again', async () => {
+    const page = await pg.open('kuzzle')
+    await waitForText(page, '[data-test=connection]', 'live')
+    const port = pg.kuzzle.port
+    await page.click('[data-test=outage]')
+    await waitForText(page, '[data-test=connection]', ['reconnecting', 'error'])
+    await waitForText(page, '[data-test=connection]', 'live', 30_000)
+    expect(pg.kuzzle.port).toBe(port)
+    expect(await page.$('[data-test=action-error]')).toBeNull()
+  })
+})
+
 describe('memory driver, in the page', () => {
   it('the buttons write through the driver: a move shows in the detail pane, a delete removes the row', async () => {
     const page = await pg.open('memory')

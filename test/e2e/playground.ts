@@ -52,50 +52,44 @@ export interface Playground {
   close(): Promise<void>
 }
 
-/** Starts the playground's dev server (with its backends) and chromium. */
+/** Starts the playground's dev server (with its test servers) and chromium. */
 export async function startPlayground(): Promise<Playground> {
-  const vite = await createDevServer()
-  const cleanups: Array<() => Promise<unknown>> = [() => vite.close()]
+  const server = await startDevServer()
+  const cleanups: Array<() => Promise<unknown>> = [() => server.close()]
   try {
-    const plugin = vite.config.plugins.find((p) => p.name === PLAYGROUND_SERVERS) as unknown as { api: PlaygroundServersApi } | undefined
-    if (!plugin) throw new Error(`vite.config.ts did not add the ${PLAYGROUND_SERVERS} plugin when serving`)
-    const backends = await plugin.api.backends()
-    await vite.listen()
-    const { port } = vite.httpServer!.address() as AddressInfo
-    const url = `http://127.0.0.1:${port}`
-
-    const profile = await mkdtemp(join(tmpdir(), 'vue-observed-e2e-'))
-    cleanups.push(() => rm(profile, { recursive: true, force: true }))
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 860 },
-    })
-    cleanups.push(() => context.close())
-    const kuzzle = backends.kuzzleServer
-    const sanity = backends.sanityServer
+    const browser = await launchBrowser()
+    cleanups.push(() => browser.close())
+    const kuzzle = server.backends.kuzzleServer
+    const sanity = server.backends.sanityServer
     if (!kuzzle || !sanity) throw new Error('The end-to-end tests need the embedded test servers: unset VITE_KUZZLE_HOST / VITE_SANITY_*')
-    return playground({ url, backends, kuzzle, sanity, context, cleanups })
+    return playground({ url: server.url, backends: server.backends, kuzzle, sanity, context: browser.context, cleanups })
   } catch (err) {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
     throw err
   }
 }
 
+/** The playground's dev server, listening. */
+export interface DevServer {
+  /** The page's origin, e.g. `http://127.0.0.1:43123`. */
+  readonly url: string
+  readonly backends: DevBackends
+  close(): Promise<void>
+}
+
 /**
- * The project's dev server on a free port, with the test servers on free ports. vite.config.ts serves the playground
- * only outside vitest (VITEST set means "running the unit tests"), so that variable is lifted while the config loads.
+ * The project's dev server (vite.config.ts) on a free port, its test servers on free ports, with `env` as the only
+ * VITE_KUZZLE_* / VITE_SANITY_* variables. vite.config.ts serves the playground only outside vitest (VITEST set means
+ * "running the unit tests"), so that variable is lifted while the config loads.
  */
-async function createDevServer(): Promise<ViteDevServer> {
+export async function startDevServer(env: Record<string, string> = {}): Promise<DevServer> {
   const saved = { ...process.env }
-  process.env.PLAYGROUND_KUZZLE_PORT = '0'
-  process.env.PLAYGROUND_SANITY_PORT = '0'
-  // Real backends named in the environment would replace the test servers the tests drive.
   for (const name of Object.keys(process.env)) if (/^VITE_(KUZZLE|SANITY)_/.test(name)) delete process.env[name]
+  Object.assign(process.env, { PLAYGROUND_KUZZLE_PORT: '0', PLAYGROUND_SANITY_PORT: '0' }, env)
   delete process.env.VITEST
+  let vite: ViteDevServer
   try {
-    return await createServer({
+    vite = await createServer({
       configFile: join(repoRoot, 'vite.config.ts'),
       mode: 'development',
       logLevel: 'warn',
@@ -105,6 +99,40 @@ async function createDevServer(): Promise<ViteDevServer> {
   } finally {
     for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name]
     Object.assign(process.env, saved)
+  }
+  try {
+    const plugin = vite.config.plugins.find((p) => p.name === PLAYGROUND_SERVERS) as unknown as { api: PlaygroundServersApi } | undefined
+    if (!plugin) throw new Error(`vite.config.ts did not add the ${PLAYGROUND_SERVERS} plugin when serving`)
+    const backends = await plugin.api.backends()
+    await vite.listen()
+    const { port } = vite.httpServer!.address() as AddressInfo
+    return { url: `http://127.0.0.1:${port}`, backends, close: () => vite.close() }
+  } catch (err) {
+    await vite.close()
+    throw err
+  }
+}
+
+/** Debian's chromium, headless, on a fresh profile (removed by `close()`). */
+export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = await mkdtemp(join(tmpdir(), 'vue-observed-e2e-'))
+  try {
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 860 },
+    })
+    return {
+      context,
+      async close() {
+        await context.close()
+        await rm(profile, { recursive: true, force: true })
+      },
+    }
+  } catch (err) {
+    await rm(profile, { recursive: true, force: true })
+    throw err
   }
 }
 
