@@ -52,9 +52,9 @@ export interface Playground {
   close(): Promise<void>
 }
 
-/** Starts the playground's dev server (with its test servers) and chromium. */
-export async function startPlayground(): Promise<Playground> {
-  const server = await startDevServer()
+/** Starts the playground's dev server (with its test servers, on free ports unless `env` says) and chromium. */
+export async function startPlayground(env: { PLAYGROUND_KUZZLE_PORT?: string; PLAYGROUND_SANITY_PORT?: string } = {}): Promise<Playground> {
+  const server = await startDevServer(env)
   const cleanups: Array<() => Promise<unknown>> = [() => server.close()]
   try {
     const browser = await launchBrowser()
