@@ -94,6 +94,8 @@ export async function startDevServer(env: Record<string, string> = {}): Promise<
       mode: 'development',
       logLevel: 'warn',
       clearScreen: false,
+      // Its own pre-bundled dependencies, so that a developer's `npm run dev` and this run never re-optimize each other's.
+      cacheDir: join(repoRoot, 'node_modules/.vite-e2e'),
       server: { host: '127.0.0.1', port: await freePort(), strictPort: true, hmr: false, watch: null },
     })
   } finally {
