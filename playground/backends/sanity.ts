@@ -13,8 +13,7 @@ import { COLLECTION, makeTaxi, random, trafficUpdate, type Taxi } from '../taxis
 
 export function sanityBackend(target: SanityTarget): Backend {
   const client = createClient({
-    // No projectId for the test server: with `useProjectHostname: false` the client would send it in an
-    // X-Sanity-Project-ID header, which the test server's CORS preflight answer does not allow.
+    // The embedded test server needs no project id; a real project does.
     ...(target.projectId ? { projectId: target.projectId } : {}),
     dataset: target.dataset,
     apiVersion: target.apiVersion,
