@@ -167,7 +167,10 @@ export class MemoryWatch implements Watch {
   /** `faults.missEvents()`: events in flight are lost, then `reset()`. */
   missEvents(): void {
     if (this.closed || this.failed) return
+    // Only events are lost: a `ready` not delivered yet must still come, or the watch would never go live.
+    const kept = this.#queue.filter((f) => f.type !== 'event')
     this.#clearQueue()
+    for (const f of kept) this.#push({ ...f, due: this.#due(Math.max(0, f.due - now())) })
     this.#push({ type: 'reset', due: this.#due(0) })
   }
 
