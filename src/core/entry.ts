@@ -13,6 +13,8 @@ export interface EntryHost {
   readonly gapTimeout: number
   /** A number that increases with every event received, to tell which of a read and an event came last. */
   nextSeq(): number
+  /** The sequence number of the last event received. */
+  readonly currentSeq: number
   /** Asks for a fresh read of this document (batched by the entry table). */
   refetch(entry: DocEntry): void
 }
@@ -24,10 +26,16 @@ export interface EntryListener {
   status?(): void
 }
 
-/** Called when an event has been applied in order (or is a duplicate of the current revision). */
-export type AppliedCallback = (e: DocEvent) => void
+/**
+ * Called when an event has been applied in order (or is a duplicate of the current revision). Called with
+ * `superseded: true` instead when a read replaced the event before it could be applied: its news (a query watch's
+ * membership) is then unknown, and the caller must ask its backend again.
+ */
+export type AppliedCallback = (e: DocEvent, superseded?: boolean) => void
 
 type Held = readonly [DocEvent, AppliedCallback | undefined]
+/** An event that arrived while a read was in flight, with its arrival sequence number. */
+type Buffered = readonly [DocEvent, AppliedCallback | undefined, number]
 
 /** True for a well-formed event; anything else from a driver is dropped. */
 export function isDocEvent(e: unknown): e is DocEvent {
@@ -61,12 +69,19 @@ export class DocEntry {
   private synced = false
   private offline = false
   private existedOnce = false
-  private buffer: Held[] | null = []
+  private buffer: Buffered[] | null = []
+  /** Events received up to this sequence number are included in the read in flight. */
+  private syncSeq = 0
   private overflowed = false
   private syncToken = 0
   /** A read was requested (beginSync) and its answer has not been applied yet. */
   private readPending = false
-  private held = new Map<Rev | null, Held>()
+  /** Per missing revision, the change that continues from it, as each watch that delivered it sent it. */
+  private held = new Map<Rev | null, Held[]>()
+  /** Events that were held when a read started: their callbacks learn of them once the read lands. */
+  private heldAtSync: Held[] = []
+  /** Callbacks of events dropped unapplied (overflow, stale news of leaving), to be told they were superseded. */
+  private superseded = new Map<AppliedCallback, DocEvent>()
   private recent: Rev[] = []
   private gapTimer: ReturnType<typeof setTimeout> | undefined
   private waiters: Array<() => void> = []
@@ -89,10 +104,16 @@ export class DocEntry {
     return this.synced
   }
 
-  /** Starts buffering events for a read about to be issued; returns the token its answer must carry. */
-  beginSync(): number {
+  /**
+   * Starts buffering events for a read about to be issued (or, for a search's content, issued when events were at
+   * `seq`); returns the token its answer must carry.
+   */
+  beginSync(seq = this.host.currentSeq): number {
     this.buffer ??= []
-    // Events held for a gap were delivered before this read starts, so the read includes them.
+    this.syncSeq = seq
+    // Events held for a gap were delivered before this read starts, so the read includes their content; their
+    // callbacks (a query watch's membership news) are settled once it lands.
+    for (const copies of this.held.values()) for (const h of copies) if (h[1]) this.heldAtSync.push(h)
     this.held.clear()
     this.clearGapTimer()
     this.readPending = true
@@ -122,8 +143,9 @@ export class DocEntry {
     this.buffer = null
     const keepCurrent =
       this.synced && doc !== null && typeof doc._rev === 'number' && typeof this.rev === 'number' && doc._rev < this.rev
-    // The first content is not a change: listeners learn of it through the status.
-    const first = !this.synced
+    // The first content is not a change: listeners learn of it through the status. Content a search offered
+    // before this first read landed is shown already: a difference from it is a change.
+    const first = !this.synced && this.source === null
     this.synced = true
     if (this.error && !this.error.fatal) this.error = null
     if (!keepCurrent) {
@@ -132,6 +154,8 @@ export class DocEntry {
       } catch (err) {
         // A hostile document: this observer shows the error, nothing else is touched.
         this.fail(asObservedError(err, 'bad_event'))
+        this.settleCallbacks()
+        this.tellSuperseded()
         return
       }
     }
@@ -141,7 +165,16 @@ export class DocEntry {
         `Document "${this.id}" not found in ${this.ref.index}/${this.ref.collection}; still watching for its creation`,
       )
     }
-    for (const [e, cb] of buffered) this.route(e, cb)
+    this.settleCallbacks()
+    // Without a revision (a missing document) nothing orders the events received before the read against it: the
+    // read is the newer, they only tell their callbacks that it superseded them.
+    const revless = doc === null || doc._rev === undefined
+    for (const [e, cb, seq] of buffered) {
+      if (revless && seq <= this.syncSeq) {
+        if (cb) this.superseded.set(cb, e)
+      } else this.route(e, cb)
+    }
+    this.tellSuperseded()
     if (this.overflowed) {
       this.overflowed = false
       this.host.refetch(this)
@@ -158,10 +191,11 @@ export class DocEntry {
   offer(doc: Doc, seq: number): void {
     if (this.readPending) {
       // A read of our own, issued once the watch was live, is in flight: its answer wins. Until it lands, a
-      // document not shown yet may show the offered content.
-      if (this.source === null && !this.synced) {
+      // document not shown (not read yet, or missing when last read) may show the offered content, so that the
+      // search that read it keeps it.
+      if (this.source === null) {
         try {
-          this.setContent(doc, doc._rev, true)
+          this.setContent(doc, doc._rev, !this.synced)
         } catch (err) {
           this.fail(asObservedError(err, 'bad_event'))
         }
@@ -169,12 +203,12 @@ export class DocEntry {
       return
     }
     if (!this.synced || this.lastEventSeq <= seq) {
-      this.applySnapshot(doc, this.beginSync())
+      this.applySnapshot(doc, this.beginSync(seq))
       return
     }
     if (doc._rev !== undefined && doc._rev === this.rev) return
     if (typeof doc._rev === 'number' && typeof this.rev === 'number') {
-      if (doc._rev > this.rev) this.applySnapshot(doc, this.beginSync())
+      if (doc._rev > this.rev) this.applySnapshot(doc, this.beginSync(seq))
       return
     }
     this.host.refetch(this)
@@ -184,8 +218,11 @@ export class DocEntry {
   applyEvent(e: DocEvent, applied?: AppliedCallback): void {
     this.lastEventSeq = this.host.nextSeq()
     if (this.buffer) {
-      if (this.buffer.length < MAX_BUFFERED) this.buffer.push([e, applied])
-      else this.overflowed = true
+      if (this.buffer.length < MAX_BUFFERED) this.buffer.push([e, applied, this.lastEventSeq])
+      else {
+        this.overflowed = true
+        if (applied) this.superseded.set(applied, e)
+      }
       return
     }
     this.route(e, applied)
@@ -208,6 +245,8 @@ export class DocEntry {
   dispose(): void {
     this.clearGapTimer()
     this.held.clear()
+    this.heldAtSync = []
+    this.superseded.clear()
     this.buffer = null
     this.listeners.clear()
     this.settle()
@@ -221,7 +260,16 @@ export class DocEntry {
         applied?.(e)
         return
       }
-      if (typeof rev === 'number' && typeof this.rev === 'number' ? rev < this.rev : this.recent.includes(rev)) return
+      if (typeof rev === 'number' && typeof this.rev === 'number' ? rev < this.rev : this.recent.includes(rev)) {
+        // Stale content. A query watch's news that the document left may still be that watch's latest about it
+        // (a document it no longer matches gets no newer event from it): its searches must ask again. News that
+        // it matched is followed by a newer event from the same watch.
+        if (applied && (e.kind === 'delete' || e.inQuery === false)) {
+          this.superseded.set(applied, e)
+          this.tellSuperseded()
+        }
+        return
+      }
     }
     if (e.previousRev !== undefined && this.rev !== undefined) {
       const continues = e.previousRev === this.rev || (e.previousRev === null && this.source === null)
@@ -236,11 +284,19 @@ export class DocEntry {
 
   private hold(e: DocEvent, applied: AppliedCallback | undefined): void {
     if (this.held.size >= MAX_HELD) {
-      this.held.clear()
+      if (applied) this.superseded.set(applied, e)
       this.host.refetch(this)
       return
     }
-    this.held.set(e.previousRev ?? null, [e, applied])
+    const key = e.previousRev ?? null
+    const copies = this.held.get(key)
+    if (copies && copies[0][0].rev === e.rev) {
+      // The same change from another watch (an id watch and a query watch): each keeps its own event (its own
+      // membership); a duplicate from the same watch replaces its copy.
+      const i = copies.findIndex(([, cb]) => cb === applied)
+      if (i >= 0) copies[i] = [e, applied]
+      else copies.push([e, applied])
+    } else this.held.set(key, [[e, applied]])
     this.gapTimer ??= setTimeout(() => {
       this.gapTimer = undefined
       this.host.refetch(this)
@@ -251,9 +307,10 @@ export class DocEntry {
     for (;;) {
       const key = this.rev !== undefined && this.held.has(this.rev) ? this.rev : this.source === null && this.held.has(null) ? null : undefined
       if (key === undefined) break
-      const [e, cb] = this.held.get(key)!
+      const [[e, cb], ...others] = this.held.get(key)!
       this.held.delete(key)
       this.apply(e, cb)
+      for (const [other, otherCb] of others) if (otherCb && this.rev === other.rev) otherCb(other)
     }
     if (this.held.size === 0) this.clearGapTimer()
   }
@@ -309,6 +366,26 @@ export class DocEntry {
       this.notifyStatus()
     } else if (created && this.synced) this.notifyStatus()
     if (!quiet && (changes.length || created)) for (const l of [...this.listeners]) l.change?.(changes)
+  }
+
+  /**
+   * After a read landed: an event held when it started is current if the read gave its revision, and its callback
+   * hears of it as applied; otherwise the read superseded it.
+   */
+  private settleCallbacks(): void {
+    const held = this.heldAtSync
+    this.heldAtSync = []
+    for (const [e, cb] of held) {
+      if (e.rev !== undefined && e.rev === this.rev && !this.error) cb!(e)
+      else this.superseded.set(cb!, e)
+    }
+  }
+
+  private tellSuperseded(): void {
+    if (this.superseded.size === 0) return
+    const told = [...this.superseded]
+    this.superseded.clear()
+    for (const [cb, e] of told) cb(e, true)
   }
 
   private notifyStatus(): void {

@@ -72,7 +72,10 @@ class SharedQueryWatch {
         if (isCurrent()) this.dispatch(e)
       },
       reset: () => {
-        if (isCurrent()) for (const l of [...this.listeners]) l.ready(true)
+        if (!isCurrent()) return
+        // Before the watch is live (or while it is offline) there is nothing to resync yet: its ready will.
+        if (this.live) for (const l of [...this.listeners]) l.ready(true)
+        else this.missed = true
       },
       offline: () => {
         if (!isCurrent()) return
@@ -96,13 +99,32 @@ class SharedQueryWatch {
 
   private dispatch(e: DocEvent): void {
     if (!isDocEvent(e)) return
-    const notify = (applied: DocEvent) => {
-      for (const l of [...this.listeners]) l.membership(applied)
-    }
     const entry = this.table.peek(this.ref, e.id)
     // A held document orders the event by revision first; membership follows only once it is applied.
-    if (entry) entry.applyEvent(e, notify)
-    else notify(e)
+    if (entry) entry.applyEvent(e, this.notify)
+    else this.notify(e)
+  }
+
+  /** One function for every event, so that a document counts its callbacks by watch, not by event. */
+  private readonly notify = (applied: DocEvent, superseded?: boolean) => {
+    if (superseded) {
+      this.resyncSoon()
+      return
+    }
+    for (const l of [...this.listeners]) l.membership(applied)
+  }
+
+  private resyncQueued = false
+
+  /** A read replaced an event before it was applied: whether it matched is unknown, so searches read again. */
+  private resyncSoon(): void {
+    if (this.resyncQueued) return
+    this.resyncQueued = true
+    queueMicrotask(() => {
+      this.resyncQueued = false
+      // Not live: the next ready resyncs anyway.
+      if (this.live) for (const l of [...this.listeners]) l.ready(true)
+    })
   }
 
   private failed(err: ObservedError): void {
