@@ -79,6 +79,7 @@ export class ObserverClient {
       currentSeq: () => this.table.currentSeq,
       observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(this.observerHost, ref, id, watch).start(),
       offer: (observer, doc, seq) => this.table.peek(observer.ref, observer._id)?.offer(doc, seq),
+      revision: (observer) => this.table.peek(observer.ref, observer._id)?.rev,
       joinQuery: (ref, spec, listener) => this.queries.join(ref, spec, listener),
       applyEvent: (observer, e, applied) => this.table.peek(observer.ref, observer._id)?.applyEvent(e, applied),
     }

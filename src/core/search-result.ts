@@ -49,9 +49,15 @@ export interface SearchHost {
   observe<T extends object>(ref: CollectionRef, id: string, watch: boolean): Observer<T>
   /** Gives a hit the content a search read, unless something newer arrived since `seq`. */
   offer(observer: { readonly ref: CollectionRef; readonly _id: string }, doc: Doc, seq: number): void
+  /** The revision a held document is at. */
+  revision(observer: { readonly ref: CollectionRef; readonly _id: string }): Rev | undefined
   joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): () => void
   /** Passes an event to a held document, which orders it and calls `applied` once it is applied. */
-  applyEvent(observer: { readonly ref: CollectionRef; readonly _id: string }, e: DocEvent, applied: (e: DocEvent) => void): void
+  applyEvent(
+    observer: { readonly ref: CollectionRef; readonly _id: string },
+    e: DocEvent,
+    applied: (e: DocEvent, superseded?: boolean) => void,
+  ): void
 }
 
 /** Membership events buffered while a read is in flight; past this the search is read again instead. */
@@ -87,6 +93,9 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private attempt = 0
   private retryTimer?: ReturnType<typeof setTimeout>
   private countTimer?: ReturnType<typeof setTimeout>
+  /** How many hits the search shows: `size`, grown by each `next()`. */
+  private window = 0
+  private refillQueued = false
   private removedByDelete = new Set<string>()
   /** Last event seen for documents not held: events for them have no entry to order them. */
   private outside = new Map<string, { rev?: Rev; previousRev?: Rev | null }>()
@@ -158,6 +167,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.leave = null
     for (const id of [...this.byId.keys()]) this.release(id)
     this.hits = []
+    this.window = 0
     this.removedByDelete.clear()
     this.outside.clear()
     this.setStatus('stopped')
@@ -209,7 +219,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const seq = this.host.currentSeq()
     if (this.live === 'query') this.buffered ??= []
     const from = replace ? 0 : this.hits.length
-    const size = replace ? Math.max(this.hits.length, this.size) : this.size
+    const size = replace ? Math.max(this.hits.length, this.size, this.window) : this.size
     let page: Page
     try {
       page = await this.host.driver.search(this.ref, this.spec, { from, size, after: replace ? undefined : this.after })
@@ -249,6 +259,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     for (const h of next) if (h._source === null && this.live === 'query') this.release(h._id)
     this.total = typeof page.total === 'number' ? Math.max(page.total, this.hits.length) : this.hits.length
     this.after = page.after
+    this.window = replace ? size : this.window + size
     this.loaded = true
     const buffered = this.buffered
     this.buffered = null
@@ -279,7 +290,17 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!held) return
     this.byId.delete(id)
     for (const off of held.offs) off()
+    // Once out of the hits, only this remembers how recent the document is: a late, older event must not bring
+    // it back (after its delete, say).
+    if (this.live === 'query' && !this.stopped) this.rememberOutside(id, this.host.revision(held.hit))
     held.hit.stop()
+  }
+
+  private rememberOutside(id: string, rev: Rev | undefined): void {
+    if (rev === undefined) return
+    this.outside.delete(id)
+    this.outside.set(id, { rev })
+    if (this.outside.size > MAX_OUTSIDE) this.outside.delete(this.outside.keys().next().value!)
   }
 
   private hitChanged(hit: Observer<T>, source: T, changes: string[]): void {
@@ -290,13 +311,16 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const hits = this.hits
     const before = i > 0 && this.compare(hits[i - 1], hit) > 0
     const after = i < hits.length - 1 && this.compare(hit, hits[i + 1]) > 0
-    if (!before && !after) return
+    // The last hit of a window with more matches beyond it may now sort after one of those, even if it did not move.
+    const edge = this.live === 'query' && this.hasMore && i === hits.length - 1
+    if (!before && !after && !edge) return
     const rest = hits.slice(0, i).concat(hits.slice(i + 1))
     const at = this.insertionPoint(rest, hit)
     if (this.live === 'query' && this.hasMore && at === rest.length) {
       // It now sorts past the last fetched hit: it may belong to a page not fetched yet.
       this.hits = rest
       this.release(hit._id)
+      this.refill()
     } else {
       rest.splice(at, 0, hit)
       this.hits = rest
@@ -312,6 +336,20 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.release(hit._id)
     this.emit('delete', hit._id)
     this.emit('hits', this.hits)
+    this.refill()
+  }
+
+  /**
+   * Live query: a hit left while more documents match than are shown, so the next match moves up into the
+   * window. Only the backend knows which one: read the window again.
+   */
+  private refill(): void {
+    if (this.live !== 'query' || this.refillQueued || !this.hasMore || this.hits.length >= this.window) return
+    this.refillQueued = true
+    queueMicrotask(() => {
+      this.refillQueued = false
+      if (!this.stopped && this.loaded && this.hasMore && this.hits.length < this.window) void this.load(true)
+    })
   }
 
   /**
@@ -320,9 +358,22 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
    */
   private replay(e: DocEvent): void {
     const held = this.byId.get(e.id)
-    if (held) this.host.applyEvent(held.hit, e, (applied) => this.membership(applied))
+    if (held) this.host.applyEvent(held.hit, e, this.replayed)
     else this.membership(e)
   }
+
+  /** Membership of a replayed event once its document applied it; a read that superseded it means read again. */
+  private readonly replayed = (e: DocEvent, superseded?: boolean) => {
+    if (!superseded) this.membership(e)
+    else if (!this.reloadQueued) {
+      this.reloadQueued = true
+      queueMicrotask(() => {
+        this.reloadQueued = false
+        if (!this.stopped) void this.load(true)
+      })
+    }
+  }
+  private reloadQueued = false
 
   /** True when an event for a document outside the hits is older than one already seen for it. */
   private staleOutside(e: DocEvent): boolean {
@@ -355,8 +406,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         this.release(e.id)
         this.emit('disappear', e.id)
         this.emit('hits', this.hits)
+        this.refill()
       } else if (!this.removedByDelete.delete(e.id) && this.hasMore) {
+        // A document beyond the window left; the page read may have counted it already: count again.
         this.total = Math.max(this.hits.length, this.total - 1)
+        this.recount()
         this.emit('hits', this.hits)
       }
       return
@@ -389,8 +443,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       this.host.driver.search(this.ref, this.spec, { from: 0, size: 0 }).then(
         (page) => {
           if (token !== this.loadToken || this.stopped || typeof page?.total !== 'number') return
+          const before = this.total
           this.total = Math.max(page.total, this.hits.length)
           this.emit('hits', this.hits)
+          // Hits appended while every match seemed fetched may now sort after matches not fetched: read again.
+          if (this.live === 'query' && this.total !== before && this.hasMore) void this.load(true)
         },
         () => undefined, // the next event or resync counts again
       )
