@@ -1,0 +1,105 @@
+/**
+ * Schedules the fault suites found failing, shrunk to their minimum (MINIMIZE=1), kept as regression tests. Each
+ * names the bug it caught and where it was fixed.
+ */
+import { describe, expect, it } from 'vitest'
+import { runSchedule } from './runner'
+import type { Schedule } from './schedule'
+import type { TargetFactory } from './target'
+import { memoryTarget } from './target-memory'
+
+interface Regression {
+  readonly name: string
+  readonly factory: TargetFactory
+  readonly schedule: Schedule
+}
+
+const regressions: Regression[] = [
+  {
+    name: 'missEvents() right after a watch opens must not swallow its ready (memory driver: MemoryWatch.missEvents, seed 33)',
+    factory: memoryTarget,
+    schedule: {"seed":33,"target":"memory","ids":["d0","d1","d2"],"initial":[],"steps":[{"t":"get","slot":2,"id":"d1"},{"t":"fault","f":"missEvents"}]},
+  },
+  {
+    name: 'a query hit whose sort value grows past the first unfetched match leaves the window (core: hitChanged, seed 181)',
+    factory: memoryTarget,
+    schedule: {"seed":181,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6","d7"],"initial":[{"id":"d4","body":{"n":2,"g":"b","nested":{"x":5}}},{"id":"d5","body":{"n":0,"g":"b","tag":"long-tag-value","nested":{"x":1}}},{"id":"d7","body":{"n":4,"g":"c","tag":"long-tag-value"}}],"steps":[{"t":"search","slot":5,"q":0,"live":"query","size":2},{"t":"write","by":1,"w":{"op":"update","id":"d4","patch":{"n":6}}},{"t":"wait","ms":4},{"t":"write","by":1,"w":{"op":"replace","id":"d7","body":{"n":6,"g":"a","nested":{"x":2}}}}]},
+  },
+  {
+    name: 'a change held for a revision gap keeps its query membership when a read fills the gap (core: DocEntry.beginSync, seed 20)',
+    factory: memoryTarget,
+    schedule: {"seed":20,"target":"memory","ids":["d0","d1","d2","d3","d4","d5"],"initial":[{"id":"d4","body":{"n":5,"g":"c"}}],"steps":[{"t":"search","slot":0,"q":2,"live":"query","size":3},{"t":"wait","ms":15},{"t":"write","by":1,"w":{"op":"create","id":"d4","body":{"n":1,"g":"c","tag":"x"}},"silent":true}]},
+  },
+  {
+    name: 'a silent replace seen first through another search read (core: DocEntry, seed 68)',
+    factory: memoryTarget,
+    schedule: {"seed":68,"target":"memory","ids":["d0","d1","d2","d3","d4","d5"],"initial":[{"id":"d0","body":{"n":2,"g":"c","tag":"é"}}],"steps":[{"t":"search","slot":1,"q":4,"live":"query","size":5},{"t":"wait","ms":13},{"t":"write","by":1,"w":{"op":"replace","id":"d0","body":{"n":6,"g":"c"}},"silent":true},{"t":"search","slot":4,"q":2,"live":"query","size":3}]},
+  },
+  {
+    name: 'a search page is kept for a document whose own read is in flight and that was missing (core: DocEntry.offer, seed 74)',
+    factory: memoryTarget,
+    schedule: {"seed":74,"target":"memory","ids":["d0","d1","d2","d3","d4"],"initial":[],"steps":[{"t":"get","slot":1,"id":"d2"},{"t":"wait","ms":14},{"t":"get","slot":5,"id":"d3"},{"t":"fault","f":"disconnect"},{"t":"wait","ms":13},{"t":"write","by":0,"w":{"op":"create","id":"d3","body":{"n":7,"g":"a","tag":"x"}}},{"t":"search","slot":2,"q":0,"live":"query","size":20}]},
+  },
+  {
+    name: 'a reset before a query watch is ready defers the resync to its ready (core: SharedQueryWatch reset, seed 107)',
+    factory: memoryTarget,
+    schedule: {"seed":107,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[],"steps":[{"t":"fault","f":"disconnect"},{"t":"search","slot":2,"q":0,"live":"query","size":5},{"t":"fault","f":"missEvents"},{"t":"wait","ms":6},{"t":"write","by":0,"w":{"op":"createOrReplace","id":"d4","body":{"n":4,"g":"a","nested":{"x":4}}}}]},
+  },
+  {
+    name: 'the first read of a document a search already showed is a change, so the search re-sorts (core: applySnapshot, seed 181)',
+    factory: memoryTarget,
+    schedule: {"seed":181,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6","d7"],"initial":[{"id":"d4","body":{"n":2,"g":"b","nested":{"x":5}}},{"id":"d7","body":{"n":4,"g":"c","tag":"long-tag-value"}}],"steps":[{"t":"fault","f":"disconnect"},{"t":"mget","slot":2,"ids":["d0","d5","d6"]},{"t":"search","slot":5,"q":0,"live":"query","size":2},{"t":"fault","f":"reconnect"},{"t":"write","by":1,"w":{"op":"update","id":"d4","patch":{"n":6}}},{"t":"get","slot":4,"id":"d7"},{"t":"wait","ms":4},{"t":"write","by":1,"w":{"op":"replace","id":"d7","body":{"n":6,"g":"a","nested":{"x":2}}}}]},
+  },
+  {
+    name: 'news for one query watch is never given to another watch of the same document (core: DocEntry.hold, seed 99)',
+    factory: memoryTarget,
+    schedule: {"seed":99,"target":"memory","ids":["d0","d1","d2","d3","d4"],"initial":[{"id":"d3","body":{"n":5,"g":"a","tag":"é"}}],"steps":[{"t":"search","slot":0,"q":2,"live":"query","size":20},{"t":"search","slot":2,"q":1,"live":"query","size":2},{"t":"wait","ms":10},{"t":"fault","f":"disconnect"},{"t":"write","by":1,"w":{"op":"update","id":"d3","patch":{"g":"a"}}},{"t":"fault","f":"reconnect"},{"t":"write","by":1,"w":{"op":"update","id":"d3","patch":{"n":1}}}]},
+  },
+  {
+    name: 'news that a document left a query, older than a read, still reaches its search (core: DocEntry.route, seed 253)',
+    factory: memoryTarget,
+    schedule: {"seed":253,"target":"memory","ids":["d0","d1","d2"],"initial":[{"id":"d1","body":{"n":8,"g":"a","tag":"é"}}],"steps":[{"t":"search","slot":1,"q":2,"live":"query","size":20},{"t":"wait","ms":5},{"t":"search","slot":3,"q":4,"live":"query","size":20},{"t":"write","by":0,"w":{"op":"update","id":"d1","patch":{"n":4,"g":"b"}}},{"t":"write","by":0,"w":{"op":"update","id":"d1","patch":{"n":3}}}]},
+  },
+  {
+    name: 'a document leaving a query while observed by id (core: DocEntry, seed 137)',
+    factory: memoryTarget,
+    schedule: {"seed":137,"target":"memory","ids":["d0","d1","d2"],"initial":[{"id":"d1","body":{"n":4,"g":"a","tag":"é"}}],"steps":[{"t":"get","slot":0,"id":"d1"},{"t":"search","slot":1,"q":3,"live":"query","size":3},{"t":"get","slot":3,"id":"d0"},{"t":"wait","ms":15},{"t":"write","by":0,"w":{"op":"update","id":"d1","patch":{"g":"c"}}},{"t":"write","by":0,"w":{"op":"update","id":"d1","patch":{"nested":{"x":5}}}}]},
+  },
+  {
+    name: 'events older than a read that found the document deleted do not bring it back (core: applySnapshot, seed 597)',
+    factory: memoryTarget,
+    schedule: {"seed":597,"target":"memory","ids":["d0","d1","d2"],"initial":[{"id":"d1","body":{"n":8,"g":"a","tag":"y","nested":{"x":1}}}],"steps":[{"t":"search","slot":0,"q":2,"live":"query","size":3},{"t":"get","slot":1,"id":"d0"},{"t":"get","slot":1,"id":"d1"},{"t":"write","by":0,"w":{"op":"update","id":"d1","patch":{"n":3}}},{"t":"write","by":0,"w":{"op":"delete","id":"d1"}}]},
+  },
+  {
+    name: 'a document leaving beyond the window is not counted off twice (core: membership + recount, seed 870)',
+    factory: memoryTarget,
+    schedule: {"seed":870,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6","d7"],"initial":[{"id":"d3","body":{"n":8,"g":"a","tag":"x"}},{"id":"d5","body":{"n":1,"g":"b","tag":"y"}}],"steps":[{"t":"write","by":0,"w":{"op":"create","id":"d2","body":{"n":0,"g":"a","tag":"y","nested":{"x":5}}}},{"t":"write","by":0,"w":{"op":"pair","a":{"op":"delete","id":"d1"},"b":{"op":"update","id":"d6","patch":{"n":8}}}},{"t":"search","slot":1,"q":3,"live":"query","size":2},{"t":"write","by":0,"w":{"op":"update","id":"d5","patch":{"g":"c"}}},{"t":"write","by":1,"w":{"op":"createOrReplace","id":"d0","body":{"n":4,"g":"a","tag":"x","nested":{"x":0}}}},{"t":"wait","ms":10}]},
+  },
+  {
+    name: 'a recount finding more matches than shown refills the window (core: recount, seed 756)',
+    factory: memoryTarget,
+    schedule: {"seed":756,"target":"memory","ids":["d0","d1","d2","d3","d4","d5"],"initial":[{"id":"d0","body":{"n":9,"g":"a","tag":"é"}},{"id":"d2","body":{"n":5,"g":"a","nested":{"x":4}}},{"id":"d5","body":{"n":3,"g":"a","tag":"long-tag-value","nested":{"x":5}}}],"steps":[{"t":"fault","f":"delay","n":0},{"t":"write","by":0,"w":{"op":"create","id":"d1","body":{"n":2,"g":"a","nested":{"x":4}}}},{"t":"write","by":0,"w":{"op":"replace","id":"d4","body":{"n":2,"g":"b"}}},{"t":"write","by":1,"w":{"op":"update","id":"d0","patch":{"n":5}}},{"t":"fault","f":"reconnect"},{"t":"write","by":1,"w":{"op":"create","id":"d3","body":{"n":6,"g":"a"}}},{"t":"search","slot":2,"q":1,"live":"query","size":3},{"t":"write","by":0,"w":{"op":"replace","id":"d0","body":{"n":6,"g":"a","tag":"zz"}}},{"t":"write","by":1,"w":{"op":"delete","id":"d4"},"silent":true},{"t":"write","by":1,"w":{"op":"replace","id":"d0","body":{"n":0,"g":"b","tag":"zz","nested":{"x":4}}}},{"t":"wait","ms":2},{"t":"write","by":0,"w":{"op":"update","id":"d2","patch":{"n":7}}},{"t":"write","by":1,"w":{"op":"update","id":"d3","patch":{"n":4,"g":"c"}}}]},
+  },
+  {
+    name: 'a late older event does not bring back a hit removed by its delete (core: release, seed 21)',
+    factory: memoryTarget,
+    schedule: {"seed":21,"target":"memory","ids":["d0","d1","d2"],"initial":[{"id":"d0","body":{"n":4,"g":"a","nested":{"x":0}}}],"steps":[{"t":"search","slot":0,"q":3,"live":"query","size":20},{"t":"search","slot":1,"q":1,"live":"query","size":5},{"t":"write","by":0,"w":{"op":"pair","a":{"op":"update","id":"d0","patch":{"n":5}},"b":{"op":"createOrReplace","id":"d1","body":{"n":5,"g":"b"}}}},{"t":"write","by":1,"w":{"op":"update","id":"d1","patch":{"g":"a"}}},{"t":"write","by":0,"w":{"op":"createOrReplace","id":"d2","body":{"n":2,"g":"c"}}},{"t":"wait","ms":14},{"t":"fault","f":"duplicate","n":0.5},{"t":"write","by":1,"w":{"op":"delete","id":"d1"}},{"t":"fault","f":"delay","n":12},{"t":"wait","ms":6},{"t":"write","by":1,"w":{"op":"replace","id":"d2","body":{"n":1,"g":"a"}}},{"t":"fault","f":"calm"},{"t":"wait","ms":6},{"t":"fault","f":"delay","n":3},{"t":"search","slot":2,"q":2,"live":"hits","size":2},{"t":"write","by":0,"w":{"op":"replace","id":"d0","body":{"n":5,"g":"a","nested":{"x":3}}}},{"t":"write","by":1,"w":{"op":"update","id":"d2","patch":{"nested":{"x":1}}}},{"t":"wait","ms":4},{"t":"write","by":1,"w":{"op":"update","id":"d0","patch":{"n":9}},"silent":true},{"t":"write","by":1,"w":{"op":"replace","id":"d2","body":{"n":1,"g":"a","tag":"y","nested":{"x":5}}}},{"t":"write","by":1,"w":{"op":"update","id":"d0","patch":{"tag":"x"}}},{"t":"fault","f":"reorder","n":0.2},{"t":"write","by":1,"w":{"op":"delete","id":"d0"},"silent":true},{"t":"search","slot":1,"q":3,"live":"query","size":5}]},
+  },
+  {
+    name: 'a hit deleted from a window with more matches is replaced by the next match (core: refill, seed 19)',
+    factory: memoryTarget,
+    schedule: {"seed":19,"target":"memory","ids":["d0","d1","d2","d3","d4"],"initial":[{"id":"d0","body":{"n":4,"g":"a"}},{"id":"d1","body":{"n":0,"g":"b","tag":"y"}},{"id":"d4","body":{"n":2,"g":"a","nested":{"x":5}}}],"steps":[{"t":"search","slot":1,"q":4,"live":"query","size":3},{"t":"write","by":1,"w":{"op":"create","id":"d2","body":{"n":7,"g":"b"}},"silent":true},{"t":"wait","ms":10},{"t":"write","by":0,"w":{"op":"pair","a":{"op":"createOrReplace","id":"d0","body":{"n":3,"g":"b","tag":"x"}},"b":{"op":"delete","id":"d2"}}}]},
+  },
+]
+
+describe('fault schedules that once failed', () => {
+  for (const { name, factory, schedule } of regressions) {
+    it(`${factory.name}: ${name}`, async () => {
+      // Timing-dependent: each runs a few times.
+      for (let i = 0; i < 3; i++) {
+        const r = await runSchedule(factory, schedule, { trace: true })
+        expect([...r.divergences, ...r.leaks, ...r.errors], r.trace.join('\n')).toEqual([])
+      }
+    })
+  }
+})
