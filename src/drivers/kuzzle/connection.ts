@@ -32,6 +32,9 @@ export interface ConnectionListener {
 
 type Listener = (...args: unknown[]) => void
 
+/** How often the driver checks that kuzzle.disconnect() did not remove its protocol listeners. */
+const WATCHDOG_MS = 250
+
 /** Connection state and room bookkeeping for one SDK instance, shared by every watch of a driver. */
 export class KuzzleConnection {
   /** Increases each time the connection is lost (or its rooms dropped): older holds are void. */
@@ -42,6 +45,7 @@ export class KuzzleConnection {
   /** Rooms being left: a watch that lands in one of them must join again once the leave is done. */
   readonly #leaving = new Map<string, Promise<void>>()
   #listening = false
+  #watchdog: ReturnType<typeof setInterval> | undefined
 
   constructor(kuzzle: Kuzzle) {
     this.#kuzzle = kuzzle
@@ -58,6 +62,10 @@ export class KuzzleConnection {
       this.#listening = true
       this.#addProtocolListeners()
       this.#kuzzle.on('connected', this.#onConnected)
+      // kuzzle.disconnect() removes our protocol listeners, and the 'connected' of a connect() within 200 ms of the
+      // previous one is dropped (the SDK throttles its own events): then nothing would tell us of the new socket.
+      this.#watchdog = setInterval(this.#checkListeners, WATCHDOG_MS)
+      ;(this.#watchdog as { unref?: () => void }).unref?.()
       this.#kuzzle.on('tokenExpired', this.#onTokenExpired)
       this.#kuzzle.on('reAuthenticated', this.#onReAuthenticated)
     }
@@ -74,6 +82,8 @@ export class KuzzleConnection {
     protocol.removeListener('disconnect', this.#onOffline)
     protocol.removeListener('networkError', this.#onOffline)
     this.#kuzzle.removeListener('connected', this.#onConnected)
+    clearInterval(this.#watchdog)
+    this.#watchdog = undefined
     this.#kuzzle.removeListener('tokenExpired', this.#onTokenExpired)
     this.#kuzzle.removeListener('reAuthenticated', this.#onReAuthenticated)
   }
@@ -157,6 +167,13 @@ export class KuzzleConnection {
 
   readonly #onOnline: Listener = () => {
     for (const l of [...this.#listeners]) l.online()
+  }
+
+  readonly #checkListeners = (): void => {
+    if (this.#kuzzle.protocol.listeners('disconnect').includes(this.#onOffline)) return
+    this.#onOffline()
+    this.#addProtocolListeners()
+    if (this.online) this.#onOnline()
   }
 
   readonly #onConnected: Listener = () => {

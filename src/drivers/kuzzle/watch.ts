@@ -66,7 +66,10 @@ export class KuzzleWatch implements Watch, ConnectionListener {
       // New room first; the old one is left only after, and only if no other hold needs it.
       hold = await this.#connection.join(this.#ref, filter, (n) => this.#notify(n))
     } catch (err) {
-      if (this.#closed || this.#failed || generation !== this.#connection.generation || isNetworkError(err)) return
+      if (this.#closed || this.#failed) return
+      // A dropped connection: the resubscription after it follows the new filter. Unless the connection is up
+      // already (the SDK fails requests of a closed socket after a new one opened): then nothing follows it.
+      if ((generation !== this.#connection.generation || isNetworkError(err)) && !this.#connection.online) return
       if (this.#filter === filter) this.#filter = previous
       throw toObservedError(err, 'watch_failed', `Kuzzle subscription update on ${this.#where()} failed`)
     }
@@ -129,8 +132,11 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     } catch (err) {
       if (attempt !== this.#attempt) return
       this.#connectingIn = undefined
-      // A dropped connection is not an error: the next 'connect' subscribes again.
-      if (this.#closed || this.#failed || isNetworkError(err) || generation !== this.#connection.generation) return
+      if (this.#closed || this.#failed) return
+      // A dropped connection is not an error: the next 'connect' subscribes again. But when the connection is up
+      // already (the SDK fails the requests of a closed socket after a new one opened), no 'connect' will come:
+      // a non-fatal error makes the core open the watch again, with its backoff.
+      if ((isNetworkError(err) || generation !== this.#connection.generation) && !this.#connection.online) return
       this.#fail(toObservedError(err, 'watch_failed', `Kuzzle subscription on ${this.#where()} failed`))
       return
     }
