@@ -1,4 +1,5 @@
 /** A realistic, reproducible data set of NYC yellow taxis for the playground. */
+import { mulberry32 } from '../src/drivers/memory/random'
 export interface Taxi {
   driver: string
   status: 'available' | 'hired' | 'off-duty'
@@ -23,17 +24,8 @@ const CENTER: Record<Taxi['borough'], [number, number]> = {
   'Staten Island': [40.5795, -74.1502],
 }
 
-/** Seeded PRNG (mulberry32), so every run shows the same fleet. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded PRNG (the memory driver's mulberry32), so every run shows the same fleet. */
+export const random = mulberry32
 
 const pick = <T>(rnd: () => number, list: readonly T[]): T => list[Math.floor(rnd() * list.length)]
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits

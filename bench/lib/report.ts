@@ -89,14 +89,5 @@ export async function collect(): Promise<void> {
   }
 }
 
-/** A small seeded PRNG (mulberry32), so every variant of a round sees the same sequence of updates. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A small seeded PRNG (the memory driver's mulberry32), so every variant of a round sees the same updates. */
+export { mulberry32 as prng } from '../../src/drivers/memory/random'
