@@ -244,12 +244,25 @@ export class DocEntry {
 
   dispose(): void {
     this.clearGapTimer()
+    // A query watch's news still waiting here goes on without this document's ordering: no one holds it any more,
+    // and a search may want it (the searches that release a document dispose it from inside such news).
+    const orphans: Held[] = []
+    for (const copies of this.held.values()) for (const h of copies) if (h[1]) orphans.push(h)
+    for (const h of this.heldAtSync) orphans.push(h)
+    for (const [e, cb] of this.buffer ?? []) if (cb) orphans.push([e, cb])
+    const superseded = [...this.superseded]
     this.held.clear()
     this.heldAtSync = []
     this.superseded.clear()
     this.buffer = null
     this.listeners.clear()
     this.settle()
+    if (orphans.length || superseded.length) {
+      queueMicrotask(() => {
+        for (const [e, cb] of orphans) cb!(e)
+        for (const [cb, e] of superseded) cb(e, true)
+      })
+    }
   }
 
   private route(e: DocEvent, applied: AppliedCallback | undefined): void {

@@ -96,6 +96,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   /** How many hits the search shows: `size`, grown by each `next()`. */
   private window = 0
   private refillQueued = false
+  /** Live query: the shared watch has been ready since this search started (or since it last went offline). */
+  private watchLive = false
   private removedByDelete = new Set<string>()
   /** Last event seen for documents not held: events for them have no entry to order them. */
   private outside = new Map<string, { rev?: Rev; previousRev?: Rev | null }>()
@@ -140,13 +142,20 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!this.stopped) return this
     this.stopped = false
     this.loaded = false
+    this.watchLive = false
     this.setStatus('pending')
     if (this.live === 'query') {
       this.leave = this.host.joinQuery(this.ref, this.spec, {
         ready: (resync) => this.watchReady(resync),
         membership: (e) => this.membership(e),
-        offline: () => this.setStatus('reconnecting'),
-        error: (err) => this.fail(err),
+        offline: () => {
+          this.watchLive = false
+          this.setStatus('reconnecting')
+        },
+        error: (err) => {
+          this.watchLive = false
+          this.fail(err)
+        },
       })
     } else {
       void this.load(true)
@@ -201,7 +210,10 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   }
 
   private watchReady(resync: boolean): void {
-    if (!this.loaded || resync) void this.load(true)
+    // A page read before the watch was first live (refresh() or next() early) may miss what changed until then.
+    const first = !this.watchLive
+    this.watchLive = true
+    if (!this.loaded || resync || first) void this.load(true)
     else this.setStatus('live')
   }
 
@@ -379,8 +391,9 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private staleOutside(e: DocEvent): boolean {
     const last = this.outside.get(e.id)
     if (e.rev !== undefined && last?.rev !== undefined) {
-      if (typeof e.rev === 'number' && typeof last.rev === 'number') return e.rev <= last.rev
-      if (e.rev === last.rev || e.rev === last.previousRev) return true
+      const stale = typeof e.rev === 'number' && typeof last.rev === 'number' ? e.rev <= last.rev : e.rev === last.rev || e.rev === last.previousRev
+      // Older than an event already seen for it; anything newer is remembered below.
+      if (stale) return true
     }
     this.outside.delete(e.id)
     this.outside.set(e.id, { rev: e.rev, previousRev: e.previousRev })
@@ -419,16 +432,17 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const hasMore = this.hasMore
     // Unless every match is fetched, we cannot tell an appearance from a change beyond the window: count again.
     if (hasMore) this.recount()
-    else this.total++
     const candidate = { _id: e.id, _source: e.doc }
     const last = this.hits[this.hits.length - 1]
     if (hasMore && (!last || this.compare(candidate, last) > 0)) return
     const hit = this.hold(e.id)
     this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, this.host.currentSeq())
     if (hit._source === null) {
+      // Its document knows better (deleted since): it does not count.
       this.release(e.id)
       return
     }
+    if (!hasMore) this.total++
     const hits = [...this.hits]
     hits.splice(this.insertionPoint(hits, hit), 0, hit)
     this.hits = hits
