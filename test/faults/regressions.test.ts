@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { runSchedule } from './runner'
 import type { Schedule } from './schedule'
 import type { TargetFactory } from './target'
+import { kuzzleTarget } from './target-kuzzle'
 import { memoryTarget } from './target-memory'
 
 interface Regression {
@@ -89,6 +90,31 @@ const regressions: Regression[] = [
     name: 'a hit deleted from a window with more matches is replaced by the next match (core: refill, seed 19)',
     factory: memoryTarget,
     schedule: {"seed":19,"target":"memory","ids":["d0","d1","d2","d3","d4"],"initial":[{"id":"d0","body":{"n":4,"g":"a"}},{"id":"d1","body":{"n":0,"g":"b","tag":"y"}},{"id":"d4","body":{"n":2,"g":"a","nested":{"x":5}}}],"steps":[{"t":"search","slot":1,"q":4,"live":"query","size":3},{"t":"write","by":1,"w":{"op":"create","id":"d2","body":{"n":7,"g":"b"}},"silent":true},{"t":"wait","ms":10},{"t":"write","by":0,"w":{"op":"pair","a":{"op":"createOrReplace","id":"d0","body":{"n":3,"g":"b","tag":"x"}},"b":{"op":"delete","id":"d2"}}}]},
+  },
+  {
+    name: 'the app disconnects and reconnects its SDK right after connecting: watches subscribe again (kuzzle driver: connection watchdog, watch retry; seed 19)',
+    factory: kuzzleTarget,
+    schedule: {"seed":19,"target":"kuzzle","ids":["d0","d1","d2","d3"],"initial":[{"id":"d3","body":{"n":1,"g":"a"}}],"steps":[{"t":"get","slot":0,"id":"d3"},{"t":"search","slot":1,"q":4,"live":"query","size":3},{"t":"fault","f":"appReconnect"},{"t":"write","by":2,"w":{"op":"update","id":"d3","patch":{"n":8}}}]},
+  },
+  {
+    name: 'an appearance a read contradicts (deleted since) is not counted (core: membership, seed 714)',
+    factory: memoryTarget,
+    schedule: {"seed":714,"target":"memory","ids":["d0","d1","d2","d3","d4","d5"],"initial":[],"steps":[{"t":"mget","slot":2,"ids":["d0","d1","d2","d3"]},{"t":"write","by":0,"w":{"op":"createOrReplace","id":"d2","body":{"n":8,"g":"a"}}},{"t":"wait","ms":4},{"t":"search","slot":0,"q":1,"live":"query","size":2},{"t":"write","by":0,"w":{"op":"update","id":"d2","patch":{"n":0}}},{"t":"write","by":1,"w":{"op":"delete","id":"d2"},"silent":true}]},
+  },
+  {
+    name: 'news held for a document that its last search releases still reaches the other searches (core: DocEntry.dispose, seed 1114)',
+    factory: memoryTarget,
+    schedule: {"seed":1114,"target":"memory","ids":["d0","d1","d2","d3","d4"],"initial":[],"steps":[{"t":"search","slot":4,"q":3,"live":"query","size":5},{"t":"write","by":1,"w":{"op":"create","id":"d4","body":{"n":1,"g":"b"}}},{"t":"search","slot":2,"q":2,"live":"query","size":2},{"t":"fault","f":"drop","n":0.3},{"t":"wait","ms":12},{"t":"write","by":1,"w":{"op":"replace","id":"d4","body":{"n":3,"g":"c","nested":{"x":5}}}},{"t":"fault","f":"delay","n":12}]},
+  },
+  {
+    name: 'a refresh() before the query watch is first ready is read again once it is (core: watchReady, seed 1191)',
+    factory: memoryTarget,
+    schedule: {"seed":1191,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[{"id":"d0","body":{"n":0,"g":"a","tag":"zz","nested":{"x":1}}}],"steps":[{"t":"fault","f":"disconnect"},{"t":"search","slot":5,"q":4,"live":"query","size":3},{"t":"refresh","slot":5},{"t":"write","by":1,"w":{"op":"pair","a":{"op":"replace","id":"d0","body":{"n":4,"g":"b"}},"b":{"op":"createOrReplace","id":"d4","body":{"n":6,"g":"b","nested":{"x":4}}}}}]},
+  },
+  {
+    name: 'an older event for a document outside the hits after a newer one is dropped (core: staleOutside, seed 1568)',
+    factory: memoryTarget,
+    schedule: {"seed":1568,"target":"memory","ids":["d0","d1","d2"],"initial":[{"id":"d0","body":{"n":2,"g":"b","tag":"x"}},{"id":"d2","body":{"n":4,"g":"a","tag":"y"}}],"steps":[{"t":"write","by":0,"w":{"op":"update","id":"d0","patch":{"g":"a"}}},{"t":"fault","f":"reorder","n":0.5},{"t":"search","slot":4,"q":1,"live":"query","size":20},{"t":"write","by":1,"w":{"op":"update","id":"d2","patch":{"g":"b"}}},{"t":"write","by":0,"w":{"op":"delete","id":"d0"}},{"t":"write","by":1,"w":{"op":"create","id":"d0","body":{"n":9,"g":"a","tag":"x"}}},{"t":"write","by":0,"w":{"op":"delete","id":"d0"}}]},
   },
 ]
 

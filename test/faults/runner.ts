@@ -175,7 +175,8 @@ export async function runSchedule(factory: TargetFactory, schedule: Schedule, op
     let okSince: number | undefined
     let last: string[] = []
     for (;;) {
-      last = await check(t, slots)
+      // The oracle reads through the backend too: a read failing (a connection coming back) is tried again.
+      last = await check(t, slots).catch((err: unknown) => [`the backend could not be read: ${(err as Error)?.message ?? err}`])
       const now = Date.now()
       if (last.length === 0) {
         okSince ??= now
