@@ -66,6 +66,7 @@ export class KuzzleWatch implements Watch, ConnectionListener {
       // New room first; the old one is left only after, and only if no other hold needs it.
       hold = await this.#connection.join(this.#ref, filter, (n) => this.#notify(n))
     } catch (err) {
+      if (isNetworkError(err) && this.#connection.online) this.#sweep(filter)
       if (this.#closed || this.#failed) return
       // A dropped connection: the resubscription after it follows the new filter. Unless the connection is up
       // already (the SDK fails requests of a closed socket after a new one opened): then nothing follows it.
@@ -130,6 +131,7 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     try {
       hold = await this.#connection.join(this.#ref, filter, (n) => this.#notify(n))
     } catch (err) {
+      if (isNetworkError(err) && this.#connection.online) this.#sweep(filter)
       if (attempt !== this.#attempt) return
       this.#connectingIn = undefined
       if (this.#closed || this.#failed) return
@@ -156,6 +158,18 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     if (this.#closed || this.#failed) return
     const event = toEvent(n, this.#queryWatch)
     if (event) this.#sink.event(event)
+  }
+
+  /**
+   * A subscription the SDK failed while connected may have reached the server all the same (the request went out
+   * on the new socket). Subscribing the same filter again is idempotent there and tells its room; letting go of it
+   * leaves the room unless another watch holds it.
+   */
+  #sweep(filter: KoncordeFilter | null): void {
+    this.#connection.join(this.#ref, filter, () => undefined).then(
+      (hold) => this.#connection.release(hold),
+      () => undefined,
+    )
   }
 
   #fail(error: ObservedError): void {
