@@ -169,8 +169,10 @@ export class DocEntry {
     // Without a revision (a missing document) nothing orders the events received before the read against it: the
     // read is the newer, they only tell their callbacks that it superseded them.
     const revless = doc === null || doc._rev === undefined
+    // Taken now: a search may offer content from inside these events, which starts another sync.
+    const readSeq = this.syncSeq
     for (const [e, cb, seq] of buffered) {
-      if (revless && seq <= this.syncSeq) {
+      if (revless && seq <= readSeq) {
         if (cb) this.superseded.set(cb, e)
       } else this.route(e, cb)
     }
