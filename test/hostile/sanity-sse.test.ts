@@ -78,68 +78,106 @@ afterAll(async () => {
 
 const probe = () => ({}) as Record<string, unknown>
 
-describe('malformed SSE on the listen stream', () => {
-  it('garbage is dropped or recovered from; the observed document converges; the other one is unaffected', { timeout: 15_000 }, async () => {
-    docs.set('a', { _id: 'a', _type: 'note', _rev: 'r1', n: 1 })
-    docs.set('b', { _id: 'b', _type: 'note', _rev: 'b1', n: 100 })
-    const sanity = createClient({
-      projectId: 'test',
-      dataset: 'production',
-      apiVersion: '2025-02-19',
-      apiHost: `http://127.0.0.1:${port}`,
-      useProjectHostname: false,
-      useCdn: false,
-    })
-    const client = new ObserverClient({ driver: sanityDriver(sanity), gapTimeout: 100, backoff: { base: 20, cap: 100 } })
-    const unhandled: unknown[] = []
-    const onUnhandled = (reason: unknown) => unhandled.push(reason)
-    process.on('unhandledRejection', onUnhandled)
-    try {
-      const a = client.get<Record<string, unknown>>('', 'note', 'a')
-      const b = client.get<Record<string, unknown>>('', 'note', 'b')
-      await a.ready()
-      await b.ready()
-      await waitFor(() => a.status === 'live' && b.status === 'live' && streams.size > 0, 3000, { what: 'both live' })
-      expect(a._source).toEqual({ _type: 'note', _rev: 'r1', n: 1 })
-      const opened = listenRequests
+function sanityClient() {
+  return createClient({
+    projectId: 'test',
+    dataset: 'production',
+    apiVersion: '2025-02-19',
+    apiHost: `http://127.0.0.1:${port}`,
+    useProjectHostname: false,
+    useCdn: false,
+  })
+}
 
-      // Lines that are not JSON, not even SSE fields; a data-only message; a mutation with broken JSON; an event
-      // type nobody asked for; a mutation for an id nobody observes; a result carrying prototype keys.
+/** Runs `body` with two live observers on `a` (rev r1) and `b` (rev b1), catching unhandled rejections. */
+async function withObservers(
+  body: (a: ReturnType<ObserverClient['get']>, b: ReturnType<ObserverClient['get']>, opened: number) => Promise<void>,
+): Promise<void> {
+  for (const res of streams) res.destroy()
+  docs.clear()
+  docs.set('a', { _id: 'a', _type: 'note', _rev: 'r1', n: 1 })
+  docs.set('b', { _id: 'b', _type: 'note', _rev: 'b1', n: 100 })
+  const client = new ObserverClient({ driver: sanityDriver(sanityClient()), gapTimeout: 100, backoff: { base: 20, cap: 100 } })
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => unhandled.push(reason)
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const a = client.get('', 'note', 'a')
+    const b = client.get('', 'note', 'b')
+    await a.ready()
+    await b.ready()
+    await waitFor(() => a.status === 'live' && b.status === 'live' && streams.size === 1, 3000, { what: 'both live on one listener' })
+    expect(a._source).toEqual({ _type: 'note', _rev: 'r1', n: 1 })
+    await body(a, b, listenRequests)
+    expect(probe().polluted).toBeUndefined()
+    expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('polluted')
+    expect(unhandled).toEqual([])
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+    client.close()
+  }
+}
+
+/** Sends the valid mutation r2 -> r3 on `a` and waits for it. */
+async function finishWithValidMutation(a: ReturnType<ObserverClient['get']>): Promise<void> {
+  const final: Doc = { _id: 'a', _type: 'note', _rev: 'r3', n: 3 }
+  docs.set('a', final)
+  broadcast(`event: mutation\ndata: ${mutationData(final, 'r2')}\n\n`)
+  await waitFor(() => (a._source as { n?: number } | null)?.n === 3, 8000, { what: 'a converged on the valid mutation' })
+  expect(a._source).toEqual({ _type: 'note', _rev: 'r3', n: 3 })
+  expect(a.status).toBe('live')
+  expect(a.error).toBeNull()
+}
+
+describe('malformed SSE on the listen stream', () => {
+  it('non-JSON lines, unknown event types, unknown ids and prototype keys are dropped on a live stream', { timeout: 15_000 }, async () => {
+    await withObservers(async (a, b, opened) => {
       broadcast('this is not json\n{"nor":"this"\n\n')
       broadcast('data: not json at all\n\n')
-      broadcast('event: mutation\ndata: {"documentId":"a","result":{"_id":"a"\n\n')
       broadcast('event: bogus\ndata: {"documentId":"a"}\n\n')
       broadcast(`event: mutation\ndata: ${mutationData({ _id: 'ghost', _type: 'note', _rev: 'g1', n: 666 }, null)}\n\n`)
-      const hostile = JSON.parse('{"_id":"a","_type":"note","_rev":"r2","n":2,"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}') as Doc
+      const hostile = JSON.parse(
+        '{"_id":"a","_type":"note","_rev":"r2","n":2,"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}',
+      ) as Doc
       docs.set('a', hostile)
       broadcast(`event: mutation\ndata: ${mutationData(hostile, 'r1')}\n\n`)
-      // The valid mutation that must win.
-      const final: Doc = { _id: 'a', _type: 'note', _rev: 'r3', n: 3 }
-      docs.set('a', final)
-      broadcast(`event: mutation\ndata: ${mutationData(final, 'r2')}\n\n`)
-
-      await waitFor(() => a._source?.n === 3, 8000, { what: 'a converged on the valid mutation' })
-      expect(a._source).toEqual({ _type: 'note', _rev: 'r3', n: 3 })
-      expect(a.status).toBe('live')
-      expect(a.error).toBeNull()
+      // The result with prototype keys continues the chain: applied, `__proto__` dropped, the rest kept as data.
+      await waitFor(() => (a._source as { n?: number } | null)?.n === 2, 5000, { what: 'hostile result applied' })
+      const s = a._source as Record<string, unknown>
+      expect(Object.hasOwn(s, '__proto__')).toBe(false)
+      expect(Object.getPrototypeOf(s)).toBe(Object.prototype)
+      expect(JSON.parse(JSON.stringify(s))).toEqual({
+        _type: 'note',
+        _rev: 'r2',
+        n: 2,
+        constructor: { prototype: { polluted: 'yes' } },
+        prototype: { polluted: 'yes' },
+      })
+      expect(probe().polluted).toBeUndefined()
+      await finishWithValidMutation(a)
       expect(b._source).toEqual({ _type: 'note', _rev: 'b1', n: 100 })
       expect(b.status).toBe('live')
-      expect(probe().polluted).toBeUndefined()
-      expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('polluted')
-      expect(unhandled).toEqual([])
-      // The mutation with broken JSON errors the SDK's listen observable; the driver reports it, the core reopens
-      // exactly one listener (both ids share it) and rereads, which is how `a` reached r3.
-      expect(listenRequests - opened).toBe(1)
+      // None of it cost the listener: no reconnect.
+      expect(listenRequests - opened).toBe(0)
+    })
+  })
 
+  it('a mutation with broken JSON ends the listener; the core reopens once, rereads and converges', { timeout: 15_000 }, async () => {
+    await withObservers(async (a, b, opened) => {
+      broadcast('event: mutation\ndata: {"documentId":"a","result":{"_id":"a"\n\n')
+      docs.set('a', { _id: 'a', _type: 'note', _rev: 'r2', n: 2 })
+      await finishWithValidMutation(a)
+      // The SDK's listen observable errors on the unparsable frame; the driver reports it, the core reopens exactly
+      // one listener (both ids share it) before rereading, which is how `a` reached r3.
+      expect(listenRequests - opened).toBe(1)
+      expect(b._source).toEqual({ _type: 'note', _rev: 'b1', n: 100 })
+      expect(b.status).toBe('live')
       // Still live afterwards: a later valid mutation on b is observed.
       const nextB: Doc = { _id: 'b', _type: 'note', _rev: 'b2', n: 101 }
       docs.set('b', nextB)
       broadcast(`event: mutation\ndata: ${mutationData(nextB, 'b1')}\n\n`)
-      await waitFor(() => b._source?.n === 101, 5000, { what: 'b updated after the garbage' })
+      await waitFor(() => (b._source as { n?: number } | null)?.n === 101, 5000, { what: 'b updated after the garbage' })
       expect(a._source).toEqual({ _type: 'note', _rev: 'r3', n: 3 })
-    } finally {
-      process.off('unhandledRejection', onUnhandled)
-      client.close()
-    }
+    })
   })
 })
