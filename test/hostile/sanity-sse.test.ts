@@ -7,7 +7,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createClient } from '@sanity/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ObserverClient } from '../../src/core'
+import { Observer, ObserverClient } from '../../src/core'
 import { sanityDriver } from '../../src/drivers/sanity'
 import { waitFor } from '../helpers/wait-for'
 
@@ -91,7 +91,7 @@ function sanityClient() {
 
 /** Runs `body` with two live observers on `a` (rev r1) and `b` (rev b1), catching unhandled rejections. */
 async function withObservers(
-  body: (a: ReturnType<ObserverClient['get']>, b: ReturnType<ObserverClient['get']>, opened: number) => Promise<void>,
+  body: (a: Observer, b: Observer, opened: number) => Promise<void>,
 ): Promise<void> {
   for (const res of streams) res.destroy()
   docs.clear()
@@ -119,7 +119,7 @@ async function withObservers(
 }
 
 /** Sends the valid mutation r2 -> r3 on `a` and waits for it. */
-async function finishWithValidMutation(a: ReturnType<ObserverClient['get']>): Promise<void> {
+async function finishWithValidMutation(a: Observer): Promise<void> {
   const final: Doc = { _id: 'a', _type: 'note', _rev: 'r3', n: 3 }
   docs.set('a', final)
   broadcast(`event: mutation\ndata: ${mutationData(final, 'r2')}\n\n`)
