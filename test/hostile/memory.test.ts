@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ObserverClient } from '../../src/core'
 import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
+import { instrument } from '../helpers/instrumented-driver'
 import { waitFor } from '../helpers/wait-for'
 
 const clients: ObserverClient[] = []
@@ -155,5 +156,57 @@ describe('a burst of 100,000 events', () => {
     // 100,000 full events across 100 documents would not be.
     expect(grown).toBeLessThan(256 * 1024 * 1024)
     expect(client.stats()).toEqual({ documents: N_DOCS, idWatches: expect.any(Number), queryWatches: 0 })
+  })
+})
+
+describe('a burst of 100,000 hostile events straight into the core sink', () => {
+  it('malformed, unknown-id and stale events are dropped; observers stay put, then follow a real write', { timeout: 20_000 }, async () => {
+    const inner = memoryDriver({ seed: 7 })
+    const driver = instrument(inner)
+    const client = new ObserverClient({ driver, gapTimeout: 100, backoff: { base: 10, cap: 50 } })
+    clients.push(client)
+    const N_DOCS = 100
+    const seeded = inner.seed('i', 'c', Array.from({ length: N_DOCS }, (_, k) => ({ _id: `d${k}`, _source: { n: 0, k } })))
+    const observers = seeded.map((d) => client.get<{ n: number; k: number }>('i', 'c', d._id))
+    await Promise.all(observers.map((o) => o.ready()))
+    const sinks = driver.openWatches().map((w) => w.sink)
+    expect(sinks.length).toBeGreaterThan(0)
+    const readsBefore = driver.reads.length
+    const gc = (globalThis as { gc?: () => void }).gc
+    gc?.()
+    const before = process.memoryUsage().heapUsed
+
+    const hostile: unknown[] = [null, 42, 'x', [], {}, { id: '' }, { id: 'd0' }, { id: 'd0', kind: 'explode' }, { kind: 'upsert' }]
+    for (let e = 0; e < 100_000; e++) {
+      const sink = sinks[e % sinks.length]
+      const doc = seeded[e % N_DOCS]
+      switch (e % 4) {
+        case 0:
+          sink.event(hostile[e % hostile.length] as never)
+          break
+        case 1:
+          sink.event({ id: `ghost-${e}`, kind: 'upsert', doc: { n: e }, rev: doc._rev + 1_000_000, previousRev: null })
+          break
+        case 2:
+          // A stale copy: older than what the observer holds.
+          sink.event({ id: doc._id, kind: 'upsert', doc: { n: -e }, rev: 0, previousRev: null })
+          break
+        default:
+          // A duplicate of the current revision with different content: the revision says it is already applied.
+          sink.event({ id: doc._id, kind: 'upsert', doc: { n: -e }, rev: doc._rev, previousRev: null })
+      }
+    }
+    // A real write after the burst: once it shows, everything before it on the same sinks has been processed.
+    await inner.update('i', 'c', 'd7', { n: 1 })
+    await waitFor(() => observers[7]._source?.n === 1, 2000, { what: 'real write observed after the burst' })
+    for (const o of observers) {
+      expect(o.status).toBe('live')
+      expect(o._source).toEqual({ n: o._id === 'd7' ? 1 : 0, k: Number(o._id.slice(1)) })
+    }
+    expect(client.stats().documents).toBe(N_DOCS)
+    gc?.()
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(256 * 1024 * 1024)
+    // Nothing in the burst was worth a reread.
+    expect(driver.reads.length).toBe(readsBefore)
   })
 })
