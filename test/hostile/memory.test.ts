@@ -210,3 +210,44 @@ describe('a burst of 100,000 hostile events straight into the core sink', () => 
     expect(driver.reads.length).toBe(readsBefore)
   })
 })
+
+describe('a gap that never fills, 100,000 times over', () => {
+  it('held events are capped: the core rereads a bounded number of times and converges to the stored document', { timeout: 20_000 }, async () => {
+    const inner = memoryDriver({ seed: 9 })
+    const driver = instrument(inner)
+    const client = new ObserverClient({ driver, gapTimeout: 100, backoff: { base: 10, cap: 50 } })
+    clients.push(client)
+    inner.seed('i', 'c', [
+      { _id: 'a', _source: { n: 0 } },
+      { _id: 'b', _source: { n: 0 } },
+    ])
+    const a = client.get<{ n: number | string }>('i', 'c', 'a')
+    const b = client.get<{ n: number }>('i', 'c', 'b')
+    await Promise.all([a.ready(), b.ready()])
+    const startRev = inner.snapshot('i', 'c').find((d) => d._id === 'a')!._rev
+    // The truth moves on without telling the core; the burst below never continues the chain.
+    driver.manualEvents = true
+    const final = await inner.update('i', 'c', 'a', { n: 'final' })
+    driver.manualEvents = false
+    expect(final._rev).toBeGreaterThan(startRev + 1)
+    const sink = driver.openWatches()[0].sink
+    const readsBefore = driver.reads.length
+    const N = 100_000
+    const step = (final._rev - startRev) / (N + 2)
+    for (let e = 1; e <= N; e++) {
+      const rev = startRev + e * step
+      sink.event({ id: 'a', kind: 'upsert', doc: { n: e }, rev, previousRev: rev - step / 2 })
+    }
+    await waitFor(() => a._source?.n === 'final', 5000, { what: 'a converged to the stored document' })
+    expect(a._source).toEqual({ n: 'final' })
+    expect(a.status).toBe('live')
+    expect(b._source).toEqual({ n: 0 })
+    expect(b.status).toBe('live')
+    const rereads = driver.reads.length - readsBefore
+    expect(rereads).toBeGreaterThan(0)
+    expect(rereads).toBeLessThan(100)
+    // And it keeps following real writes.
+    await inner.update('i', 'c', 'a', { n: 'after' })
+    await waitFor(() => a._source?.n === 'after', 2000, { what: 'a follows a real write' })
+  })
+})
