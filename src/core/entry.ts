@@ -188,9 +188,9 @@ export class DocEntry {
 
   /**
    * Offers content read by a search started at `seq`. It is taken when nothing newer arrived since; otherwise a
-   * revision comparison decides, or a fresh read does.
+   * revision comparison decides, or a fresh read does. True when the document kept content known to be newer.
    */
-  offer(doc: Doc, seq: number): void {
+  offer(doc: Doc, seq: number): boolean {
     if (this.readPending) {
       // A read of our own, issued once the watch was live, is in flight: its answer wins. Until it lands, a
       // document not shown (not read yet, or missing when last read) may show the offered content, so that the
@@ -202,18 +202,19 @@ export class DocEntry {
           this.fail(asObservedError(err, 'bad_event'))
         }
       }
-      return
+      return false
     }
     if (!this.synced || this.lastEventSeq <= seq) {
       this.applySnapshot(doc, this.beginSync(seq))
-      return
+      return false
     }
-    if (doc._rev !== undefined && doc._rev === this.rev) return
+    if (doc._rev !== undefined && doc._rev === this.rev) return false
     if (typeof doc._rev === 'number' && typeof this.rev === 'number') {
       if (doc._rev > this.rev) this.applySnapshot(doc, this.beginSync(seq))
-      return
+      return doc._rev < this.rev
     }
     this.host.refetch(this)
+    return false
   }
 
   /** Receives an event from a watch. */

@@ -47,8 +47,8 @@ export interface SearchHost {
   currentSeq(): number
   /** A started observer for a hit; `watch` false when the search's own query watch follows it. */
   observe<T extends object>(ref: CollectionRef, id: string, watch: boolean): Observer<T>
-  /** Gives a hit the content a search read, unless something newer arrived since `seq`. */
-  offer(observer: { readonly ref: CollectionRef; readonly _id: string }, doc: Doc, seq: number): void
+  /** Gives a hit the content a search read, unless something newer arrived since `seq` (then true). */
+  offer(observer: { readonly ref: CollectionRef; readonly _id: string }, doc: Doc, seq: number): boolean | undefined
   /** The revision a held document is at. */
   revision(observer: { readonly ref: CollectionRef; readonly _id: string }): Rev | undefined
   joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): () => void
@@ -96,6 +96,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   /** How many hits the search shows: `size`, grown by each `next()`. */
   private window = 0
   private refillQueued = false
+  /** Reads again in a row because hits were newer than the page. */
+  private newerReads = 0
   /** Live query: the shared watch has been ready since this search started (or since it last went offline). */
   private watchLive = false
   private removedByDelete = new Set<string>()
@@ -255,6 +257,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.attempt = 0
     const added: Observer<T>[] = []
     const seen = new Set<string>()
+    let newer = false
     const next = replace ? [] : [...this.hits]
     for (const doc of page.hits) {
       if (!doc || typeof doc._id !== 'string' || seen.has(doc._id)) continue
@@ -262,7 +265,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       const held = this.byId.get(doc._id)
       if (held && !replace) continue
       const hit = held?.hit ?? this.hold(doc._id)
-      this.host.offer(hit, doc, seq)
+      // The document knows newer content than the page, with other sort values: the page placed it by old ones.
+      if (this.host.offer(hit, doc, seq) && hit._source && this.compare(doc, hit) !== 0) newer = true
       next.push(hit)
       if (!held) added.push(hit)
     }
@@ -279,7 +283,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (this.overflowed) {
       this.overflowed = false
       void this.load(true)
-    }
+    } else if (newer && this.live === 'query' && this.hasMore && this.newerReads < 3) {
+      // A hit's newer content may sort after matches not fetched: read again once the backend has it (a search
+      // index may lag behind its notifications, so a few times at most, spaced by the backoff).
+      this.retryTimer = setTimeout(() => void this.load(true), backoffDelay(this.newerReads++, this.host.backoff))
+    } else if (!newer) this.newerReads = 0
     this._error = null
     this.setStatus('live')
     this.emit('hits', this.hits)
@@ -302,9 +310,6 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!held) return
     this.byId.delete(id)
     for (const off of held.offs) off()
-    // Once out of the hits, only this remembers how recent the document is: a late, older event must not bring
-    // it back (after its delete, say).
-    if (this.live === 'query' && !this.stopped) this.rememberOutside(id, this.host.revision(held.hit))
     held.hit.stop()
   }
 
@@ -344,7 +349,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!this.byId.has(hit._id)) return
     this.hits = this.hits.filter((h) => h !== hit)
     this.total = Math.max(0, this.total - 1)
-    if (this.live === 'query') this.removedByDelete.add(hit._id)
+    if (this.live === 'query') {
+      this.removedByDelete.add(hit._id)
+      // Once out of the hits, only this remembers how recent it is: a late, older event must not bring it back.
+      this.rememberOutside(hit._id, this.host.revision(hit))
+    }
     this.release(hit._id)
     this.emit('delete', hit._id)
     this.emit('hits', this.hits)
@@ -416,6 +425,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       if (held) {
         this.hits = this.hits.filter((h) => h !== held.hit)
         this.total = Math.max(0, this.total - 1)
+        this.rememberOutside(e.id, e.rev)
         this.release(e.id)
         this.emit('disappear', e.id)
         this.emit('hits', this.hits)
