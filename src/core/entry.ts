@@ -247,8 +247,8 @@ export class DocEntry {
 
   dispose(): void {
     this.clearGapTimer()
-    // A query watch's news still waiting here goes on without this document's ordering: no one holds it any more,
-    // and a search may want it (the searches that release a document dispose it from inside such news).
+    // A query watch's news still waiting here can no longer be ordered: its searches ask their backend again (one
+    // may want this document: the search that releases a document disposes it from inside such news).
     const orphans: Held[] = []
     for (const copies of this.held.values()) for (const h of copies) if (h[1]) orphans.push(h)
     for (const h of this.heldAtSync) orphans.push(h)
@@ -262,7 +262,7 @@ export class DocEntry {
     this.settle()
     if (orphans.length || superseded.length) {
       queueMicrotask(() => {
-        for (const [e, cb] of orphans) cb!(e)
+        for (const [e, cb] of orphans) cb!(e, true)
         for (const [cb, e] of superseded) cb(e, true)
       })
     }
