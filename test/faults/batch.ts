@@ -54,7 +54,7 @@ export interface BatchReport {
 /** Runs schedules of `factory` for `seeds`, `concurrency` at a time. */
 export async function runBatch(factory: TargetFactory, seeds: readonly number[], concurrency: number): Promise<BatchReport> {
   const started = performance.now()
-  const trace = env.seeds !== undefined
+  const trace = env.seeds !== undefined || process.env.TRACE === '1'
   const results: RunResult[] = []
   let next = 0
   const worker = async () => {

@@ -102,7 +102,7 @@ const regressions: Regression[] = [
     schedule: {"seed":714,"target":"memory","ids":["d0","d1","d2","d3","d4","d5"],"initial":[],"steps":[{"t":"mget","slot":2,"ids":["d0","d1","d2","d3"]},{"t":"write","by":0,"w":{"op":"createOrReplace","id":"d2","body":{"n":8,"g":"a"}}},{"t":"wait","ms":4},{"t":"search","slot":0,"q":1,"live":"query","size":2},{"t":"write","by":0,"w":{"op":"update","id":"d2","patch":{"n":0}}},{"t":"write","by":1,"w":{"op":"delete","id":"d2"},"silent":true}]},
   },
   {
-    name: 'news held for a document that its last search releases still reaches the other searches (core: DocEntry.dispose, seed 1114)',
+    name: 'news held for a document that its last search releases still reaches the other searches, as a read again (core: DocEntry.dispose, seed 1114)',
     factory: memoryTarget,
     schedule: {"seed":1114,"target":"memory","ids":["d0","d1","d2","d3","d4"],"initial":[],"steps":[{"t":"search","slot":4,"q":3,"live":"query","size":5},{"t":"write","by":1,"w":{"op":"create","id":"d4","body":{"n":1,"g":"b"}}},{"t":"search","slot":2,"q":2,"live":"query","size":2},{"t":"fault","f":"drop","n":0.3},{"t":"wait","ms":12},{"t":"write","by":1,"w":{"op":"replace","id":"d4","body":{"n":3,"g":"c","nested":{"x":5}}}},{"t":"fault","f":"delay","n":12}]},
   },
@@ -115,6 +115,11 @@ const regressions: Regression[] = [
     name: 'an older event for a document outside the hits after a newer one is dropped (core: staleOutside, seed 1568)',
     factory: memoryTarget,
     schedule: {"seed":1568,"target":"memory","ids":["d0","d1","d2"],"initial":[{"id":"d0","body":{"n":2,"g":"b","tag":"x"}},{"id":"d2","body":{"n":4,"g":"a","tag":"y"}}],"steps":[{"t":"write","by":0,"w":{"op":"update","id":"d0","patch":{"g":"a"}}},{"t":"fault","f":"reorder","n":0.5},{"t":"search","slot":4,"q":1,"live":"query","size":20},{"t":"write","by":1,"w":{"op":"update","id":"d2","patch":{"g":"b"}}},{"t":"write","by":0,"w":{"op":"delete","id":"d0"}},{"t":"write","by":1,"w":{"op":"create","id":"d0","body":{"n":9,"g":"a","tag":"x"}}},{"t":"write","by":0,"w":{"op":"delete","id":"d0"}}]},
+  },
+  {
+    name: 'news held for a document disposed after a newer page read makes the search read again instead of applying it (core: DocEntry.dispose, seed 1792)',
+    factory: memoryTarget,
+    schedule: {"seed":1792,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[{"id":"d2","body":{"n":8,"g":"a","tag":"x","nested":{"x":2}}},{"id":"d4","body":{"n":3,"g":"b"}}],"steps":[{"t":"write","by":1,"w":{"op":"replace","id":"d3","body":{"n":3,"g":"a","nested":{"x":1}}},"silent":true},{"t":"search","slot":1,"q":0,"live":"query","size":2},{"t":"wait","ms":7},{"t":"write","by":1,"w":{"op":"createOrReplace","id":"d3","body":{"n":2,"g":"b","tag":"y"}},"silent":true},{"t":"write","by":1,"w":{"op":"update","id":"d3","patch":{"g":"c"}}},{"t":"wait","ms":4},{"t":"fault","f":"failWatches"}]},
   },
 ]
 

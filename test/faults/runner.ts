@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { ObserverClient } from '../../src/core/client'
 import type { Observer } from '../../src/core/observer'
 import type { ObserverSearchResult } from '../../src/core/search-result'
-import type { Doc, DocSource } from '../../src/core/types'
+import type { Doc, DocSource, Driver } from '../../src/core/types'
 import { Rng } from './prng'
 import type { Schedule, Step } from './schedule'
 import { faultCount } from './schedule'
@@ -64,7 +64,7 @@ export async function runSchedule(factory: TargetFactory, schedule: Schedule, op
   try {
     target = await factory.create(schedule, new Rng(schedule.seed ^ 0x5eed))
     const t = target
-    const c = (client = new ObserverClient({ driver: t.driver, ...t.clientOptions }))
+    const c = (client = new ObserverClient({ driver: options.trace ? traced(t.driver, log) : t.driver, ...t.clientOptions }))
     const { index: I, collection: C } = t.ref
     const slots = new Map<number, Slot>()
     const pending = new Set<Promise<unknown>>()
@@ -224,6 +224,44 @@ export async function runSchedule(factory: TargetFactory, schedule: Schedule, op
     leaks,
     errors,
     trace,
+  }
+}
+
+let watchCount = 0
+
+/** The driver, with every watch frame and read logged (trace mode). */
+function traced(d: Driver, log: (line: string) => void): Driver {
+  const brief = (v: unknown) => JSON.stringify(v, (k, x: unknown) => (k === 'doc' || k === '_source' ? undefined : x))
+  return {
+    name: d.name,
+    maxIdsPerWatch: d.maxIdsPerWatch,
+    get: (c, id) => d.get(c, id),
+    queryKey: d.queryKey && ((spec) => d.queryKey!(spec)),
+    async mGet(c, ids) {
+      const docs = await d.mGet(c, ids)
+      log(`  mGet ${ids} -> ${brief(docs.map((x) => [x._id, x._rev]))}`)
+      return docs
+    },
+    async search(c, spec, page) {
+      const r = await d.search(c, spec, page)
+      log(`  search ${brief(spec.query)} ${page.from}+${page.size} -> ${brief(r.hits.map((x) => [x._id, x._rev]))} total ${r.total}`)
+      return r
+    },
+    watch(c, spec, sink) {
+      const name = `w${++watchCount} ${brief('ids' in spec ? spec.ids : spec.query.query)}`
+      log(`  ${name} open`)
+      const w = d.watch(c, spec, {
+        ready: (info) => (log(`  ${name} ready ${brief(info)}`), sink.ready(info)),
+        event: (e) => (log(`  ${name} event ${brief(e)}`), sink.event(e)),
+        reset: () => (log(`  ${name} reset`), sink.reset()),
+        offline: () => (log(`  ${name} offline`), sink.offline()),
+        error: (err) => (log(`  ${name} error ${err.message}`), sink.error(err)),
+      })
+      return {
+        update: w.update && ((next) => (log(`  ${name} update ${brief(next)}`), w.update!(next))),
+        close: () => (log(`  ${name} close`), w.close()),
+      }
+    },
   }
 }
 

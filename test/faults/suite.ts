@@ -20,7 +20,7 @@ export function batchSuite(factory: TargetFactory, ci: { schedules: number; conc
     return
   }
   it.runIf(runs(factory.name))(`${seeds.length} random schedules converge and leave nothing behind`, { timeout }, async () => {
-    const report = await runBatch(factory, seeds, env.seeds ? 1 : (env.concurrency ?? ci.concurrency))
+    const report = await runBatch(factory, seeds, env.concurrency ?? (env.seeds ? 1 : ci.concurrency))
     console.log(report.summary)
     expect(report.divergent.map((r) => r.seed), report.details).toEqual([])
     expect(report.leaking.map((r) => r.seed), report.details).toEqual([])
