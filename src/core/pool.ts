@@ -10,6 +10,8 @@ interface Shard {
   /** Ids the open watch is known to follow (live). */
   live: Set<string>
   watch: Watch | null
+  /** A watch opened to replace `watch` (drivers without update), not live yet. */
+  replacing: Watch | null
   state: 'opening' | 'live' | 'offline' | 'waiting' | 'dead'
   updating: boolean
   attempt: number
@@ -99,7 +101,7 @@ export class CollectionPool {
       }
     }
     if (!target) {
-      target = { ids: new Set(), live: new Set(), watch: null, state: 'opening', updating: false, attempt: 0, reconcileQueued: false }
+      target = { ids: new Set(), live: new Set(), watch: null, replacing: null, state: 'opening', updating: false, attempt: 0, reconcileQueued: false }
       this.shards.add(target)
     }
     target.ids.add(id)
@@ -175,8 +177,13 @@ export class CollectionPool {
           shard.updating = false
           closeQuietly(previous)
         }
+        if (shard.replacing === watch) shard.replacing = null
         previous = undefined
-        if (!isCurrent()) return
+        if (!isCurrent()) {
+          // A replacement whose shard moved on (closed, failed, reopened) while it was opening.
+          closeQuietly(watch)
+          return
+        }
         const resync = wasOffline && !info?.resumed
         wasOffline = false
         this.becameLive(shard, target, resync)
@@ -200,9 +207,11 @@ export class CollectionPool {
         if (previous !== undefined && shard.watch === previous) {
           // The replacement failed before going live: drop both and start over.
           shard.updating = false
+          if (shard.replacing === watch) shard.replacing = null
           closeQuietly(watch)
           this.failed(shard, previous, err)
         } else if (isCurrent()) this.failed(shard, watch, err)
+        else closeQuietly(watch)
       },
     }
     if (previous) shard.updating = true
@@ -216,6 +225,7 @@ export class CollectionPool {
       return
     }
     if (!previous) shard.watch = watch
+    else shard.replacing = watch
   }
 
   private becameLive(shard: Shard, followed: Set<string>, resync: boolean): void {
@@ -244,6 +254,7 @@ export class CollectionPool {
       return
     }
     closeQuietly(watch)
+    this.dropReplacement(shard)
     shard.watch = null
     shard.state = 'waiting'
     shard.live = new Set()
@@ -268,8 +279,15 @@ export class CollectionPool {
     if (shard.timer) clearTimeout(shard.timer)
     shard.timer = undefined
     if (shard.watch) closeQuietly(shard.watch)
+    this.dropReplacement(shard)
     shard.watch = null
     shard.live = new Set()
+  }
+
+  private dropReplacement(shard: Shard): void {
+    if (shard.replacing) closeQuietly(shard.replacing)
+    shard.replacing = null
+    shard.updating = false
   }
 }
 
