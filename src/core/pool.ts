@@ -172,7 +172,10 @@ export class CollectionPool {
     const sink: WatchSink = {
       ready: (info) => {
         if (!watch) return queueMicrotask(() => sink.ready(info))
+        // The watch being replaced went offline meanwhile: what changed until this one subscribed was missed.
+        let missed = false
         if (previous && shard.watch === previous) {
+          missed = shard.state !== 'live'
           shard.watch = watch
           shard.updating = false
           closeQuietly(previous)
@@ -184,7 +187,7 @@ export class CollectionPool {
           closeQuietly(watch)
           return
         }
-        const resync = wasOffline && !info?.resumed
+        const resync = missed || (wasOffline && !info?.resumed)
         wasOffline = false
         this.becameLive(shard, target, resync)
         this.reconcile(shard)
