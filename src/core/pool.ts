@@ -12,6 +12,8 @@ interface Shard {
   watch: Watch | null
   /** A watch opened to replace `watch` (drivers without update), not live yet. */
   replacing: Watch | null
+  /** Replaced watches kept a moment: events they had in flight when their replacement went live still apply. */
+  readonly retiring: Map<Watch, ReturnType<typeof setTimeout>>
   state: 'opening' | 'live' | 'offline' | 'waiting' | 'dead'
   updating: boolean
   attempt: number
@@ -101,7 +103,17 @@ export class CollectionPool {
       }
     }
     if (!target) {
-      target = { ids: new Set(), live: new Set(), watch: null, replacing: null, state: 'opening', updating: false, attempt: 0, reconcileQueued: false }
+      target = {
+        ids: new Set(),
+        live: new Set(),
+        watch: null,
+        replacing: null,
+        retiring: new Map(),
+        state: 'opening',
+        updating: false,
+        attempt: 0,
+        reconcileQueued: false,
+      }
       this.shards.add(target)
     }
     target.ids.add(id)
@@ -178,7 +190,7 @@ export class CollectionPool {
           missed = shard.state !== 'live'
           shard.watch = watch
           shard.updating = false
-          closeQuietly(previous)
+          this.retire(shard, previous)
         }
         if (shard.replacing === watch) shard.replacing = null
         previous = undefined
@@ -194,7 +206,9 @@ export class CollectionPool {
       },
       event: (e: DocEvent) => {
         if (!isDocEvent(e)) return
-        if (isCurrent() || (previous !== undefined && shard.watch === previous)) this.table.peek(this.ref, e.id)?.applyEvent(e)
+        if (isCurrent() || (previous !== undefined && shard.watch === previous) || (watch && shard.retiring.has(watch))) {
+          this.table.peek(this.ref, e.id)?.applyEvent(e)
+        }
       },
       reset: () => {
         if (isCurrent()) for (const id of shard.live) this.refetch(id)
@@ -287,7 +301,26 @@ export class CollectionPool {
     shard.live = new Set()
   }
 
+  /**
+   * Closes a replaced watch after the gap timeout. An event its backend sent before the replacement subscribed
+   * may still be on its way on the old connection; until then it is applied (revisions drop the duplicates).
+   */
+  private retire(shard: Shard, watch: Watch): void {
+    shard.retiring.set(
+      watch,
+      setTimeout(() => {
+        shard.retiring.delete(watch)
+        closeQuietly(watch)
+      }, this.table.gapTimeout),
+    )
+  }
+
   private dropReplacement(shard: Shard): void {
+    for (const [watch, timer] of shard.retiring) {
+      clearTimeout(timer)
+      closeQuietly(watch)
+    }
+    shard.retiring.clear()
     if (shard.replacing) closeQuietly(shard.replacing)
     shard.replacing = null
     shard.updating = false
