@@ -191,6 +191,8 @@ export class DocEntry {
    * revision comparison decides, or a fresh read does. True when the document kept content known to be newer.
    */
   offer(doc: Doc, seq: number): boolean {
+    // Content at a revision this document has already moved past (a search replaying an older event) is stale.
+    if (doc._rev !== undefined && doc._rev !== this.rev && this.recent.includes(doc._rev)) return true
     if (this.readPending) {
       // A read of our own, issued once the watch was live, is in flight: its answer wins. Until it lands, a
       // document not shown (not read yet, or missing when last read) may show the offered content, so that the
