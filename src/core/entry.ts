@@ -334,6 +334,8 @@ export class DocEntry {
   }
 
   private apply(e: DocEvent, applied: AppliedCallback | undefined): void {
+    // The revision this change came from is passed too: its own event, arriving late, is stale.
+    if (typeof e.previousRev === 'string') this.remember(e.previousRev)
     if (e.kind === 'delete') {
       this.setContent(null, e.rev ?? this.rev)
     } else if (!isPlainObject(e.doc)) {
@@ -358,10 +360,7 @@ export class DocEntry {
   /** Replaces the content (in place when there is some), notifying listeners of what changed. */
   private setContent(doc: Doc | null, rev: Rev | undefined, quiet = false): void {
     this.rev = rev
-    if (rev !== undefined && typeof rev !== 'number') {
-      this.recent.push(rev)
-      if (this.recent.length > RECENT_REVS) this.recent.shift()
-    }
+    if (rev !== undefined && typeof rev !== 'number') this.remember(rev)
     if (doc === null) {
       if (this.source === null) return
       this.source = null
@@ -404,6 +403,12 @@ export class DocEntry {
     const told = [...this.superseded]
     this.superseded.clear()
     for (const [cb, e] of told) cb(e, true)
+  }
+
+  private remember(rev: string): void {
+    if (this.recent.includes(rev)) return
+    this.recent.push(rev)
+    if (this.recent.length > RECENT_REVS) this.recent.shift()
   }
 
   private notifyStatus(): void {
