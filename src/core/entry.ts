@@ -72,6 +72,8 @@ export class DocEntry {
   private buffer: Buffered[] | null = []
   /** Events received up to this sequence number are included in the read in flight. */
   private syncSeq = 0
+  /** The content comes from a read that included the events received up to this sequence number. */
+  private contentSeq = 0
   private overflowed = false
   private syncToken = 0
   /** A read was requested (beginSync) and its answer has not been applied yet. */
@@ -149,6 +151,7 @@ export class DocEntry {
     this.synced = true
     if (this.error && !this.error.fatal) this.error = null
     if (!keepCurrent) {
+      this.contentSeq = this.syncSeq
       try {
         this.setContent(doc, doc?._rev, first)
       } catch (err) {
@@ -191,8 +194,10 @@ export class DocEntry {
    * revision comparison decides, or a fresh read does. True when the document kept content known to be newer.
    */
   offer(doc: Doc, seq: number): boolean {
-    // Content at a revision this document has already moved past (a search replaying an older event) is stale.
+    // Content at a revision this document has already moved past, or older than the read it shows (a search
+    // replaying an older event), is stale.
     if (doc._rev !== undefined && doc._rev !== this.rev && this.recent.includes(doc._rev)) return true
+    if (this.synced && seq < this.contentSeq && doc._rev !== this.rev) return true
     if (this.readPending) {
       // A read of our own, issued once the watch was live, is in flight: its answer wins. Until it lands, a
       // document not shown (not read yet, or missing when last read) may show the offered content, so that the

@@ -87,7 +87,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private leave: (() => void) | null = null
   private loadToken = 0
   private loading: Promise<Observer<T>[]> | null = null
-  private buffered: DocEvent[] | null = null
+  /** Membership events received during a read, with the sequence number they arrived at. */
+  private buffered: Array<readonly [DocEvent, number]> | null = null
   private overflowed = false
   private after: unknown
   private attempt = 0
@@ -279,7 +280,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.loaded = true
     const buffered = this.buffered
     this.buffered = null
-    if (buffered) for (const e of buffered) this.replay(e)
+    if (buffered) for (const [e, at] of buffered) this.replay(e, at)
     if (this.overflowed) {
       this.overflowed = false
       void this.load(true)
@@ -377,10 +378,10 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
    * An event that arrived while the page was read: a document held now gets it through its entry (which drops it
    * if the page was newer), the others go straight to membership.
    */
-  private replay(e: DocEvent): void {
+  private replay(e: DocEvent, at: number): void {
     const held = this.byId.get(e.id)
     if (held) this.host.applyEvent(held.hit, e, this.replayed)
-    else this.membership(e)
+    else this.membership(e, at)
   }
 
   /** Membership of a replayed event once its document applied it; a read that superseded it means read again. */
@@ -411,10 +412,10 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   }
 
   /** Live query: a document matched the query before or after a change (already applied in revision order). */
-  private membership(e: DocEvent): void {
+  private membership(e: DocEvent, at = this.host.currentSeq()): void {
     if (this.stopped) return
     if (this.buffered) {
-      if (this.buffered.length < MAX_BUFFERED) this.buffered.push(e)
+      if (this.buffered.length < MAX_BUFFERED) this.buffered.push([e, at])
       else this.overflowed = true
       return
     }
@@ -446,10 +447,12 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const last = this.hits[this.hits.length - 1]
     if (hasMore && (!last || this.compare(candidate, last) > 0)) return
     const hit = this.hold(e.id)
-    this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, this.host.currentSeq())
-    if (hit._source === null) {
-      // Its document knows better (deleted since): it does not count.
+    const stale = this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, at)
+    if (stale || hit._source === null) {
+      // Its document knows better (deleted since, or newer content): it does not count as is. Whether newer
+      // content matches is for the backend to say.
       this.release(e.id)
+      if (stale) this.replayed(e, true)
       return
     }
     if (!hasMore) this.total++
