@@ -280,6 +280,7 @@ export class DocEntry {
     if (rev !== undefined && this.rev !== undefined) {
       if (rev === this.rev && (e.previousRev !== undefined || e.kind === 'delete')) {
         // A duplicate of what we hold: nothing to apply, but its membership news is still current.
+        if (typeof e.previousRev === 'string') this.remember(e.previousRev)
         applied?.(e)
         return
       }
@@ -332,6 +333,10 @@ export class DocEntry {
       if (key === undefined) break
       const [[e, cb], ...others] = this.held.get(key)!
       this.held.delete(key)
+      // A creation held since before this document's later history (it was deleted since) is not its future.
+      if (key === null && e.rev !== undefined && this.rev !== undefined) {
+        if (typeof e.rev === 'number' && typeof this.rev === 'number' ? e.rev < this.rev : this.recent.includes(e.rev)) continue
+      }
       this.apply(e, cb)
       for (const [other, otherCb] of others) if (otherCb && this.rev === other.rev) otherCb(other)
     }
