@@ -195,8 +195,9 @@ export class CollectionPool {
         if (shard.replacing === watch) shard.replacing = null
         previous = undefined
         if (!isCurrent()) {
-          // A replacement whose shard moved on (closed, failed, reopened) while it was opening.
-          closeQuietly(watch)
+          // A replacement whose shard moved on (closed, failed, reopened) while it was opening. A retiring watch
+          // is closed by its timer.
+          if (!shard.retiring.has(watch)) closeQuietly(watch)
           return
         }
         const resync = missed || (wasOffline && !info?.resumed)
@@ -214,6 +215,7 @@ export class CollectionPool {
         if (isCurrent()) for (const id of shard.live) this.refetch(id)
       },
       offline: () => {
+        if (watch && shard.retiring.has(watch)) return this.retiredEarly(shard, watch)
         if (!isCurrent()) return
         wasOffline = true
         shard.state = 'offline'
@@ -228,6 +230,7 @@ export class CollectionPool {
           closeQuietly(watch)
           this.failed(shard, previous, err)
         } else if (isCurrent()) this.failed(shard, watch, err)
+        else if (shard.retiring.has(watch)) this.retiredEarly(shard, watch)
         else closeQuietly(watch)
       },
     }
@@ -313,6 +316,17 @@ export class CollectionPool {
         closeQuietly(watch)
       }, this.table.gapTimeout),
     )
+  }
+
+  /**
+   * A replaced watch lost its connection before its retirement ended: events it still had to deliver may be lost,
+   * and its replacement subscribed after them. Read what the shard follows again.
+   */
+  private retiredEarly(shard: Shard, watch: Watch): void {
+    clearTimeout(shard.retiring.get(watch))
+    shard.retiring.delete(watch)
+    closeQuietly(watch)
+    for (const id of shard.live) this.refetch(id)
   }
 
   private dropReplacement(shard: Shard): void {
