@@ -28,12 +28,31 @@ export interface ConnectionListener {
   online(): void
   /** Kuzzle said the token expired: rooms are gone, the app must log in again. */
   tokenExpired(): void
+  /** A frame the SDK could not read was dropped: it may have been a notification. */
+  reset(): void
 }
 
 type Listener = (...args: unknown[]) => void
 
 /** How often the driver checks that kuzzle.disconnect() did not remove its protocol listeners. */
 const WATCHDOG_MS = 250
+
+/** Socket message handlers already wrapped by {@link KuzzleConnection}'s frame guard. */
+const guardedHandlers = new WeakSet<object>()
+
+/**
+ * True when a WebSocket payload is not what the SDK's frame handler can read: a JSON object with a `room` (it
+ * routes those to their listeners, and turns any other frame into an error built from its `error` field).
+ */
+function unreadable(payload: unknown): boolean {
+  const raw = (payload as { data?: unknown } | null)?.data ?? payload
+  try {
+    const data: unknown = JSON.parse(String(raw))
+    return data === null || typeof data !== 'object' || Array.isArray(data) || typeof (data as { room?: unknown }).room !== 'string'
+  } catch {
+    return true
+  }
+}
 
 /** Connection state and room bookkeeping for one SDK instance, shared by every watch of a driver. */
 export class KuzzleConnection {
@@ -49,6 +68,7 @@ export class KuzzleConnection {
 
   constructor(kuzzle: Kuzzle) {
     this.#kuzzle = kuzzle
+    this.#guardFrames()
   }
 
   get online(): boolean {
@@ -58,6 +78,7 @@ export class KuzzleConnection {
   /** Starts telling `listener` about the connection; SDK listeners are added with the first one. */
   attach(listener: ConnectionListener): void {
     this.#listeners.add(listener)
+    this.#guardFrames()
     if (!this.#listening) {
       this.#listening = true
       this.#addProtocolListeners()
@@ -93,6 +114,7 @@ export class KuzzleConnection {
    * watches resubscribe themselves so that `ready` means acknowledged). `filter` null joins nothing.
    */
   async join(ref: CollectionRef, filter: KoncordeFilter | null, onNotification: (n: unknown) => void): Promise<RoomHold> {
+    this.#guardFrames()
     const generation = this.generation
     if (filter === null) return { roomId: undefined, generation, active: true }
     for (;;) {
@@ -166,10 +188,39 @@ export class KuzzleConnection {
   }
 
   readonly #onOnline: Listener = () => {
+    this.#guardFrames()
     for (const l of [...this.#listeners]) l.online()
   }
 
+  /**
+   * kuzzle-sdk parses every frame in its socket's message handler and throws on one that is not a JSON object;
+   * in Node the exception escapes the socket, which then stops reading: the connection is dead without a word.
+   * The handler of the current socket (a new one per connection) is wrapped so that such a frame is dropped, and
+   * the watches resync in case it was a notification. Other exceptions (an app listener's) still surface, later.
+   */
+  #guardFrames(): void {
+    const client = (this.#kuzzle.protocol as unknown as { client?: { onmessage?: unknown } | null }).client
+    const handler = client?.onmessage
+    if (!client || typeof handler !== 'function' || guardedHandlers.has(handler)) return
+    const guard = (payload: unknown): void => {
+      try {
+        ;(handler as (payload: unknown) => void).call(client, payload)
+      } catch (err) {
+        if (!unreadable(payload)) {
+          setTimeout(() => {
+            throw err
+          })
+          return
+        }
+        for (const l of [...this.#listeners]) l.reset()
+      }
+    }
+    guardedHandlers.add(guard)
+    client.onmessage = guard
+  }
+
   readonly #checkListeners = (): void => {
+    this.#guardFrames()
     if (this.#kuzzle.protocol.listeners('disconnect').includes(this.#onOffline)) return
     this.#onOffline()
     this.#addProtocolListeners()

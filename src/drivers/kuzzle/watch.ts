@@ -113,6 +113,10 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     void this.#subscribe()
   }
 
+  reset(): void {
+    if (this.#live && !this.#closed && !this.#failed) this.#sink.reset()
+  }
+
   tokenExpired(): void {
     if (this.#closed || this.#failed) return
     if (this.#hold) this.#connection.release(this.#hold)
