@@ -1,183 +1,148 @@
 /**
- * Malformed Server-Sent Events reaching the real @sanity/client: a raw node:http server answers reads with valid
- * JSON but sends garbage on the listen stream. The core ObserverClient over the Sanity driver must keep running,
- * converge on the valid mutation, leave the other observer alone and never touch Object.prototype.
+ * Hostile input over Server-Sent Events: the real @sanity/client listens to the Sanity test server through a proxy
+ * that injects lines no server should send (malformed lines, events that are not JSON, unknown event types, events
+ * for unknown ids, prototype keys) into one listener's stream, and relays a 10 MB document. The process keeps
+ * running, the affected observer shows `error` with a clear message (then recovers) or the line is dropped, and
+ * observers on other listeners are unaffected.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createClient } from '@sanity/client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Observer, ObserverClient } from '../../src/core'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { ObserverClient } from '../../src/core/client'
+import type { Observer } from '../../src/core/observer'
+import type { ObservedError } from '../../src/core/types'
 import { sanityDriver } from '../../src/drivers/sanity'
 import { waitFor } from '../helpers/wait-for'
+import { startSanityServer, type SanityTestServer } from '../servers/sanity'
+import { startSseProxy, type SseProxy } from './sse-proxy'
 
-type Doc = Record<string, unknown> & { _id: string; _rev: string }
+let server: SanityTestServer
+let proxy: SseProxy
+let client: ObserverClient
 
-const docs = new Map<string, Doc>()
-const streams = new Set<ServerResponse>()
-let listenRequests = 0
-let server: Server
-let port: number
+/** Listen URLs carry the collection as `$__type="<type>"`, URL-encoded. */
+const stream = (type: string) => `%24__type=%22${type}%22`
+const n = (o: Observer) => (o._source as { n?: number } | null)?.n
 
-function sendJson(res: ServerResponse, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) })
-  res.end(text)
-}
-
-/** Writes a raw chunk to every open listen stream. */
-function broadcast(chunk: string): void {
-  for (const res of streams) res.write(chunk)
-}
-
-function mutationData(doc: Doc, previousRev: string | null, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    eventId: `${doc._rev}#${doc._id}`,
-    documentId: doc._id,
-    transactionId: doc._rev,
-    transition: 'update',
-    identity: 'p-test',
-    result: doc,
-    ...(previousRev ? { previousRev } : {}),
-    resultRev: doc._rev,
-    timestamp: new Date().toISOString(),
-    visibility: 'query',
-    ...extra,
-  })
+function errorsOf(o: Observer): ObservedError[] {
+  const errors: ObservedError[] = []
+  o.on('error', (err) => errors.push(err))
+  return errors
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-    const doc = /^\/v[^/]+\/data\/doc\/[^/]+\/(.+)$/.exec(url.pathname)
-    if (doc) {
-      const ids = doc[1].split(',').map(decodeURIComponent)
-      const found = ids.map((id) => docs.get(id)).filter((d): d is Doc => d !== undefined)
-      return sendJson(res, { documents: found, omitted: ids.filter((id) => !docs.has(id)).map((id) => ({ id, reason: 'existence' })) })
-    }
-    if (/^\/v[^/]+\/data\/query\//.test(url.pathname)) return sendJson(res, { result: [...docs.values()], ms: 1, query: '' })
-    if (/^\/v[^/]+\/data\/listen\//.test(url.pathname)) {
-      listenRequests++
-      res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive' })
-      res.write(`event: welcome\ndata: {"listenerName":"hostile-${listenRequests}"}\n\n`)
-      streams.add(res)
-      res.on('close', () => streams.delete(res))
-      return
-    }
-    res.writeHead(404).end()
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  port = (server.address() as AddressInfo).port
+  server = await startSanityServer({ retryMs: 20, keepAliveMs: 0 })
+  proxy = await startSseProxy(server.url)
 })
 
 afterAll(async () => {
-  for (const res of streams) res.destroy()
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
+  await proxy?.close()
+  await server?.stop()
 })
 
-const probe = () => ({}) as Record<string, unknown>
-
-function sanityClient() {
-  return createClient({
+beforeEach(() => {
+  const sanity = createClient({
     projectId: 'test',
     dataset: 'production',
     apiVersion: '2025-02-19',
-    apiHost: `http://127.0.0.1:${port}`,
+    apiHost: proxy.url,
     useProjectHostname: false,
     useCdn: false,
   })
+  client = new ObserverClient({ driver: sanityDriver(sanity), gapTimeout: 50, releaseDelay: 5, backoff: { base: 5, cap: 100 } })
+})
+
+afterEach(async () => {
+  client.close()
+  await waitFor(() => server.openListeners === 0 && proxy.streams === 0, 3000, { what: 'every listener closed' })
+  server.faults.clear()
+  server.documents.wipe()
+})
+
+/** A note observer and an observer of another type (another listener), both live. */
+async function twoListeners(): Promise<{ note: Observer; other: Observer; noteErrors: ObservedError[]; otherErrors: ObservedError[] }> {
+  server.documents.create({ _id: 'n1', _type: 'note', n: 1 })
+  server.documents.create({ _id: 'o1', _type: 'other', n: 1 })
+  const note = client.get('', 'note', 'n1')
+  const other = client.get('', 'other', 'o1')
+  const noteErrors = errorsOf(note)
+  const otherErrors = errorsOf(other)
+  await waitFor(() => note.status === 'live' && other.status === 'live' && proxy.streams === 2, 3000)
+  return { note, other, noteErrors, otherErrors }
 }
 
-/** Runs `body` with two live observers on `a` (rev r1) and `b` (rev b1), catching unhandled rejections. */
-async function withObservers(
-  body: (a: Observer, b: Observer, opened: number) => Promise<void>,
-): Promise<void> {
-  for (const res of streams) res.destroy()
-  docs.clear()
-  docs.set('a', { _id: 'a', _type: 'note', _rev: 'r1', n: 1 })
-  docs.set('b', { _id: 'b', _type: 'note', _rev: 'b1', n: 100 })
-  const client = new ObserverClient({ driver: sanityDriver(sanityClient()), gapTimeout: 100, backoff: { base: 20, cap: 100 } })
-  const unhandled: unknown[] = []
-  const onUnhandled = (reason: unknown) => unhandled.push(reason)
-  process.on('unhandledRejection', onUnhandled)
-  try {
-    const a = client.get('', 'note', 'a')
-    const b = client.get('', 'note', 'b')
-    await a.ready()
-    await b.ready()
-    await waitFor(() => a.status === 'live' && b.status === 'live' && streams.size === 1, 3000, { what: 'both live on one listener' })
-    expect(a._source).toEqual({ _type: 'note', _rev: 'r1', n: 1 })
-    await body(a, b, listenRequests)
-    expect(probe().polluted).toBeUndefined()
-    expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('polluted')
-    expect(unhandled).toEqual([])
-  } finally {
-    process.off('unhandledRejection', onUnhandled)
-    client.close()
-  }
-}
-
-/** Sends the valid mutation r2 -> r3 on `a` and waits for it. */
-async function finishWithValidMutation(a: Observer): Promise<void> {
-  const final: Doc = { _id: 'a', _type: 'note', _rev: 'r3', n: 3 }
-  docs.set('a', final)
-  broadcast(`event: mutation\ndata: ${mutationData(final, 'r2')}\n\n`)
-  await waitFor(() => (a._source as { n?: number } | null)?.n === 3, 8000, { what: 'a converged on the valid mutation' })
-  expect(a._source).toEqual({ _type: 'note', _rev: 'r3', n: 3 })
-  expect(a.status).toBe('live')
-  expect(a.error).toBeNull()
-}
-
-describe('malformed SSE on the listen stream', () => {
-  it('non-JSON lines, unknown event types, unknown ids and prototype keys are dropped on a live stream', { timeout: 15_000 }, async () => {
-    await withObservers(async (a, b, opened) => {
-      broadcast('this is not json\n{"nor":"this"\n\n')
-      broadcast('data: not json at all\n\n')
-      broadcast('event: bogus\ndata: {"documentId":"a"}\n\n')
-      broadcast(`event: mutation\ndata: ${mutationData({ _id: 'ghost', _type: 'note', _rev: 'g1', n: 666 }, null)}\n\n`)
-      const hostile = JSON.parse(
-        '{"_id":"a","_type":"note","_rev":"r2","n":2,"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}',
-      ) as Doc
-      docs.set('a', hostile)
-      broadcast(`event: mutation\ndata: ${mutationData(hostile, 'r1')}\n\n`)
-      // The result with prototype keys continues the chain: applied, `__proto__` dropped, the rest kept as data.
-      await waitFor(() => (a._source as { n?: number } | null)?.n === 2, 5000, { what: 'hostile result applied' })
-      const s = a._source as Record<string, unknown>
-      expect(Object.hasOwn(s, '__proto__')).toBe(false)
-      expect(Object.getPrototypeOf(s)).toBe(Object.prototype)
-      expect(JSON.parse(JSON.stringify(s))).toEqual({
-        _type: 'note',
-        _rev: 'r2',
-        n: 2,
-        constructor: { prototype: { polluted: 'yes' } },
-        prototype: { polluted: 'yes' },
-      })
-      expect(probe().polluted).toBeUndefined()
-      await finishWithValidMutation(a)
-      expect(b._source).toEqual({ _type: 'note', _rev: 'b1', n: 100 })
-      expect(b.status).toBe('live')
-      // None of it cost the listener: no reconnect.
-      expect(listenRequests - opened).toBe(0)
-    })
+describe('listen streams a Sanity server should never send', () => {
+  it('malformed lines, unknown event types and events for unknown ids are dropped', async () => {
+    const { note, other, noteErrors, otherErrors } = await twoListeners()
+    const garbage = [
+      ': a comment line\n\n',
+      'a line without a colon\n\n',
+      'event: bogus\ndata: {"documentId":"n1"}\n\n',
+      'retry: not-a-number\n\n',
+      'id: \n\n',
+      'data: {"no":"event name"}\n\n',
+      `data: ${'y'.repeat(1024 * 1024)}\n\n`,
+      'event: mutation\ndata: {"documentId":"ghost","transition":"appear","result":{"_id":"ghost","_type":"note","n":5},"resultRev":"r1"}\n\n',
+      'event: mutation\ndata: {"documentId":"n1","transition":"update","result":{"_id":"someone-else","_type":"note"},"resultRev":"r2"}\n\n',
+      'event: mutation\ndata: {"documentId":42}\n\n',
+      'event: mutation\ndata: {}\n\n',
+      'event: welcome\ndata: {"listenerName":"fake"}\n\n',
+    ]
+    for (const line of garbage) expect(proxy.inject(line, stream('note'))).toBe(1)
+    server.documents.patch('n1', { set: { n: 2 } })
+    server.documents.patch('o1', { set: { n: 2 } })
+    await waitFor(() => n(note) === 2 && n(other) === 2, 3000, { what: 'changes after the garbage' })
+    expect(note.status).toBe('live')
+    expect(note._source).toEqual(expect.objectContaining({ n: 2, _rev: server.documents.get('n1')?._rev }))
+    expect(client.stats().documents).toBe(2) // nothing for the ghost
+    expect(noteErrors).toEqual([])
+    expect(otherErrors).toEqual([])
   })
 
-  it('a mutation with broken JSON ends the listener; the core reopens once, rereads and converges', { timeout: 15_000 }, async () => {
-    await withObservers(async (a, b, opened) => {
-      broadcast('event: mutation\ndata: {"documentId":"a","result":{"_id":"a"\n\n')
-      docs.set('a', { _id: 'a', _type: 'note', _rev: 'r2', n: 2 })
-      await finishWithValidMutation(a)
-      // The SDK's listen observable errors on the unparsable frame; the driver reports it, the core reopens exactly
-      // one listener (both ids share it) before rereading, which is how `a` reached r3.
-      expect(listenRequests - opened).toBe(1)
-      expect(b._source).toEqual({ _type: 'note', _rev: 'b1', n: 100 })
-      expect(b.status).toBe('live')
-      // Still live afterwards: a later valid mutation on b is observed.
-      const nextB: Doc = { _id: 'b', _type: 'note', _rev: 'b2', n: 101 }
-      docs.set('b', nextB)
-      broadcast(`event: mutation\ndata: ${mutationData(nextB, 'b1')}\n\n`)
-      await waitFor(() => (b._source as { n?: number } | null)?.n === 101, 5000, { what: 'b updated after the garbage' })
-      expect(a._source).toEqual({ _type: 'note', _rev: 'r3', n: 3 })
-    })
+  it('an event that is not JSON: the affected observer shows a clear bad_event error, then recovers; others are unaffected', async () => {
+    const { note, other, noteErrors, otherErrors } = await twoListeners()
+    proxy.inject('event: mutation\ndata: {"documentId": "n1", not json\n\n', stream('note'))
+    await waitFor(() => noteErrors.length > 0, 3000, { what: 'an error on the note observer' })
+    expect(noteErrors[0]).toMatchObject({ code: 'bad_event', fatal: false })
+    expect(noteErrors[0].message).toMatch(/Sanity listener sent an unreadable event/)
+    // The core reopens the listener with its backoff, reads again, and the observer is live.
+    await waitFor(() => note.status === 'live' && proxy.streams === 2, 3000, { what: 'recovery' })
+    server.documents.patch('n1', { set: { n: 3 } })
+    await waitFor(() => n(note) === 3, 3000)
+    expect(other.status).toBe('live')
+    expect(otherErrors).toEqual([])
+  })
+
+  it('__proto__, constructor and prototype keys, read or received, stay inside the document', async () => {
+    // An own "__proto__" key, as JSON.parse makes one: the server stores and sends it as a plain key.
+    const hostile = JSON.parse('{"_id":"p1","_type":"note","n":1,"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}')
+    server.documents.create(hostile)
+    const p1 = client.get('', 'note', 'p1')
+    const search = client.search('', 'note', { sort: 'n' }, { live: 'query' })
+    await waitFor(() => p1.status === 'live' && search.status === 'live', 3000)
+    const rev = server.documents.get('p1')!._rev
+    const event = `{"documentId":"p1","transition":"update","previousRev":"${rev}","resultRev":"hostile-rev","result":{"__proto__":{"polluted":"yes"},"_id":"p1","_type":"note","n":2,"constructor":{"prototype":{"polluted":"yes"}}}}`
+    proxy.inject(`event: mutation\ndata: ${event}\n\n`, stream('note'))
+    await waitFor(() => n(p1) === 2, 3000)
+    expect(Object.prototype).not.toHaveProperty('polluted')
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    for (const shown of [p1._source, search.hits[0]?._source] as Array<Record<string, unknown>>) {
+      expect(Object.getPrototypeOf(shown)).toBe(Object.prototype)
+      expect(Object.keys(shown)).not.toContain('__proto__')
+      expect(shown.constructor).toEqual({ prototype: { polluted: 'yes' } })
+    }
+  })
+
+  it('a 10 MB document is read and followed; other observers are unaffected', async () => {
+    const blob = 'x'.repeat(10 * 1024 * 1024)
+    server.documents.create({ _id: 'big', _type: 'note', blob, n: 1 })
+    server.documents.create({ _id: 'small', _type: 'note', n: 1 })
+    const big = client.get('', 'note', 'big')
+    const small = client.get('', 'note', 'small')
+    await waitFor(() => big.status === 'live' && small.status === 'live', 10_000)
+    expect((big._source as { blob: string }).blob.length).toBe(blob.length)
+    server.documents.patch('big', { set: { n: 2 } })
+    server.documents.patch('small', { set: { n: 2 } })
+    await waitFor(() => n(big) === 2 && n(small) === 2, 10_000)
+    expect(big._source).toEqual(expect.objectContaining({ n: 2, _rev: server.documents.get('big')?._rev }))
   })
 })
