@@ -71,7 +71,7 @@ describe('frames a Kuzzle server should never send', () => {
     for (const frame of ['not json {', 'null', '42', '"a string"', '[]', '', Buffer.from([0xff, 0x00, 0x13, 0x37])]) proxy.inject(frame)
 
     // The SDK's socket still answers requests and delivers notifications.
-    await expect(app.server.now()).resolves.toEqual(expect.any(Number))
+    await expect(app.server.now({})).resolves.toEqual(expect.any(Number))
     server.documents.update(I, C, 'a', { n: 2 })
     await waitFor(() => (a._source as { n?: number } | null)?.n === 2, 3000, { what: 'a change after the garbage' })
     // A dropped frame could have been a notification: the watches read again.
@@ -103,7 +103,7 @@ describe('frames a Kuzzle server should never send', () => {
       { type: 'TokenExpiredish', room: real.room },
     ]
     for (const frame of frames) proxy.inject(JSON.stringify(frame))
-    await expect(app.server.now()).resolves.toEqual(expect.any(Number))
+    await expect(app.server.now({})).resolves.toEqual(expect.any(Number))
     server.documents.update(I, C, 'a', { n: 3 })
     await waitFor(() => (a._source as { n?: number } | null)?.n === 3, 3000)
     expect(a.status).toBe('live')
