@@ -10,19 +10,12 @@ import type { DocEvent, ObservedError, Watch, WatchSink, WatchSpec } from '../..
 import { DEFAULT_MAX_IDS_PER_WATCH, LISTEN_URL_BUDGET, sanityDriver, type SanityDriver } from '../../src/drivers/sanity'
 import { waitFor } from '../helpers/wait-for'
 import { startSanityServer, type SanityTestServer } from '../servers/sanity'
-import { clientFor } from '../servers/sanity/test-client'
+import { afterSdkRetry, clientFor, listenRequests } from '../servers/sanity/test-client'
 
 let server: SanityTestServer
 let client: SanityClient
 let driver: SanityDriver
 const watches: Watch[] = []
-
-/**
- * Absence (no reconnect, no second request) can only be observed over a window. It must outlast the SDK's own fixed
- * 1 s retry timer, which is what it guards against.
- */
-const LONGER_THAN_SDK_RETRY_MS = 1300
-const quietFor = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 type Call =
   | { type: 'ready'; info?: { resumed?: boolean } }
@@ -353,24 +346,26 @@ describe('listener protocol', () => {
   it('disconnect is fatal and never reconnects', async () => {
     const w = watch('note', { ids: ['x'] })
     await live(w)
-    const before = server.listenRequests
+    const before = listenRequests(server)
     server.faults.disconnect('project blocked')
     await waitFor(() => w.errors().length === 1, 3000)
     expect(w.errors()[0]).toMatchObject({ code: 'disconnected', fatal: true, message: 'project blocked' })
-    await quietFor(LONGER_THAN_SDK_RETRY_MS)
-    expect(server.listenRequests).toBe(before)
-    expect(server.openListeners).toBe(0)
+    server.faults.clear()
+    await afterSdkRetry(server, client)
+    expect(listenRequests(server)).toBe(before)
+    await waitFor(() => server.openListeners === 0, 3000)
     expect(w.types()).toEqual(['ready', 'error'])
   })
 
   it('a 401 is fatal after one request, with no retry storm', async () => {
-    const before = server.listenRequests
+    const before = listenRequests(server)
     server.faults.unauthorized(5)
     const w = watch('note', { ids: ['x'] })
     await waitFor(() => w.errors().length === 1, 3000)
     expect(w.errors()[0]).toMatchObject({ code: 'unauthorized', fatal: true })
-    await quietFor(LONGER_THAN_SDK_RETRY_MS)
-    expect(server.listenRequests - before).toBe(1)
+    server.faults.clear()
+    await afterSdkRetry(server, client)
+    expect(listenRequests(server) - before).toBe(1)
     expect(w.types()).toEqual(['error'])
   })
 
@@ -417,26 +412,28 @@ describe('listener protocol', () => {
   it('a stream that cannot come back ends in a non-fatal watch_failed, not in the SDK retry loop', async () => {
     const w = watch('note', { ids: ['x'] })
     await live(w)
-    const before = server.listenRequests
+    const before = listenRequests(server)
     server.faults.rejectNext(100, { status: 503, endpoint: 'listen' })
     server.faults.closeStreams()
     await waitFor(() => w.errors().length === 1, 3000)
     expect(w.errors()[0]).toMatchObject({ code: 'watch_failed', fatal: false })
     expect(w.types()).toEqual(['ready', 'offline', 'error'])
-    await quietFor(LONGER_THAN_SDK_RETRY_MS)
+    server.faults.clear()
+    await afterSdkRetry(server, client)
     // The one reconnection the EventSource makes by itself (to resume), and nothing after the error.
-    expect(server.listenRequests - before).toBe(1)
-    expect(server.openListeners).toBe(0)
+    expect(listenRequests(server) - before).toBe(1)
+    await waitFor(() => server.openListeners === 0, 3000)
   })
 
   it('a listener that cannot connect at all fails at once, non-fatally', async () => {
-    const before = server.listenRequests
+    const before = listenRequests(server)
     server.faults.rejectNext(1, { status: 503, endpoint: 'listen' })
     const w = watch('note', { ids: ['x'] })
     await waitFor(() => w.errors().length === 1, 3000)
     expect(w.errors()[0]).toMatchObject({ code: 'watch_failed', fatal: false })
-    await quietFor(LONGER_THAN_SDK_RETRY_MS)
-    expect(server.listenRequests - before).toBe(1)
+    server.faults.clear()
+    await afterSdkRetry(server, client)
+    expect(listenRequests(server) - before).toBe(1)
   })
 
   it('delivers nothing after close, and closing every watch leaves no listener open', async () => {

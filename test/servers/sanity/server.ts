@@ -77,8 +77,11 @@ export interface SanityFaults {
   drop(count: number, match?: EventMatcher): void
   /** Delays every mutation event by `ms` (order kept); 0 turns it off. */
   delay(ms: number): void
-  /** Ends every open listen stream (`abrupt`: destroys the sockets instead). Clients reconnect by themselves. */
-  closeStreams(options?: { abrupt?: boolean }): void
+  /**
+   * Ends every open listen stream, or only those listening to `query` (`abrupt`: destroys the sockets instead).
+   * Clients reconnect by themselves.
+   */
+  closeStreams(options?: { abrupt?: boolean; query?: string }): void
   /** Sends `channelError` to every open listener and ends its stream. */
   channelError(message?: string): void
   /** Sends `disconnect` to every open listener and ends its stream. */
@@ -199,6 +202,8 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
   const store = new DocumentStore()
   const delivery = new Delivery()
   const listeners = new Set<Listener>()
+  /** The GROQ query each listener was opened with. */
+  const listenerQueries = new WeakMap<Listener, string>()
   const history = new Map<string, Transaction[]>()
   const historySize = options.historySize ?? 1000
   const keepAliveMs = options.keepAliveMs ?? 15_000
@@ -317,6 +322,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     }
     const listener = new Listener(dataset, predicate, listenOptions, res, keepAliveMs, (l) => listeners.delete(l))
     listeners.add(listener)
+    listenerQueries.set(listener, url.searchParams.get('query') ?? '')
 
     const lastEventId = req.headers['last-event-id']
     if (!listenOptions.enableResume || typeof lastEventId !== 'string' || !lastEventId || resumeMode === 'welcome') {
@@ -446,7 +452,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     drop: (count, match) => delivery.drop(count, match),
     delay: (ms) => delivery.delay(ms),
     closeStreams: (o = {}) => {
-      for (const l of open()) l.close(o.abrupt ?? false)
+      for (const l of open()) if (o.query === undefined || listenerQueries.get(l) === o.query) l.close(o.abrupt ?? false)
     },
     channelError: (message = 'Injected channel error') => {
       for (const l of open()) {
