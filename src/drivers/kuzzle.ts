@@ -35,6 +35,11 @@ export interface KuzzleDriverOptions {
    * orders them. Turn it off on Elasticsearch 8 setups where sorting on `_id` is disabled. Default true.
    */
   sortTieBreaker?: boolean
+  /**
+   * How long a subscription replaced by a change of the observed ids keeps delivering, in ms: notifications of
+   * writes made before its replacement was subscribed go to it alone and may still be on their way. Default 1000.
+   */
+  handoverDelay?: number
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -82,6 +87,10 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
     throw new ObservedError('bad_argument', 'maxIdsPerWatch must be a positive integer')
   }
   const tieBreaker = options.sortTieBreaker ?? true
+  const handoverDelay = options.handoverDelay ?? 1000
+  if (!(handoverDelay >= 0) || !Number.isFinite(handoverDelay)) {
+    throw new ObservedError('bad_argument', 'handoverDelay must be a finite number of ms, 0 or more')
+  }
   const connection = new KuzzleConnection(kuzzle)
 
   return {
@@ -142,7 +151,7 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
 
     watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Watch {
       checkRef(c)
-      const watch = new KuzzleWatch(connection, c, spec, sink, watchFilter)
+      const watch = new KuzzleWatch(connection, c, spec, sink, watchFilter, handoverDelay)
       watch.open()
       return watch
     },

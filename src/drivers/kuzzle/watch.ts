@@ -18,6 +18,9 @@ export class KuzzleWatch implements Watch, ConnectionListener {
   readonly #sink: WatchSink
   readonly #compile: FilterCompiler
   readonly #queryWatch: boolean
+  readonly #handoverDelay: number
+  /** Rooms replaced by `update()`, still delivering what was sent to them before their replacement existed. */
+  readonly #retiring = new Map<RoomHold, ReturnType<typeof setTimeout>>()
   /** The filter the watch should follow; an update sets it first, so a reconnection subscribes the newest one. */
   #filter: KoncordeFilter | null
   #hold: RoomHold | undefined
@@ -32,8 +35,16 @@ export class KuzzleWatch implements Watch, ConnectionListener {
   #closed = false
   #failed = false
 
-  constructor(connection: KuzzleConnection, ref: CollectionRef, spec: WatchSpec, sink: WatchSink, compile: FilterCompiler) {
+  constructor(
+    connection: KuzzleConnection,
+    ref: CollectionRef,
+    spec: WatchSpec,
+    sink: WatchSink,
+    compile: FilterCompiler,
+    handoverDelay: number,
+  ) {
     this.#connection = connection
+    this.#handoverDelay = handoverDelay
     this.#ref = ref
     this.#sink = sink
     this.#compile = compile
@@ -80,7 +91,7 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     }
     const old = this.#hold
     this.#hold = hold
-    if (old) this.#connection.release(old)
+    if (old) this.#retire(old)
   }
 
   close(): void {
@@ -89,6 +100,7 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     this.#live = false
     if (this.#hold) this.#connection.release(this.#hold)
     this.#hold = undefined
+    this.#releaseRetiring()
     this.#connection.detach(this)
   }
 
@@ -98,6 +110,7 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     if (this.#closed || this.#failed) return
     if (this.#hold) this.#connection.release(this.#hold)
     this.#hold = undefined
+    this.#releaseRetiring()
     this.#connectingIn = undefined
     this.#live = false
     // The SDK reports every failed reconnection attempt; the core hears of the outage once.
@@ -121,6 +134,7 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     if (this.#closed || this.#failed) return
     if (this.#hold) this.#connection.release(this.#hold)
     this.#hold = undefined
+    this.#releaseRetiring()
     this.#fail(new ObservedError('token_expired', 'Kuzzle token expired: log in again (kuzzle.auth.login) to resume', { fatal: false }))
   }
 
@@ -156,6 +170,28 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     this.#live = true
     this.#offlineReported = false
     this.#sink.ready()
+  }
+
+  /**
+   * Leaves a replaced room later, not now: a notification of a write the server processed before the new room
+   * existed went to the old room only, and may still be on its way (the SDK drops notifications of a room it left).
+   */
+  #retire(hold: RoomHold): void {
+    this.#retiring.set(
+      hold,
+      setTimeout(() => {
+        this.#retiring.delete(hold)
+        this.#connection.release(hold)
+      }, this.#handoverDelay),
+    )
+  }
+
+  #releaseRetiring(): void {
+    for (const [hold, timer] of this.#retiring) {
+      clearTimeout(timer)
+      this.#connection.release(hold)
+    }
+    this.#retiring.clear()
   }
 
   #notify(n: unknown): void {
