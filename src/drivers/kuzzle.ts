@@ -36,7 +36,7 @@ export interface KuzzleDriverOptions {
    */
   sortTieBreaker?: boolean
   /**
-   * How long a subscription replaced by a change of the observed ids keeps delivering, in ms: notifications of
+   * How long an `ids` subscription replaced by a change of the observed ids keeps delivering, in ms: notifications of
    * writes made before its replacement was subscribed go to it alone and may still be on their way. Default 1000.
    */
   handoverDelay?: number

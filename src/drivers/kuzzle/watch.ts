@@ -91,7 +91,9 @@ export class KuzzleWatch implements Watch, ConnectionListener {
     }
     const old = this.#hold
     this.#hold = hold
-    if (old) this.#retire(old)
+    // A query room's notifications say whether a document matches that query: the old query's would mislead.
+    if (old && this.#queryWatch) this.#connection.release(old)
+    else if (old) this.#retire(old)
   }
 
   close(): void {
