@@ -188,6 +188,24 @@ describe('ids watches', () => {
     expect(sink.count('ready')).toBe(1)
   })
 
+  it('update() keeps the old room through the handover: a notification sent to it before the new room existed arrives', async () => {
+    await setup({ handoverDelay: 5000 })
+    const { watch, sink } = watchIds(['a'])
+    await waitFor(() => sink.count('ready') === 1)
+    // The notification of this write goes to the old room only, and is still on its way when the update resolves.
+    fx.server.faults.delayNotifications(400)
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    await watch.update!({ ids: ['a', 'b'] })
+    expect(sink.eventsFor('a')).toEqual([])
+    await waitFor(() => sink.eventsFor('a').length >= 1, 3000, { what: 'the delayed notification of the old room' })
+    expect(sink.eventsFor('a')[0].doc).toMatchObject({ n: 1 })
+    fx.server.faults.delayNotifications(0)
+    // Both rooms are held until the handover ends; closing the watch leaves both at once.
+    expect(fx.server.subscriptionCount()).toBe(2)
+    watch.close()
+    await waitFor(() => fx.server.subscriptionCount() === 0, 2000)
+  })
+
   it('never leaves a room another watch still holds (the SDK Observer bug)', async () => {
     await setup()
     const first = watchIds(['x', 'y'])
