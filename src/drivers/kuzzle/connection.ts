@@ -148,13 +148,24 @@ export class KuzzleConnection {
     if (!hold.active) return
     hold.active = false
     const roomId = hold.roomId
-    if (roomId === undefined || hold.generation !== this.generation) return
+    if (roomId === undefined) return
+    if (hold.generation !== this.generation) {
+      // The SDK reports a reconnection after its new socket is open, so a subscription counted in the old
+      // generation may have been made on the new socket: leave it too, unless this generation holds the room.
+      if (!this.#rooms.has(roomId)) this.#leave(roomId)
+      return
+    }
     const count = (this.#rooms.get(roomId) ?? 0) - 1
     if (count > 0) {
       this.#rooms.set(roomId, count)
       return
     }
     this.#rooms.delete(roomId)
+    this.#leave(roomId)
+  }
+
+  /** Unsubscribes from a room no hold needs (a join of it meanwhile waits for this to finish). */
+  #leave(roomId: string): void {
     if (!this.online) return
     const leave = this.#kuzzle.realtime
       .unsubscribe(roomId)
