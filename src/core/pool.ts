@@ -9,6 +9,11 @@ interface Shard {
   readonly ids: Set<string>
   /** Ids the open watch is known to follow (live). */
   live: Set<string>
+  /**
+   * Ids `watch` follows by its last resolved update (or its opening): what a `ready` after a reconnection makes
+   * live, which may differ from `live` when an update resolved while the watch was offline.
+   */
+  followed: Set<string>
   watch: Watch | null
   /** A watch opened to replace `watch` (drivers without update), not live yet. */
   replacing: Watch | null
@@ -106,6 +111,7 @@ export class CollectionPool {
       target = {
         ids: new Set(),
         live: new Set(),
+        followed: new Set(),
         watch: null,
         replacing: null,
         retiring: new Map(),
@@ -162,7 +168,9 @@ export class CollectionPool {
       () => {
         shard.updating = false
         if (shard.watch !== watch) return
-        this.becameLive(shard, new Set(target), false)
+        shard.followed = new Set(target)
+        // Offline meanwhile: the ready that follows the reconnection makes the new set live (and reads it).
+        if (shard.state === 'live') this.becameLive(shard, shard.followed, false)
         this.reconcile(shard)
       },
       (err: unknown) => {
@@ -189,6 +197,7 @@ export class CollectionPool {
         if (previous && shard.watch === previous) {
           missed = shard.state !== 'live'
           shard.watch = watch
+          shard.followed = target
           shard.updating = false
           this.retire(shard, previous)
         }
@@ -202,7 +211,9 @@ export class CollectionPool {
         }
         const resync = missed || (wasOffline && !info?.resumed)
         wasOffline = false
-        this.becameLive(shard, target, resync)
+        // What the watch follows now, not the ids it was opened with: updates since changed them. Taking the opening
+        // ids would count an id added since as covered (and read it unwatched), so its later update would skip the read.
+        this.becameLive(shard, shard.followed, resync)
         this.reconcile(shard)
       },
       event: (e: DocEvent) => {
@@ -244,8 +255,10 @@ export class CollectionPool {
       this.kill(shard, new ObservedError(e.code, e.message, { fatal: true, cause: err }))
       return
     }
-    if (!previous) shard.watch = watch
-    else shard.replacing = watch
+    if (!previous) {
+      shard.watch = watch
+      shard.followed = target
+    } else shard.replacing = watch
   }
 
   private becameLive(shard: Shard, followed: Set<string>, resync: boolean): void {
