@@ -216,8 +216,12 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     // A page read before the watch was first live (refresh() or next() early) may miss what changed until then.
     const first = !this.watchLive
     this.watchLive = true
-    if (!this.loaded || resync || first) void this.load(true)
-    else this.setStatus('live')
+    if (!this.loaded || resync || first) {
+      // Events buffered for a read still in flight came before the watch missed some (offline, reset): the read
+      // made now supersedes them, and replaying them after it would undo what the missed ones did (a lost delete).
+      if (resync || first) this.buffered = null
+      void this.load(true)
+    } else this.setStatus('live')
   }
 
   private load(replace: boolean): Promise<Observer<T>[]> {

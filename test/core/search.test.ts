@@ -169,6 +169,32 @@ describe("live: 'query'", () => {
     s.stop()
   })
 
+  it('news buffered for a read still in flight when the watch went offline is not replayed after the resync read', async () => {
+    // Sanity seed 100662: the appearance came before the outage, the delete was lost in it; the resync read knew.
+    const inner = memoryDriver()
+    seedTaxis(inner)
+    const driver = instrument(inner)
+    const s = client(driver).search<Taxi>('i', 'c', RED, { live: 'query', size: 10 })
+    await s.ready()
+    driver.manualEvents = true
+    driver.holdReads = true
+    void s.refresh()
+    const z = await inner.create<Taxi>('i', 'c', { n: 0, color: 'red' }, 'z')
+    await inner.delete('i', 'c', 'z')
+    expect(driver.push({ id: 'z', kind: 'upsert', doc: { ...z._source }, rev: z._rev, previousRev: null, inQuery: true })).toBe(1)
+    inner.faults.disconnect()
+    await waitFor(() => s.status === 'reconnecting', 1000, { what: 'reconnecting' })
+    const reads = driver.pendingReads
+    inner.faults.reconnect()
+    await waitFor(() => driver.pendingReads > reads, 1000, { what: 'the resync read' })
+    driver.holdReads = false
+    driver.releaseReads()
+    await waitFor(() => s.status === 'live' && driver.pendingReads === 0, 1000, { what: 'live again' })
+    expect(ids(s)).toBe('d,b,a,e')
+    expect(s.total).toBe(4)
+    s.stop()
+  })
+
   it('a duplicated "left the query" event beyond the fetched window lowers total once', async () => {
     const driver = memoryDriver()
     seedTaxis(driver)

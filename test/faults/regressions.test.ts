@@ -8,6 +8,7 @@ import type { Schedule } from './schedule'
 import type { TargetFactory } from './target'
 import { kuzzleTarget } from './target-kuzzle'
 import { memoryTarget } from './target-memory'
+import { sanityTarget } from './target-sanity'
 
 interface Regression {
   readonly name: string
@@ -125,6 +126,11 @@ const regressions: Regression[] = [
     name: 'a watch updated, then reconnected, makes live what it follows now, not the ids it was opened with (core: CollectionPool ready, seed 101165)',
     factory: memoryTarget,
     schedule: {"seed":101165,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[],"steps":[{"t":"mget","slot":4,"ids":["d1","d3","d5","d6"]},{"t":"mget","slot":4,"ids":["d0","d3","d4","d5"]},{"t":"wait","ms":12},{"t":"fault","f":"disconnect"},{"t":"wait","ms":12},{"t":"search","slot":4,"q":0,"live":"query","size":5},{"t":"get","slot":1,"id":"d1"},{"t":"fault","f":"drop","n":0.3},{"t":"write","by":0,"w":{"op":"update","id":"d1","patch":{"g":"c"}}},{"t":"fault","f":"reconnect"},{"t":"wait","ms":1},{"t":"search","slot":4,"q":1,"live":"hits","size":2}]},
+  },
+  {
+    name: 'news buffered for a search read still in flight when its listener dropped is not replayed after the resync read (core: watchReady, seed 100662)',
+    factory: sanityTarget,
+    schedule: {"seed":100662,"target":"sanity","ids":["d0","d1","d2","d3","d4","d5","d6","d7"],"initial":[{"id":"d0","body":{"n":2,"g":"c","tag":"y"}}],"steps":[{"t":"search","slot":0,"q":4,"live":"query","size":20},{"t":"fault","f":"reject","n":1},{"t":"write","by":1,"w":{"op":"update","id":"d0","patch":{"n":3}}},{"t":"wait","ms":5},{"t":"write","by":3,"w":{"op":"replace","id":"d5","body":{"n":7,"g":"a","tag":"é"}}},{"t":"fault","f":"forgetHistory"},{"t":"fault","f":"closeStreams"},{"t":"write","by":2,"w":{"op":"delete","id":"d0"}}]},
   },
 ]
 
