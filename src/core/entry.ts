@@ -199,16 +199,7 @@ export class DocEntry {
     if (doc._rev !== undefined && doc._rev !== this.rev && this.recent.includes(doc._rev)) return true
     if (this.synced && seq < this.contentSeq && doc._rev !== this.rev) return true
     if (this.readPending) {
-      // A read of our own, issued once the watch was live, is in flight: its answer wins. Until it lands, a
-      // document not shown (not read yet, or missing when last read) may show the offered content, so that the
-      // search that read it keeps it.
-      if (this.source === null) {
-        try {
-          this.setContent(doc, doc._rev, !this.synced)
-        } catch (err) {
-          this.fail(asObservedError(err, 'bad_event'))
-        }
-      }
+      this.showUntilRead(doc)
       return false
     }
     if (!this.synced || this.lastEventSeq <= seq) {
@@ -221,7 +212,22 @@ export class DocEntry {
       return doc._rev < this.rev
     }
     this.host.refetch(this)
+    // The same holds for the read just asked for (a missing document holding a change for a gap, say).
+    if (this.readPending) this.showUntilRead(doc)
     return false
+  }
+
+  /**
+   * A read of our own is in flight: its answer wins. Until it lands, a document not shown (not read yet, or missing
+   * when last read) may show content a search offers, so that the search that read it keeps it.
+   */
+  private showUntilRead(doc: Doc): void {
+    if (this.source !== null) return
+    try {
+      this.setContent(doc, doc._rev, !this.synced)
+    } catch (err) {
+      this.fail(asObservedError(err, 'bad_event'))
+    }
   }
 
   /** Receives an event from a watch. */
@@ -301,6 +307,12 @@ export class DocEntry {
         this.hold(e, applied)
         return
       }
+    } else if (e.kind === 'upsert' && e.previousRev != null && this.synced && this.source === null) {
+      // A read found the document missing, which leaves no revision to order against: a change from an existing
+      // revision is a late one from before its deletion (a replaced watch resuming its history) or follows a
+      // creation we missed. Either way it waits for its chain like any gap, and the gap's read settles it.
+      this.hold(e, applied)
+      return
     }
     this.apply(e, applied)
     this.drain()

@@ -137,6 +137,34 @@ describe('revision ordering', () => {
     expect(o.status).toBe('live')
   })
 
+  it('a late change from before a deletion does not bring back a document a read found missing', async () => {
+    // Sanity seed 102728: a replaced listener resumed and replayed its history after the document was read as gone.
+    const { inner, driver, o, seeded, ev } = await manual(40)
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    await inner.delete('i', 'c', 'a')
+    await o.refresh()
+    expect(o.status).toBe('deleted')
+    const readsBefore = driver.reads.length
+    driver.push(ev(seeded, r2))
+    expect(o._source).toBeNull()
+    // Held like any gap, then settled by a read.
+    await waitFor(() => driver.reads.length > readsBefore, 2000, { what: 'read after the gap' })
+    await waitFor(() => o.status === 'deleted', 2000, { what: 'the read landing' })
+    expect(o._source).toBeNull()
+  })
+
+  it('a change following a missed creation of a missing document shows after the gap read', async () => {
+    const { inner, driver, o, ev } = await manual(40)
+    await inner.delete('i', 'c', 'a')
+    await o.refresh()
+    expect(o.status).toBe('deleted')
+    const created = await inner.create<Src>('i', 'c', { n: 5 }, 'a')
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 6 })
+    driver.push(ev(created, r2)) // the creation's event never comes
+    await waitFor(() => o._source?.n === 6, 2000, { what: 'refetch after the gap' })
+    expect(o.status).toBe('live')
+  })
+
   it('a duplicated delete is reported once', async () => {
     const { inner, driver, o, seeded } = await manual()
     const del = await inner.delete('i', 'c', 'a')

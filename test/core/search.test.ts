@@ -195,6 +195,30 @@ describe("live: 'query'", () => {
     s.stop()
   })
 
+  it('a page hit whose document was missing and holds a change for a gap stays while it is read again', async () => {
+    // Sanity seed 100726: the document's creation was lost, so its next change waits for the gap; a page read
+    // before that change arrived must not be dropped for the document having no content yet.
+    const inner = memoryDriver()
+    const driver = instrument(inner)
+    driver.manualEvents = true
+    const c = client(driver, 1000)
+    const o = c.get<Taxi>('i', 'c', 'z')
+    await waitFor(() => o.status === 'error' || o.status === 'deleted', 1000, { what: 'read as missing' })
+    const created = await inner.create<Taxi>('i', 'c', { n: 0, color: 'red' }, 'z')
+    const changed = await inner.replace<Taxi>('i', 'c', 'z', { n: 2, color: 'red' })
+    driver.holdReads = true
+    const s = c.search<Taxi>('i', 'c', RED, { live: 'query', size: 10 })
+    await waitFor(() => driver.pendingReads === 1, 1000, { what: 'the page read' })
+    driver.push({ id: 'z', kind: 'upsert', doc: { ...changed._source }, rev: changed._rev, previousRev: created._rev, inQuery: true })
+    expect(o._source).toBeNull() // held: its creation never came
+    driver.holdReads = false
+    driver.releaseReads()
+    await waitFor(() => s.status === 'live', 1000, { what: 'live' })
+    await waitFor(() => ids(s) === 'z' && o._source?.n === 2, 500, { what: 'z shown' })
+    expect(s.total).toBe(1)
+    s.stop()
+  })
+
   it('a duplicated "left the query" event beyond the fetched window lowers total once', async () => {
     const driver = memoryDriver()
     seedTaxis(driver)

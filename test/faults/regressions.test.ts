@@ -132,6 +132,11 @@ const regressions: Regression[] = [
     factory: sanityTarget,
     schedule: {"seed":100662,"target":"sanity","ids":["d0","d1","d2","d3","d4","d5","d6","d7"],"initial":[{"id":"d0","body":{"n":2,"g":"c","tag":"y"}}],"steps":[{"t":"search","slot":0,"q":4,"live":"query","size":20},{"t":"fault","f":"reject","n":1},{"t":"write","by":1,"w":{"op":"update","id":"d0","patch":{"n":3}}},{"t":"wait","ms":5},{"t":"write","by":3,"w":{"op":"replace","id":"d5","body":{"n":7,"g":"a","tag":"é"}}},{"t":"fault","f":"forgetHistory"},{"t":"fault","f":"closeStreams"},{"t":"write","by":2,"w":{"op":"delete","id":"d0"}}]},
   },
+  {
+    name: 'a late change from a replaced listener resuming its history does not bring back a document read as deleted (core: DocEntry.route, seed 102728)',
+    factory: sanityTarget,
+    schedule: {"seed":102728,"target":"sanity","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[],"steps":[{"t":"get","slot":2,"id":"d1"},{"t":"write","by":3,"w":{"op":"replace","id":"d1","body":{"n":0,"g":"b","nested":{"x":4}}}},{"t":"settle"},{"t":"fault","f":"cutStreams"},{"t":"stop","slot":2},{"t":"search","slot":1,"q":3,"live":"query","size":20},{"t":"get","slot":5,"id":"d2"},{"t":"write","by":1,"w":{"op":"update","id":"d1","patch":{"n":1,"g":"b"}}},{"t":"mget","slot":3,"ids":["d0","d1","d2","d4"]},{"t":"write","by":3,"w":{"op":"delete","id":"d1"}}]},
+  },
 ]
 
 describe('fault schedules that once failed', () => {
