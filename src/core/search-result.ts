@@ -277,8 +277,14 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     }
     if (replace) for (const hit of this.hits) if (!seen.has(hit._id)) this.release(hit._id)
     this.hits = next.filter((h) => h._source !== null).sort(this.compare as (a: Observer<T>, b: Observer<T>) => number)
-    for (const h of next) if (h._source === null && this.live === 'query') this.release(h._id)
-    this.total = typeof page.total === 'number' ? Math.max(page.total, this.hits.length) : this.hits.length
+    // Hits whose document is known deleted since the page was read: the page counted them, they no longer match.
+    const gone = next.length - this.hits.length
+    for (const h of next) {
+      if (h._source !== null || this.live !== 'query') continue
+      this.rememberOutside(h._id, this.host.revision(h))
+      this.release(h._id)
+    }
+    this.total = typeof page.total === 'number' ? Math.max(page.total - gone, this.hits.length) : this.hits.length
     this.after = page.after
     this.window = replace ? size : this.window + size
     this.loaded = true
@@ -288,11 +294,12 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (this.overflowed) {
       this.overflowed = false
       void this.load(true)
-    } else if (newer && this.live === 'query' && this.hasMore && this.newerReads < 3) {
-      // A hit's newer content may sort after matches not fetched: read again once the backend has it (a search
-      // index may lag behind its notifications, so a few times at most, spaced by the backoff).
+    } else if ((newer || gone) && this.live === 'query' && this.hasMore && this.newerReads < 3) {
+      // A hit's newer content may sort after matches not fetched, or a deleted hit left room for one: read again
+      // once the backend has it (a search index may lag behind its notifications, so a few times at most, spaced
+      // by the backoff).
       this.retryTimer = setTimeout(() => void this.load(true), backoffDelay(this.newerReads++, this.host.backoff))
-    } else if (!newer) this.newerReads = 0
+    } else if (!newer && !gone) this.newerReads = 0
     this._error = null
     this.setStatus('live')
     this.emit('hits', this.hits)

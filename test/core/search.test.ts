@@ -219,6 +219,33 @@ describe("live: 'query'", () => {
     s.stop()
   })
 
+  it('a page hit known deleted since the read started is not counted, and the next match fills its place', async () => {
+    // Sanity seed 101769: the delete came through an id listener while the page was read, the query listener's
+    // came later; the window kept a hole and total counted the deleted document.
+    const inner = memoryDriver()
+    seedTaxis(inner)
+    const driver = instrument(inner)
+    const c = client(driver)
+    const o = c.get<Taxi>('i', 'c', 'd')
+    await o.ready()
+    driver.manualEvents = true
+    driver.holdReads = true
+    const s = c.search<Taxi>('i', 'c', RED, { live: 'query', size: 2 })
+    await waitFor(() => driver.pendingReads === 1, 1000, { what: 'the page read' })
+    const { _rev } = await inner.delete('i', 'c', 'd')
+    const byId = driver.openWatches().find((w) => 'ids' in w.spec && w.spec.ids.includes('d'))!
+    byId.sink.event({ id: 'd', kind: 'delete', rev: _rev })
+    expect(o.status).toBe('deleted')
+    driver.holdReads = false
+    driver.releaseReads()
+    await waitFor(() => s.status === 'live', 1000, { what: 'live' })
+    expect(s.total).toBe(3)
+    await waitFor(() => ids(s) === 'b,a', 1000, { what: 'the next match read into the window' })
+    expect(s.total).toBe(3)
+    expect(s.hasMore).toBe(true)
+    s.stop()
+  })
+
   it('a duplicated "left the query" event beyond the fetched window lowers total once', async () => {
     const driver = memoryDriver()
     seedTaxis(driver)
