@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { runSchedule } from './runner'
 import type { Schedule } from './schedule'
-import type { TargetFactory } from './target'
+import type { Target, TargetFactory } from './target'
 import { kuzzleTarget } from './target-kuzzle'
 import { memoryTarget } from './target-memory'
 import { sanityTarget } from './target-sanity'
@@ -149,4 +149,29 @@ describe('fault schedules that once failed', () => {
       }
     })
   }
+})
+
+describe('the fault runner', () => {
+  it('retries a closing write the backend rejected once (sanity seed 100338: a POST on a stale kept-alive socket after a restart)', async () => {
+    // Without the retry the silent write stays unrevealed and the search diverges: the check can fail.
+    let rejected = 0
+    const flaky: TargetFactory = {
+      ...memoryTarget,
+      async create(schedule, rng) {
+        const t = await memoryTarget.create(schedule, rng)
+        const write = t.write.bind(t)
+        return Object.assign(t, {
+          write: (...args: Parameters<Target['write']>) => {
+            const [, w] = args
+            if (w.op === 'createOrReplace' && w.body.tag === 'closing' && rejected++ === 0) return Promise.reject(new Error('socket hang up'))
+            return write(...args)
+          },
+        })
+      },
+    }
+    const schedule: Schedule = {"seed":20,"target":"memory","ids":["d0","d1","d2","d3","d4","d5"],"initial":[{"id":"d4","body":{"n":5,"g":"c"}}],"steps":[{"t":"search","slot":0,"q":2,"live":"query","size":3},{"t":"wait","ms":15},{"t":"write","by":1,"w":{"op":"replace","id":"d4","body":{"n":1,"g":"c","tag":"x"}},"silent":true}]}
+    const r = await runSchedule(flaky, schedule, { trace: true })
+    expect(rejected).toBeGreaterThanOrEqual(2)
+    expect([...r.divergences, ...r.leaks, ...r.errors], r.trace.join('\n')).toEqual([])
+  })
 })

@@ -164,8 +164,13 @@ export async function runSchedule(factory: TargetFactory, schedule: Schedule, op
     await t.heal()
     for (const id of [...t.unrevealed]) {
       log(`closing write ${id}`)
-      // A body every query matches: every watch that lost an event for this document hears of this one.
-      track(t.write(0, { op: 'createOrReplace', id, body: { n: 9, g: 'a', tag: 'closing', nested: { x: 5 } } }, false))
+      // A body every query matches: every watch that lost an event for this document hears of this one. It must
+      // land: right after a server restart the SDK may post on a stale kept-alive socket and not retry.
+      track(
+        closingWrite(() => t.write(0, { op: 'createOrReplace', id, body: { n: 9, g: 'a', tag: 'closing', nested: { x: 5 } } }, false), log).catch(
+          (err: unknown) => errors.push(`the closing write of ${id} never landed: ${(err as Error)?.message ?? err}`),
+        ),
+      )
     }
     t.unrevealed.clear()
     await settle()
@@ -224,6 +229,20 @@ export async function runSchedule(factory: TargetFactory, schedule: Schedule, op
     leaks,
     errors,
     trace,
+  }
+}
+
+/** A write tried up to 20 times, 10 ms apart; the last failure is thrown. */
+async function closingWrite(write: () => Promise<unknown>, log: (line: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await write()
+      return
+    } catch (err) {
+      log(`  closing write failed (attempt ${attempt}): ${(err as Error)?.message ?? err}`)
+      if (attempt === 20) throw err
+      await sleep(10)
+    }
   }
 }
 
