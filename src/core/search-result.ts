@@ -278,9 +278,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (replace) for (const hit of this.hits) if (!seen.has(hit._id)) this.release(hit._id)
     this.hits = next.filter((h) => h._source !== null).sort(this.compare as (a: Observer<T>, b: Observer<T>) => number)
     // Hits whose document is known deleted since the page was read: the page counted them, they no longer match.
-    const gone = next.length - this.hits.length
-    for (const h of next) {
-      if (h._source !== null || this.live !== 'query') continue
+    // (A hit released while offered, its new content sorting past the window, still matches and counts.)
+    const deleted = next.filter((h) => h._source === null && h.isActive)
+    const gone = deleted.length
+    for (const h of deleted) {
+      if (this.live !== 'query') continue
       this.rememberOutside(h._id, this.host.revision(h))
       this.release(h._id)
     }
