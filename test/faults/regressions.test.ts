@@ -137,6 +137,11 @@ const regressions: Regression[] = [
     factory: sanityTarget,
     schedule: {"seed":102728,"target":"sanity","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[],"steps":[{"t":"get","slot":2,"id":"d1"},{"t":"write","by":3,"w":{"op":"replace","id":"d1","body":{"n":0,"g":"b","nested":{"x":4}}}},{"t":"settle"},{"t":"fault","f":"cutStreams"},{"t":"stop","slot":2},{"t":"search","slot":1,"q":3,"live":"query","size":20},{"t":"get","slot":5,"id":"d2"},{"t":"write","by":1,"w":{"op":"update","id":"d1","patch":{"n":1,"g":"b"}}},{"t":"mget","slot":3,"ids":["d0","d1","d2","d4"]},{"t":"write","by":3,"w":{"op":"delete","id":"d1"}}]},
   },
+  {
+    name: 'a page hit released while offered, its new content sorting past the window, still counts (core: read, seed 101449)',
+    factory: memoryTarget,
+    schedule: {"seed":101449,"target":"memory","ids":["d0","d1","d2","d3","d4","d5"],"initial":[{"id":"d0","body":{"n":0,"g":"b","tag":"x"}},{"id":"d1","body":{"n":6,"g":"b"}},{"id":"d4","body":{"n":0,"g":"a","tag":"y","nested":{"x":4}}},{"id":"d5","body":{"n":9,"g":"b","tag":"x","nested":{"x":4}}}],"steps":[{"t":"search","slot":0,"q":0,"live":"query","size":3},{"t":"wait","ms":9},{"t":"fault","f":"disconnect"},{"t":"write","by":0,"w":{"op":"update","id":"d1","patch":{"n":4}}},{"t":"write","by":1,"w":{"op":"pair","a":{"op":"delete","id":"d4"},"b":{"op":"replace","id":"d5","body":{"n":9,"g":"c"}}}}]},
+  },
 ]
 
 describe('fault schedules that once failed', () => {
