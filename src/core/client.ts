@@ -78,7 +78,7 @@ export class ObserverClient {
       backoff,
       currentSeq: () => this.table.currentSeq,
       observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(this.observerHost, ref, id, watch).start(),
-      offer: (observer, doc, seq) => this.table.peek(observer.ref, observer._id)?.offer(doc, seq),
+      offer: (observer, doc, seq, event) => this.table.peek(observer.ref, observer._id)?.offer(doc, seq, event),
       revision: (observer) => this.table.peek(observer.ref, observer._id)?.rev,
       joinQuery: (ref, spec, listener) => this.queries.join(ref, spec, listener),
       applyEvent: (observer, e, applied) => this.table.peek(observer.ref, observer._id)?.applyEvent(e, applied),

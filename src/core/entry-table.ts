@@ -5,6 +5,8 @@ import { ObservedError } from './types'
 
 /** Reads of more ids than this are split, to keep requests (and Sanity's URLs) reasonable. */
 const MAX_IDS_PER_READ = 500
+/** How many recently disposed documents are remembered (their late events may still arrive). */
+const MAX_DISPOSED = 1000
 
 const keys = new WeakMap<CollectionRef, string>()
 
@@ -30,6 +32,8 @@ export class EntryTable implements EntryHost {
   private flushQueued = false
   private seq = 0
   private retries = new Map<DocEntry, { attempt: number; timer?: ReturnType<typeof setTimeout> }>()
+  /** Recently disposed documents, by collection key and id, oldest first. */
+  private disposed = new Set<string>()
 
   constructor(
     private readonly driver: Driver,
@@ -62,7 +66,10 @@ export class EntryTable implements EntryHost {
     let byId = this.entries.get(key)
     if (!byId) this.entries.set(key, (byId = new Map()))
     let entry = byId.get(id)
-    if (!entry) byId.set(id, (entry = new DocEntry(ref, id, this)))
+    if (!entry) {
+      const returning = this.disposed.delete(`${key}\u0000${id}`)
+      byId.set(id, (entry = new DocEntry(ref, id, this, returning)))
+    }
     entry.refs++
     return entry
   }
@@ -78,6 +85,10 @@ export class EntryTable implements EntryHost {
     const retry = this.retries.get(entry)
     if (retry?.timer) clearTimeout(retry.timer)
     this.retries.delete(entry)
+    const disposedKey = `${key}\u0000${entry.id}`
+    this.disposed.delete(disposedKey)
+    this.disposed.add(disposedKey)
+    if (this.disposed.size > MAX_DISPOSED) this.disposed.delete(this.disposed.values().next().value!)
     entry.dispose()
   }
 

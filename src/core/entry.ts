@@ -78,6 +78,8 @@ export class DocEntry {
   private syncToken = 0
   /** A read was requested (beginSync) and its answer has not been applied yet. */
   private readPending = false
+  /** An earlier entry of this document was disposed: content from an event alone is not trusted at first. */
+  private returning = false
   /** Per missing revision, the change that continues from it, as each watch that delivered it sent it. */
   private held = new Map<Rev | null, Held[]>()
   /** Events that were held when a read started: their callbacks learn of them once the read lands. */
@@ -92,7 +94,11 @@ export class DocEntry {
     readonly ref: CollectionRef,
     readonly id: string,
     private readonly host: EntryHost,
-  ) {}
+    /** An earlier entry of this document was disposed recently. */
+    returning = false,
+  ) {
+    this.returning = returning
+  }
 
   get status(): EntryStatus {
     if (this.error) return 'error'
@@ -110,14 +116,17 @@ export class DocEntry {
    * Starts buffering events for a read about to be issued (or, for a search's content, issued when events were at
    * `seq`); returns the token its answer must carry.
    */
-  beginSync(seq = this.host.currentSeq): number {
+  beginSync(seq = this.host.currentSeq, keepHeld = false): number {
     this.buffer ??= []
     this.syncSeq = seq
     // Events held for a gap were delivered before this read starts, so the read includes their content; their
-    // callbacks (a query watch's membership news) are settled once it lands.
-    for (const copies of this.held.values()) for (const h of copies) if (h[1]) this.heldAtSync.push(h)
-    this.held.clear()
-    this.clearGapTimer()
+    // callbacks (a query watch's membership news) are settled once it lands. Content a search offers may be older
+    // than them (an event's, a page read before they came): they stay held, and what continues it is applied.
+    if (!keepHeld) {
+      for (const copies of this.held.values()) for (const h of copies) if (h[1]) this.heldAtSync.push(h)
+      this.held.clear()
+      this.clearGapTimer()
+    }
     this.readPending = true
     return ++this.syncToken
   }
@@ -169,6 +178,7 @@ export class DocEntry {
       )
     }
     this.settleCallbacks()
+    if (this.held.size) this.drain()
     // Without a revision (a missing document) nothing orders the events received before the read against it: the
     // read is the newer, they only tell their callbacks that it superseded them.
     const revless = doc === null || doc._rev === undefined
@@ -190,10 +200,11 @@ export class DocEntry {
   }
 
   /**
-   * Offers content read by a search started at `seq`. It is taken when nothing newer arrived since; otherwise a
-   * revision comparison decides, or a fresh read does. True when the document kept content known to be newer.
+   * Offers content read by a search started at `seq` (or carried by `event`, for a search's appearance). It is
+   * taken when nothing newer arrived since; otherwise a revision comparison decides, or a fresh read does. True
+   * when the document kept content known to be newer.
    */
-  offer(doc: Doc, seq: number): boolean {
+  offer(doc: Doc, seq: number, event?: DocEvent): boolean {
     // Content at a revision this document has already moved past, or older than the read it shows (a search
     // replaying an older event), is stale.
     if (doc._rev !== undefined && doc._rev !== this.rev && this.recent.includes(doc._rev)) return true
@@ -203,12 +214,19 @@ export class DocEntry {
       return false
     }
     if (!this.synced || this.lastEventSeq <= seq) {
-      this.applySnapshot(doc, this.beginSync(seq))
+      const returning = event && !this.synced && this.returning
+      this.applySnapshot(doc, this.beginSync(seq, true))
+      // Seen again through an event after an earlier entry was disposed: what that entry held died with it (a
+      // change waiting for a gap, a delete among them), so this event may be a late one. A read settles it.
+      if (returning) {
+        this.returning = false
+        this.host.refetch(this)
+      }
       return false
     }
     if (doc._rev !== undefined && doc._rev === this.rev) return false
     if (typeof doc._rev === 'number' && typeof this.rev === 'number') {
-      if (doc._rev > this.rev) this.applySnapshot(doc, this.beginSync(seq))
+      if (doc._rev > this.rev) this.applySnapshot(doc, this.beginSync(seq, true))
       return doc._rev < this.rev
     }
     this.host.refetch(this)

@@ -47,8 +47,8 @@ export interface SearchHost {
   currentSeq(): number
   /** A started observer for a hit; `watch` false when the search's own query watch follows it. */
   observe<T extends object>(ref: CollectionRef, id: string, watch: boolean): Observer<T>
-  /** Gives a hit the content a search read, unless something newer arrived since `seq` (then true). */
-  offer(observer: { readonly ref: CollectionRef; readonly _id: string }, doc: Doc, seq: number): boolean | undefined
+  /** Gives a hit the content a search read (or `event` carried), unless something newer arrived since `seq` (then true). */
+  offer(observer: { readonly ref: CollectionRef; readonly _id: string }, doc: Doc, seq: number, event?: DocEvent): boolean | undefined
   /** The revision a held document is at. */
   revision(observer: { readonly ref: CollectionRef; readonly _id: string }): Rev | undefined
   joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): () => void
@@ -361,8 +361,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   private hitDeleted(hit: Observer<T>): void {
     if (!this.byId.has(hit._id)) return
-    this.hits = this.hits.filter((h) => h !== hit)
-    this.total = Math.max(0, this.total - 1)
+    // A hit being offered (a page read, an appearance) is not counted yet: only a shown one counts off.
+    if (this.hits.includes(hit)) {
+      this.hits = this.hits.filter((h) => h !== hit)
+      this.total = Math.max(0, this.total - 1)
+    }
     if (this.live === 'query') {
       this.removedByDelete.add(hit._id)
       // Once out of the hits, only this remembers how recent it is: a late, older event must not bring it back.
@@ -460,7 +463,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const last = this.hits[this.hits.length - 1]
     if (hasMore && (!last || this.compare(candidate, last) > 0)) return
     const hit = this.hold(e.id)
-    const stale = this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, at)
+    const stale = this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, at, e)
     if (stale || hit._source === null) {
       // Its document knows better (deleted since, or newer content): it does not count as is. Whether newer
       // content matches is for the backend to say.
