@@ -78,8 +78,6 @@ export class DocEntry {
   private syncToken = 0
   /** A read was requested (beginSync) and its answer has not been applied yet. */
   private readPending = false
-  /** An earlier entry of this document was disposed: content from an event alone is not trusted at first. */
-  private returning = false
   /** Per missing revision, the change that continues from it, as each watch that delivered it sent it. */
   private held = new Map<Rev | null, Held[]>()
   /** Events that were held when a read started: their callbacks learn of them once the read lands. */
@@ -94,11 +92,9 @@ export class DocEntry {
     readonly ref: CollectionRef,
     readonly id: string,
     private readonly host: EntryHost,
-    /** An earlier entry of this document was disposed recently. */
-    returning = false,
-  ) {
-    this.returning = returning
-  }
+    /** An earlier entry of this document was disposed recently: content from an event alone is not trusted at first. */
+    private returning = false,
+  ) {}
 
   get status(): EntryStatus {
     if (this.error) return 'error'
