@@ -102,7 +102,11 @@ class SharedQueryWatch {
     const entry = this.table.peek(this.ref, e.id)
     // A held document orders the event by revision first; membership follows only once it is applied.
     if (entry) entry.applyEvent(e, this.notify)
-    else this.notify(e)
+    else {
+      // Counted like any event, so that a search's read started before it is known to be older than it.
+      this.table.nextSeq()
+      this.notify(e)
+    }
   }
 
   /** One function for every event, so that a document counts its callbacks by watch, not by event. */

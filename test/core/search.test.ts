@@ -301,6 +301,40 @@ describe("live: 'query'", () => {
     s.stop()
   })
 
+  it('a page read older than an event for a document nobody held yet is known to be older', async () => {
+    // Kuzzle seed 101603, under load: the event came before any entry existed, so it did not advance the event
+    // count; a page read started before it then looked as recent as the content the event gave, and the hit kept
+    // its newer content at the place the page's older content had.
+    const inner = memoryDriver()
+    seedTaxis(inner)
+    const driver = instrument(inner)
+    const c = new ObserverClient({ driver, gapTimeout: 10_000, releaseDelay: 0 })
+    clients.push(c)
+    const o = c.get<Taxi>('i', 'c', 'a')
+    await o.ready()
+    o.stop() // a is read again when an event alone brings it back: that read is in flight below
+    const high = c.search<Taxi>('i', 'c', { query: { range: { n: { gte: 8 } } }, sort: 'n' }, { live: 'query', size: 10 })
+    await high.ready()
+    expect(ids(high)).toBe('c')
+    driver.manualEvents = true
+    driver.holdReads = true
+    const s = c.search<Taxi>('i', 'c', RED, { live: 'query', size: 3 })
+    await waitFor(() => driver.pendingReads === 1, 1000, { what: 'the page read' })
+    const moved = await inner.update<Taxi>('i', 'c', 'a', { n: 8 })
+    const e = { id: 'a', kind: 'upsert' as const, doc: { ...moved._source }, rev: moved._rev, inQuery: true }
+    const queryWatches = driver.openWatches().filter((w) => 'query' in w.spec)
+    expect(queryWatches).toHaveLength(2)
+    queryWatches[0].sink.event(e) // the n >= 8 watch, opened first
+    await waitFor(() => driver.pendingReads === 2, 1000, { what: "a's own read" })
+    queryWatches[1].sink.event(e)
+    driver.holdReads = false
+    driver.releaseReads()
+    await waitFor(() => ids(s) === 'd,b,e', 1000, { what: 'a moved past the window' })
+    expect(s.total).toBe(4)
+    s.stop()
+    high.stop()
+  })
+
   it('a duplicated "left the query" event beyond the fetched window lowers total once', async () => {
     const driver = memoryDriver()
     seedTaxis(driver)
