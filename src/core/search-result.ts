@@ -293,15 +293,16 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const buffered = this.buffered
     this.buffered = null
     if (buffered) for (const [e, at] of buffered) this.replay(e, at)
+    const short = this.hits.length < this.window
     if (this.overflowed) {
       this.overflowed = false
       void this.load(true)
-    } else if ((newer || gone) && this.live === 'query' && this.hasMore && this.newerReads < 3) {
-      // A hit's newer content may sort after matches not fetched, or a deleted hit left room for one: read again
-      // once the backend has it (a search index may lag behind its notifications, so a few times at most, spaced
-      // by the backoff).
+    } else if ((newer || short) && this.live === 'query' && this.hasMore && this.newerReads < 3) {
+      // A hit's newer content may sort after matches not fetched, or a hit that left during the read (deleted,
+      // moved past the window) left room for one: read again once the backend has it (a search index may lag
+      // behind its notifications, so a few times at most, spaced by the backoff).
       this.retryTimer = setTimeout(() => void this.load(true), backoffDelay(this.newerReads++, this.host.backoff))
-    } else if (!newer && !gone) this.newerReads = 0
+    } else if (!newer && !short) this.newerReads = 0
     this._error = null
     this.setStatus('live')
     this.emit('hits', this.hits)

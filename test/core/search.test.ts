@@ -335,6 +335,32 @@ describe("live: 'query'", () => {
     high.stop()
   })
 
+  it('a page hit that leaves while the page is applied makes room the search reads again', async () => {
+    // Sanity seed 101769, under load: the page's content let a delete held for a gap apply, the hit left before
+    // the window was counted, and nothing read the match that should take its place.
+    const inner = memoryDriver()
+    seedTaxis(inner)
+    const driver = instrument(inner)
+    driver.manualEvents = true
+    const c = client(driver, 10_000) // no gap read comes to the rescue
+    const o = c.get<Taxi>('i', 'c', 'd')
+    await o.ready()
+    const moved = await inner.update<Taxi>('i', 'c', 'd', { n: 2 }) // its event is lost
+    driver.holdReads = true
+    const s = c.search<Taxi>('i', 'c', RED, { live: 'query', size: 2 })
+    await waitFor(() => driver.pendingReads === 1, 1000, { what: 'the page read' })
+    const gone = await inner.delete('i', 'c', 'd')
+    const byId = driver.openWatches().find((w) => 'ids' in w.spec && w.spec.ids.includes('d'))!
+    byId.sink.event({ id: 'd', kind: 'delete', rev: gone._rev, previousRev: moved._rev })
+    expect(o._source?.n).toBe(1) // held for the gap the lost update left
+    driver.holdReads = false
+    driver.releaseReads()
+    await waitFor(() => o.deleted, 1000, { what: 'd deleted once the page gave the revision it follows' })
+    await waitFor(() => ids(s) === 'b,a', 1000, { what: 'the next match read into the window' })
+    expect(s.total).toBe(3)
+    s.stop()
+  })
+
   it('a duplicated "left the query" event beyond the fetched window lowers total once', async () => {
     const driver = memoryDriver()
     seedTaxis(driver)
