@@ -366,6 +366,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (this.hits.includes(hit)) {
       this.hits = this.hits.filter((h) => h !== hit)
       this.total = Math.max(0, this.total - 1)
+      if (this.live === 'query') this.recount()
     }
     if (this.live === 'query') {
       this.removedByDelete.add(hit._id)
@@ -441,10 +442,15 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const inQuery = e.kind !== 'delete' && e.inQuery !== false
     if (!inQuery) {
       if (held) {
-        this.hits = this.hits.filter((h) => h !== held.hit)
-        this.total = Math.max(0, this.total - 1)
+        // A hit being offered (its appearance, a page) applied this on the way: it was not counted yet.
+        const shown = this.hits.includes(held.hit)
         this.rememberOutside(e.id, e.rev)
         this.release(e.id)
+        if (!shown) return
+        this.hits = this.hits.filter((h) => h !== held.hit)
+        this.total = Math.max(0, this.total - 1)
+        // The last count may already have left it out (its news came late): count again.
+        this.recount()
         this.emit('disappear', e.id)
         this.emit('hits', this.hits)
         this.refill()
@@ -472,7 +478,10 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       if (stale) this.replayed(e, true)
       return
     }
-    if (!hasMore) this.total++
+    if (!hasMore) {
+      this.total++
+      this.recount()
+    }
     const hits = [...this.hits]
     hits.splice(this.insertionPoint(hits, hit), 0, hit)
     this.hits = hits
