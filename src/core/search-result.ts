@@ -328,10 +328,10 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     held.hit.stop()
   }
 
-  private rememberOutside(id: string, rev: Rev | undefined): void {
+  private rememberOutside(id: string, rev: Rev | undefined, previousRev?: Rev | null): void {
     if (rev === undefined) return
     this.outside.delete(id)
-    this.outside.set(id, { rev })
+    this.outside.set(id, { rev, previousRev })
     if (this.outside.size > MAX_OUTSIDE) this.outside.delete(this.outside.keys().next().value!)
   }
 
@@ -444,7 +444,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       if (held) {
         // A hit being offered (its appearance, a page) applied this on the way: it was not counted yet.
         const shown = this.hits.includes(held.hit)
-        this.rememberOutside(e.id, e.rev)
+        // The change it left by came from `previousRev`: that revision's own news, arriving late, is stale too.
+        this.rememberOutside(e.id, e.rev, e.previousRev)
         this.release(e.id)
         if (!shown) return
         this.hits = this.hits.filter((h) => h !== held.hit)

@@ -407,6 +407,31 @@ describe("live: 'query'", () => {
     s.stop()
   })
 
+  it('the late news of the revision a hit left the query from does not bring it back', async () => {
+    // Sanity seed 102593, under load: the change that made a document match came after the one that made it leave.
+    const inner = memoryDriver()
+    seedTaxis(inner)
+    const before = (await inner.get({ index: 'i', collection: 'c' }, 'a'))!._rev
+    const painted = await inner.update<Taxi>('i', 'c', 'a', { color: 'blue' })
+    const driver = instrument(inner)
+    driver.manualEvents = true
+    // Revisions as Sanity has them: strings, which only their chain orders.
+    const search = driver.search.bind(driver)
+    driver.search = async (...args) => {
+      const page = await search(...args)
+      return { ...page, hits: page.hits.map((h) => ({ ...h, _rev: String(h._rev) })) }
+    }
+    const blue = client(driver, 10_000).search<Taxi>('i', 'c', { query: { equals: { color: 'blue' } }, sort: 'n' }, { live: 'query', size: 10 })
+    await blue.ready()
+    expect(ids(blue)).toBe('a,c')
+    const back = await inner.update<Taxi>('i', 'c', 'a', { color: 'red' })
+    driver.push({ id: 'a', kind: 'upsert', doc: { ...back._source }, rev: String(back._rev), previousRev: String(painted._rev), inQuery: false })
+    expect([ids(blue), blue.total]).toEqual(['c', 1])
+    driver.push({ id: 'a', kind: 'upsert', doc: { ...painted._source }, rev: String(painted._rev), previousRev: String(before), inQuery: true })
+    expect([ids(blue), blue.total]).toEqual(['c', 1])
+    blue.stop()
+  })
+
   it('a duplicated "left the query" event beyond the fetched window lowers total once', async () => {
     const driver = memoryDriver()
     seedTaxis(driver)
