@@ -17,6 +17,8 @@ export function collectionKey(c: CollectionRef): string {
   return key
 }
 
+const disposedKey = (collection: string, id: string) => `${collection}\u0000${id}`
+
 interface PendingRead {
   ref: CollectionRef
   entries: Map<DocEntry, number>
@@ -67,7 +69,7 @@ export class EntryTable implements EntryHost {
     if (!byId) this.entries.set(key, (byId = new Map()))
     let entry = byId.get(id)
     if (!entry) {
-      const returning = this.disposed.delete(`${key}\u0000${id}`)
+      const returning = this.disposed.delete(disposedKey(key, id))
       byId.set(id, (entry = new DocEntry(ref, id, this, returning)))
     }
     entry.refs++
@@ -85,9 +87,9 @@ export class EntryTable implements EntryHost {
     const retry = this.retries.get(entry)
     if (retry?.timer) clearTimeout(retry.timer)
     this.retries.delete(entry)
-    const disposedKey = `${key}\u0000${entry.id}`
-    this.disposed.delete(disposedKey)
-    this.disposed.add(disposedKey)
+    const disposed = disposedKey(key, entry.id)
+    this.disposed.delete(disposed)
+    this.disposed.add(disposed)
     if (this.disposed.size > MAX_DISPOSED) this.disposed.delete(this.disposed.values().next().value!)
     entry.dispose()
   }

@@ -281,10 +281,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     // (A hit released while offered, its new content sorting past the window, still matches and counts.)
     const deleted = next.filter((h) => h._source === null && h.isActive)
     const gone = deleted.length
-    for (const h of deleted) {
-      if (this.live !== 'query') continue
-      this.rememberOutside(h._id, this.host.revision(h))
-      this.release(h._id)
+    if (this.live === 'query') {
+      for (const h of deleted) {
+        this.rememberOutside(h._id, this.host.revision(h))
+        this.release(h._id)
+      }
     }
     this.total = typeof page.total === 'number' ? Math.max(page.total - gone, this.hits.length) : this.hits.length
     this.after = page.after

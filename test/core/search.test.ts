@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ObserverClient, type ObserverSearchResult } from '../../src/core'
 import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
-import { instrument } from '../helpers/instrumented-driver'
+import { instrument, type InstrumentedDriver } from '../helpers/instrumented-driver'
 import { waitFor } from '../helpers/wait-for'
 
 type Taxi = { n: number; color: string }
@@ -29,6 +29,12 @@ function seedTaxis(driver: MemoryDriver) {
   ])
 }
 const RED = { query: { equals: { color: 'red' } }, sort: 'n' }
+
+/** The open id watch that follows `id`, and the open query watches, as the instrumented driver recorded them. */
+const idWatch = (driver: InstrumentedDriver, id: string) => driver.openWatches().find((w) => 'ids' in w.spec && w.spec.ids.includes(id))!
+const queryWatches = (driver: InstrumentedDriver) => driver.openWatches().filter((w) => 'query' in w.spec)
+/** The stored revision of a document. */
+const revOf = async (driver: MemoryDriver, id: string) => (await driver.get({ index: 'i', collection: 'c' }, id))!._rev
 
 describe("live: 'hits'", () => {
   it('returns the first page in sort order with total and hasMore, next() appends pages', async () => {
@@ -233,7 +239,7 @@ describe("live: 'query'", () => {
     const s = c.search<Taxi>('i', 'c', RED, { live: 'query', size: 2 })
     await waitFor(() => driver.pendingReads === 1, 1000, { what: 'the page read' })
     const { _rev } = await inner.delete('i', 'c', 'd')
-    const byId = driver.openWatches().find((w) => 'ids' in w.spec && w.spec.ids.includes('d'))!
+    const byId = idWatch(driver, 'd')
     byId.sink.event({ id: 'd', kind: 'delete', rev: _rev })
     expect(o.status).toBe('deleted')
     driver.holdReads = false
@@ -259,11 +265,11 @@ describe("live: 'query'", () => {
     const blue = c.search<Taxi>('i', 'c', { query: { equals: { color: 'blue' } }, sort: 'n' }, { live: 'query', size: 10 })
     await blue.ready()
     expect(ids(blue)).toBe('c')
-    const before = (await inner.get({ index: 'i', collection: 'c' }, 'a'))!._rev
+    const before = await revOf(inner, 'a')
     const painted = await inner.update<Taxi>('i', 'c', 'a', { color: 'blue' })
     const gone = await inner.delete('i', 'c', 'a')
-    const byId = driver.openWatches().find((w) => 'ids' in w.spec && w.spec.ids.includes('a'))!
-    const byQuery = driver.openWatches().find((w) => 'query' in w.spec)!
+    const byId = idWatch(driver, 'a')
+    const byQuery = queryWatches(driver)[0]
     byId.sink.event({ id: 'a', kind: 'delete', rev: gone._rev, previousRev: painted._rev })
     expect(o._source?.color).toBe('red') // held: the change it follows has not come
     byQuery.sink.event({ id: 'a', kind: 'upsert', doc: { ...painted._source }, rev: painted._rev, previousRev: before, inQuery: true })
@@ -287,14 +293,14 @@ describe("live: 'query'", () => {
     expect(ids(s)).toBe('d,b')
     const o = c.get<Taxi>('i', 'c', 'a')
     await o.ready()
-    const before = (await inner.get({ index: 'i', collection: 'c' }, 'a'))!._rev
+    const before = await revOf(inner, 'a')
     const cheap = await inner.update<Taxi>('i', 'c', 'a', { n: 0 })
     const gone = await inner.delete('i', 'c', 'a')
-    const byId = driver.openWatches().find((w) => 'ids' in w.spec && w.spec.ids.includes('a'))!
+    const byId = idWatch(driver, 'a')
     byId.sink.event({ id: 'a', kind: 'delete', rev: gone._rev, previousRev: cheap._rev })
     o.stop() // the held delete goes with its entry
     const reads = driver.reads.length
-    const byQuery = driver.openWatches().find((w) => 'query' in w.spec)!
+    const byQuery = queryWatches(driver)[0]
     byQuery.sink.event({ id: 'a', kind: 'upsert', doc: { ...cheap._source }, rev: cheap._rev, previousRev: before, inQuery: true })
     await waitFor(() => driver.reads.slice(reads).some((r) => r.op === 'mGet' && r.ids?.includes('a')), 1000, { what: 'a read of a' })
     await waitFor(() => ids(s) === 'd,b', 1000, { what: 'a gone again' })
@@ -322,11 +328,11 @@ describe("live: 'query'", () => {
     await waitFor(() => driver.pendingReads === 1, 1000, { what: 'the page read' })
     const moved = await inner.update<Taxi>('i', 'c', 'a', { n: 8 })
     const e = { id: 'a', kind: 'upsert' as const, doc: { ...moved._source }, rev: moved._rev, inQuery: true }
-    const queryWatches = driver.openWatches().filter((w) => 'query' in w.spec)
-    expect(queryWatches).toHaveLength(2)
-    queryWatches[0].sink.event(e) // the n >= 8 watch, opened first
+    const watches = queryWatches(driver)
+    expect(watches).toHaveLength(2)
+    watches[0].sink.event(e) // the n >= 8 watch, opened first
     await waitFor(() => driver.pendingReads === 2, 1000, { what: "a's own read" })
-    queryWatches[1].sink.event(e)
+    watches[1].sink.event(e)
     driver.holdReads = false
     driver.releaseReads()
     await waitFor(() => ids(s) === 'd,b,e', 1000, { what: 'a moved past the window' })
@@ -350,7 +356,7 @@ describe("live: 'query'", () => {
     const s = c.search<Taxi>('i', 'c', RED, { live: 'query', size: 2 })
     await waitFor(() => driver.pendingReads === 1, 1000, { what: 'the page read' })
     const gone = await inner.delete('i', 'c', 'd')
-    const byId = driver.openWatches().find((w) => 'ids' in w.spec && w.spec.ids.includes('d'))!
+    const byId = idWatch(driver, 'd')
     byId.sink.event({ id: 'd', kind: 'delete', rev: gone._rev, previousRev: moved._rev })
     expect(o._source?.n).toBe(1) // held for the gap the lost update left
     driver.holdReads = false
@@ -371,12 +377,12 @@ describe("live: 'query'", () => {
     const c = client(driver, 10_000)
     const o = c.get<Taxi>('i', 'c', 'a')
     await o.ready()
-    const before = (await inner.get({ index: 'i', collection: 'c' }, 'a'))!._rev
+    const before = await revOf(inner, 'a')
     const blue = c.search<Taxi>('i', 'c', { query: { equals: { color: 'blue' } }, sort: 'n' }, { live: 'query', size: 10 })
     await blue.ready()
     const painted = await inner.update<Taxi>('i', 'c', 'a', { color: 'blue' })
     const back = await inner.update<Taxi>('i', 'c', 'a', { color: 'red' })
-    const byQuery = driver.openWatches().find((w) => 'query' in w.spec)!
+    const byQuery = queryWatches(driver)[0]
     byQuery.sink.event({ id: 'a', kind: 'upsert', doc: { ...back._source }, rev: back._rev, previousRev: painted._rev, inQuery: false })
     byQuery.sink.event({ id: 'a', kind: 'upsert', doc: { ...painted._source }, rev: painted._rev, previousRev: before, inQuery: true })
     await waitFor(() => o._source?.color === 'red' && o._source.n === 5, 1000, { what: 'a back to red' })
@@ -411,7 +417,7 @@ describe("live: 'query'", () => {
     // Sanity seed 102593, under load: the change that made a document match came after the one that made it leave.
     const inner = memoryDriver()
     seedTaxis(inner)
-    const before = (await inner.get({ index: 'i', collection: 'c' }, 'a'))!._rev
+    const before = await revOf(inner, 'a')
     const painted = await inner.update<Taxi>('i', 'c', 'a', { color: 'blue' })
     const driver = instrument(inner)
     driver.manualEvents = true
