@@ -422,16 +422,14 @@ export class DocEntry {
   }
 
   /**
-   * After a read landed: an event held when it started is current if the read gave its revision, and its callback
-   * hears of it as applied; otherwise the read superseded it.
+   * After a read landed: the read superseded every event held for a gap when it started. Even one whose revision
+   * the read gave did not continue its chain: the revisions missed in between may have left the query and come
+   * back, so a count or page taken meanwhile may be wrong, and its callbacks must ask again.
    */
   private settleCallbacks(): void {
     const held = this.heldAtSync
     this.heldAtSync = []
-    for (const [e, cb] of held) {
-      if (e.rev !== undefined && e.rev === this.rev && !this.error) cb!(e)
-      else this.superseded.set(cb!, e)
-    }
+    for (const [e, cb] of held) this.superseded.set(cb!, e)
   }
 
   private tellSuperseded(): void {

@@ -3,8 +3,11 @@ import { isDocEvent } from './entry'
 import type { EntryTable } from './entry-table'
 import { collectionKey } from './entry-table'
 import { closeQuietly, toError } from './pool'
-import type { CollectionRef, DocEvent, Driver, DriverSearchSpec, Watch, WatchSink } from './types'
+import type { CollectionRef, DocEvent, Driver, DriverSearchSpec, Rev, Watch, WatchSink } from './types'
 import { ObservedError } from './types'
+
+/** Documents whose last reported revision a query watch remembers, to notice one it missed. */
+const MAX_REPORTED = 10_000
 
 /** What a live-query search hears from its shared query watch. */
 export interface QueryListener {
@@ -29,6 +32,14 @@ export function stableKey(value: unknown): string | undefined {
   return shareable ? json : undefined
 }
 
+/** A search's place on a shared query watch. */
+export interface JoinedQuery {
+  /** Leaves the watch (closed when its last search leaves). */
+  leave(): void
+  /** A page read the document at this revision, matching: what the watch reports next should continue it. */
+  read(id: string, rev: Rev | undefined): void
+}
+
 /** One driver query watch shared by every search with the same (collection, query, params, filters). */
 class SharedQueryWatch {
   readonly listeners = new Set<QueryListener>()
@@ -37,6 +48,8 @@ class SharedQueryWatch {
   private attempt = 0
   private timer?: ReturnType<typeof setTimeout>
   private fatal: ObservedError | null = null
+  /** Per matching document, the revision this watch last reported (not kept while offline: a resync follows). */
+  private reported = new Map<string, Rev>()
   /** Events may have been missed since the last time the watch was live (offline, error, reset). */
   private missed = false
 
@@ -74,6 +87,7 @@ class SharedQueryWatch {
       reset: () => {
         if (!isCurrent()) return
         // Before the watch is live (or while it is offline) there is nothing to resync yet: its ready will.
+        this.reported.clear()
         if (this.live) for (const l of [...this.listeners]) l.ready(true)
         else this.missed = true
       },
@@ -81,6 +95,7 @@ class SharedQueryWatch {
         if (!isCurrent()) return
         this.missed = true
         this.live = false
+        this.reported.clear()
         for (const l of [...this.listeners]) l.offline()
       },
       error: (err) => {
@@ -99,6 +114,8 @@ class SharedQueryWatch {
 
   private dispatch(e: DocEvent): void {
     if (!isDocEvent(e)) return
+    // Searches may have counted or read while the missed revision had the document elsewhere: they read again.
+    if (this.skipped(e)) this.resyncSoon()
     const entry = this.table.peek(this.ref, e.id)
     // A held document orders the event by revision first; membership follows only once it is applied.
     if (entry) entry.applyEvent(e, this.notify)
@@ -107,6 +124,29 @@ class SharedQueryWatch {
       this.table.nextSeq()
       this.notify(e)
     }
+  }
+
+  /**
+   * True when the event does not continue the revision this watch last reported for its document: the watch missed
+   * one (a lost event, or one that comes late), which another source may have given the document meanwhile.
+   */
+  private skipped(e: DocEvent): boolean {
+    const last = this.reported.get(e.id)
+    this.reported.delete(e.id)
+    // A document that left has no news here until it matches again, from whatever revision it reached elsewhere.
+    if (e.kind === 'upsert' && e.inQuery !== false) this.report(e.id, e.rev)
+    return last !== undefined && e.previousRev != null && e.previousRev !== last && e.rev !== last
+  }
+
+  /** A page's revision stands for what the watch reported, unless the watch has reported the document since. */
+  read(id: string, rev: Rev | undefined): void {
+    if (this.live && !this.reported.has(id)) this.report(id, rev)
+  }
+
+  private report(id: string, rev: Rev | undefined): void {
+    if (rev === undefined) return
+    this.reported.set(id, rev)
+    if (this.reported.size > MAX_REPORTED) this.reported.delete(this.reported.keys().next().value!)
   }
 
   /** One function for every event, so that a document counts its callbacks by watch, not by event. */
@@ -136,6 +176,7 @@ class SharedQueryWatch {
     this.watch = null
     this.live = false
     this.missed = true
+    this.reported.clear()
     for (const l of [...this.listeners]) l.error(err)
     if (err.fatal) {
       this.fatal = err
@@ -153,6 +194,7 @@ class SharedQueryWatch {
     if (this.watch) closeQuietly(this.watch)
     this.watch = null
     this.live = false
+    this.reported.clear()
   }
 }
 
@@ -173,8 +215,8 @@ export class QueryPool {
     return n
   }
 
-  /** Joins (or opens) the watch for this query; returns the function that leaves it. */
-  join(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): () => void {
+  /** Joins (or opens) the watch for this query. */
+  join(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): JoinedQuery {
     let need: string | undefined
     try {
       need = this.driver.queryKey ? this.driver.queryKey(spec) : stableKey([spec.query, spec.params, spec.filters])
@@ -186,12 +228,15 @@ export class QueryPool {
     if (!shared) this.watches.set(key, (shared = new SharedQueryWatch(ref, spec, this.driver, this.table, this.backoff)))
     shared.add(listener)
     const joined = shared
-    return () => {
-      joined.listeners.delete(listener)
-      if (joined.listeners.size === 0 && this.watches.get(key) === joined) {
-        joined.close()
-        this.watches.delete(key)
-      }
+    return {
+      leave: () => {
+        joined.listeners.delete(listener)
+        if (joined.listeners.size === 0 && this.watches.get(key) === joined) {
+          joined.close()
+          this.watches.delete(key)
+        }
+      },
+      read: (id, rev) => joined.listeners.has(listener) && joined.read(id, rev),
     }
   }
 

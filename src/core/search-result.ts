@@ -1,7 +1,7 @@
 import { backoffDelay, type BackoffOptions } from './backoff'
 import { Emitter } from './emitter'
 import type { Observer } from './observer'
-import type { QueryListener } from './query-pool'
+import type { JoinedQuery, QueryListener } from './query-pool'
 import { comparator } from './sort'
 import type { CollectionRef, Doc, DocEvent, DocSource, Driver, DriverSearchSpec, Page, Rev } from './types'
 import { ObservedError } from './types'
@@ -51,7 +51,7 @@ export interface SearchHost {
   offer(observer: { readonly ref: CollectionRef; readonly _id: string }, doc: Doc, seq: number, event?: DocEvent): boolean | undefined
   /** The revision a held document is at. */
   revision(observer: { readonly ref: CollectionRef; readonly _id: string }): Rev | undefined
-  joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): () => void
+  joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): JoinedQuery
   /** Passes an event to a held document, which orders it and calls `applied` once it is applied. */
   applyEvent(
     observer: { readonly ref: CollectionRef; readonly _id: string },
@@ -84,7 +84,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private loaded = false
   private _status: SearchStatus = 'stopped'
   private _error: ObservedError | null = null
-  private leave: (() => void) | null = null
+  private query: JoinedQuery | null = null
   private loadToken = 0
   private loading: Promise<Observer<T>[]> | null = null
   /** Membership events received during a read, with the sequence number they arrived at. */
@@ -148,7 +148,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.watchLive = false
     this.setStatus('pending')
     if (this.live === 'query') {
-      this.leave = this.host.joinQuery(this.ref, this.spec, {
+      this.query = this.host.joinQuery(this.ref, this.spec, {
         ready: (resync) => this.watchReady(resync),
         membership: (e) => this.membership(e),
         offline: () => {
@@ -175,8 +175,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.buffered = null
     clearTimeout(this.retryTimer)
     clearTimeout(this.countTimer)
-    this.leave?.()
-    this.leave = null
+    this.query?.leave()
+    this.query = null
     for (const id of [...this.byId.keys()]) this.release(id)
     this.hits = []
     this.window = 0
@@ -267,6 +267,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     for (const doc of page.hits) {
       if (!doc || typeof doc._id !== 'string' || seen.has(doc._id)) continue
       seen.add(doc._id)
+      this.query?.read(doc._id, doc._rev)
       const held = this.byId.get(doc._id)
       if (held && !replace) continue
       const hit = held?.hit ?? this.hold(doc._id)

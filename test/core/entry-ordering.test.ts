@@ -3,6 +3,7 @@
 // after random reordering and duplication the observer equals the stored document.
 import { afterEach, describe, expect, it } from 'vitest'
 import { ObserverClient, type DocEvent } from '../../src/core'
+import { EntryTable } from '../../src/core/entry-table'
 import { memoryDriver, type MemoryDoc } from '../../src/drivers/memory'
 import { instrument } from '../helpers/instrumented-driver'
 import { waitFor } from '../helpers/wait-for'
@@ -110,6 +111,28 @@ describe('revision ordering', () => {
     expect(driver.reads.length).toBe(readsBefore + 1)
     expect(driver.reads.at(-1)).toEqual({ op: 'mGet', ids: ['a'] })
     expect(changes).toEqual([3])
+  })
+
+  it("an event held for a gap that a read fills is superseded for its query watch's news", async () => {
+    // Sanity seed 100288: the read gave the held event's own revision, but the revisions missed before it may have
+    // left the query and come back, so the search that hears this news must read again rather than trust it.
+    const inner = memoryDriver()
+    const [seeded] = inner.seed<Src>('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
+    const table = new EntryTable(inner, (v) => v, 20, {})
+    const entry = table.acquire({ index: 'i', collection: 'c' }, 'a')
+    table.refetch(entry)
+    await entry.whenSynced()
+    expect(entry.rev).toBe(seeded._rev)
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3 })
+    const told: Array<[unknown, boolean | undefined]> = []
+    entry.applyEvent({ id: 'a', kind: 'upsert', doc: { ...r3._source }, rev: r3._rev, previousRev: r2._rev }, (e, superseded) =>
+      told.push([e.rev, superseded]),
+    )
+    await waitFor(() => told.length > 0, 1000, { what: 'the gap read' })
+    expect(told).toEqual([[r3._rev, true]])
+    expect([entry.source, entry.rev]).toEqual([{ n: 3 }, r3._rev])
+    table.release(entry)
   })
 
   it('a gap that fills before gapTimeout costs no read', async () => {

@@ -438,6 +438,43 @@ describe("live: 'query'", () => {
     blue.stop()
   })
 
+  it('a hit whose query watch missed the revisions it left and came back by makes its search read again', async () => {
+    // Sanity seed 100288, under load: the change that made a hit leave never reached its query watch, but another
+    // search's page gave its document that revision; a count taken meanwhile left it out, and the change that
+    // brought it back continued the document's chain, so nothing else said that count was one short.
+    const inner = memoryDriver()
+    seedTaxis(inner)
+    const driver = instrument(inner)
+    driver.manualEvents = true
+    let counted = 0
+    const search = driver.search.bind(driver)
+    driver.search = async (...args) => {
+      const page = await search(...args)
+      if (args[2].size === 0) counted++
+      return page
+    }
+    const c = client(driver, 10_000)
+    const s = c.search<Taxi>('i', 'c', RED, { live: 'query', size: 2 })
+    await s.ready()
+    expect([ids(s), s.total]).toEqual(['d,b', 4])
+    const painted = await inner.update<Taxi>('i', 'c', 'b', { color: 'blue' })
+    const blue = c.search<Taxi>('i', 'c', { query: { equals: { color: 'blue' } }, sort: 'n' })
+    await blue.ready()
+    expect(s.hits.find((h) => h._id === 'b')?._source?.color).toBe('blue')
+    // x appears while more match than are shown: the count that follows (d, x, a, e) leaves b out.
+    const x = await inner.create<Taxi>('i', 'c', { n: 2, color: 'red' }, 'x')
+    driver.push({ id: 'x', kind: 'upsert', doc: { ...x._source }, rev: x._rev, previousRev: null, inQuery: true })
+    expect(ids(s)).toBe('d,x,b')
+    await waitFor(() => counted === 1, 1000, { what: 'the count after the appearance' })
+    expect([ids(s), s.total]).toEqual(['d,x,b', 4])
+    const back = await inner.update<Taxi>('i', 'c', 'b', { color: 'red' })
+    driver.push({ id: 'b', kind: 'upsert', doc: { ...back._source }, rev: back._rev, previousRev: painted._rev, inQuery: true })
+    expect(await inner.count('i', 'c', RED.query)).toBe(5)
+    await waitFor(() => s.total === 5 && ids(s) === 'd,x,b', 1000, { what: 'the search read again' })
+    blue.stop()
+    s.stop()
+  })
+
   it('a duplicated "left the query" event beyond the fetched window lowers total once', async () => {
     const driver = memoryDriver()
     seedTaxis(driver)
