@@ -7,5 +7,5 @@ import { batchSuite } from './suite'
 import { kuzzleTarget } from './target-kuzzle'
 
 describe('convergence under faults: Kuzzle (kuzzle-sdk over WebSocket)', () => {
-  batchSuite(kuzzleTarget, { schedules: 60, concurrency: 6, msPerSchedule: 5_000 })
+  batchSuite(kuzzleTarget, { schedules: 200, concurrency: 6, msPerSchedule: 5_000 })
 })

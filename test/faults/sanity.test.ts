@@ -8,5 +8,5 @@ import { batchSuite } from './suite'
 import { sanityTarget } from './target-sanity'
 
 describe('convergence under faults: Sanity (@sanity/client over SSE)', () => {
-  batchSuite(sanityTarget, { schedules: 60, concurrency: 6, msPerSchedule: 5_000 })
+  batchSuite(sanityTarget, { schedules: 200, concurrency: 6, msPerSchedule: 5_000 })
 })
