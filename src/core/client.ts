@@ -80,6 +80,7 @@ export class ObserverClient {
       observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(this.observerHost, ref, id, watch).start(),
       offer: (observer, doc, seq, event) => this.table.peek(observer.ref, observer._id)?.offer(doc, seq, event),
       revision: (observer) => this.table.peek(observer.ref, observer._id)?.rev,
+      fromRead: (observer) => this.table.peek(observer.ref, observer._id)?.fromRead ?? false,
       joinQuery: (ref, spec, listener) => this.queries.join(ref, spec, listener),
       applyEvent: (observer, e, applied) => this.table.peek(observer.ref, observer._id)?.applyEvent(e, applied),
     }

@@ -59,6 +59,8 @@ export class DocEntry {
   /** Current content, or null when the document does not exist (or is not known yet). */
   source: DocSource | null = null
   rev: Rev | undefined = undefined
+  /** The content comes from this entry's own read, not from an event or a search: no query watch vouched for it. */
+  fromRead = false
   error: ObservedError | null = null
   /** Number of holders (observers, search hits); the table drops the entry at 0. */
   refs = 0
@@ -141,9 +143,9 @@ export class DocEntry {
 
   /**
    * Applies a read's answer, then the events that arrived while it was in flight. An answer for an older read
-   * (another started since) is discarded.
+   * (another started since) is discarded. `offered`: the content comes from a search, whose index may lag behind.
    */
-  applySnapshot(doc: Doc | null, token: number): void {
+  applySnapshot(doc: Doc | null, token: number, offered = false): void {
     if (token !== this.syncToken) return
     this.readPending = false
     const buffered = this.buffer ?? []
@@ -157,6 +159,7 @@ export class DocEntry {
     if (this.error && !this.error.fatal) this.error = null
     if (!keepCurrent) {
       this.contentSeq = this.syncSeq
+      this.fromRead = !offered
       try {
         this.setContent(doc, doc?._rev, first)
       } catch (err) {
@@ -175,13 +178,15 @@ export class DocEntry {
     }
     this.settleCallbacks()
     if (this.held.size) this.drain()
-    // Without a revision (a missing document) nothing orders the events received before the read against it: the
-    // read is the newer, they only tell their callbacks that it superseded them.
+    // An event received before the read was sent was written before it: the read holds it or something newer. Only
+    // a duplicate of the read's revision still applies (its news is current); the others (a creation and the
+    // changes that followed it, before a delete the read shows, say) only tell their callbacks that the read
+    // superseded them. Without a revision (a missing document), or from a search, only a missing document is sure.
     const revless = doc === null || doc._rev === undefined
     // Taken now: a search may offer content from inside these events, which starts another sync.
     const readSeq = this.syncSeq
     for (const [e, cb, seq] of buffered) {
-      if (revless && seq <= readSeq) {
+      if (seq <= readSeq && (revless || (!offered && e.rev !== this.rev))) {
         if (cb) this.superseded.set(cb, e)
       } else this.route(e, cb)
     }
@@ -211,7 +216,7 @@ export class DocEntry {
     }
     if (!this.synced || this.lastEventSeq <= seq) {
       const returning = event && !this.synced && this.returning
-      this.applySnapshot(doc, this.beginSync(seq, true))
+      this.applySnapshot(doc, this.beginSync(seq, true), true)
       // Seen again through an event after an earlier entry was disposed: what that entry held died with it (a
       // change waiting for a gap, a delete among them), so this event may be a late one. A read settles it.
       if (returning) {
@@ -222,7 +227,7 @@ export class DocEntry {
     }
     if (doc._rev !== undefined && doc._rev === this.rev) return false
     if (typeof doc._rev === 'number' && typeof this.rev === 'number') {
-      if (doc._rev > this.rev) this.applySnapshot(doc, this.beginSync(seq, true))
+      if (doc._rev > this.rev) this.applySnapshot(doc, this.beginSync(seq, true), true)
       return doc._rev < this.rev
     }
     this.host.refetch(this)
@@ -361,7 +366,7 @@ export class DocEntry {
       this.held.delete(key)
       // A creation held since before this document's later history (it was deleted since) is not its future.
       if (key === null && e.rev !== undefined && this.rev !== undefined) {
-        if (typeof e.rev === 'number' && typeof this.rev === 'number' ? e.rev < this.rev : this.recent.includes(e.rev)) continue
+        if (typeof e.rev === 'number' && typeof this.rev === 'number' ? e.rev < this.rev : this.leadsToPast(e.rev)) continue
       }
       this.apply(e, cb)
       for (const [other, otherCb] of others) if (otherCb && this.rev === other.rev) otherCb(other)
@@ -369,9 +374,21 @@ export class DocEntry {
     if (this.held.size === 0) this.clearGapTimer()
   }
 
+  /** True when this revision, or one the changes held after it lead to, has been passed already. */
+  private leadsToPast(rev: Rev): boolean {
+    for (let i = 0; i <= MAX_HELD; i++) {
+      if (this.recent.includes(rev)) return true
+      const next = this.held.get(rev)?.[0][0].rev
+      if (next === undefined) return false
+      rev = next
+    }
+    return false
+  }
+
   private apply(e: DocEvent, applied: AppliedCallback | undefined): void {
     // The revision this change came from is passed too: its own event, arriving late, is stale.
     if (typeof e.previousRev === 'string') this.remember(e.previousRev)
+    this.fromRead = false
     if (e.kind === 'delete') {
       this.setContent(null, e.rev ?? this.rev)
     } else if (!isPlainObject(e.doc)) {

@@ -199,7 +199,10 @@ export class CollectionPool {
           shard.watch = watch
           shard.followed = target
           shard.updating = false
-          this.retire(shard, previous)
+          // Offline, the old watch has nothing in flight, and the history it would resume with is older than the
+          // read this resync makes: close it now rather than let it replay that history.
+          if (missed) closeQuietly(previous)
+          else this.retire(shard, previous)
         }
         if (shard.replacing === watch) shard.replacing = null
         previous = undefined

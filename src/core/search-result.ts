@@ -51,6 +51,8 @@ export interface SearchHost {
   offer(observer: { readonly ref: CollectionRef; readonly _id: string }, doc: Doc, seq: number, event?: DocEvent): boolean | undefined
   /** The revision a held document is at. */
   revision(observer: { readonly ref: CollectionRef; readonly _id: string }): Rev | undefined
+  /** True when a held document's content comes from its own read rather than from an event or a search. */
+  fromRead(observer: { readonly ref: CollectionRef; readonly _id: string }): boolean
   joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): JoinedQuery
   /** Passes an event to a held document, which orders it and calls `applied` once it is applied. */
   applyEvent(
@@ -339,6 +341,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   private hitChanged(hit: Observer<T>, source: T, changes: string[]): void {
     this.emit('change', hit._id, source, changes)
+    // Content a read gave (a gap, a document seen again) may no longer match, and no query watch says so: read again.
+    if (this.live === 'query' && this.host.fromRead(hit)) this.reloadSoon()
     if (!this.sortFields.size || !changes.some((c) => this.sortFields.has(c))) return
     const i = this.hits.indexOf(hit)
     if (i < 0) return
@@ -407,15 +411,19 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   /** Membership of a replayed event once its document applied it; a read that superseded it means read again. */
   private readonly replayed = (e: DocEvent, superseded?: boolean) => {
     if (!superseded) this.membership(e)
-    else if (!this.reloadQueued) {
-      this.reloadQueued = true
-      queueMicrotask(() => {
-        this.reloadQueued = false
-        if (!this.stopped) void this.load(true)
-      })
-    }
+    else this.reloadSoon()
   }
+
   private reloadQueued = false
+
+  private reloadSoon(): void {
+    if (this.reloadQueued) return
+    this.reloadQueued = true
+    queueMicrotask(() => {
+      this.reloadQueued = false
+      if (!this.stopped) void this.load(true)
+    })
+  }
 
   /** True when an event for a document outside the hits is older than one already seen for it. */
   private staleOutside(e: DocEvent): boolean {
