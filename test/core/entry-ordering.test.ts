@@ -38,6 +38,32 @@ async function manual(gapTimeout = 1000) {
   return { inner, driver, client, o, seeded, changes, ev }
 }
 
+/** A bare entry of `a` in its own table (string revisions, as Sanity has them), read once. */
+async function tableEntry() {
+  const inner = memoryDriver()
+  const [seeded] = inner.seed<Src>('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
+  const table = new EntryTable(inner, (v) => v, 20, {})
+  const entry = table.acquire({ index: 'i', collection: 'c' }, 'a')
+  table.refetch(entry)
+  await entry.whenSynced()
+  expect(entry.rev).toBe(seeded._rev)
+  return { inner, table, entry, seeded }
+}
+/** A change event of `a` with string revisions: only their chain orders them. */
+const sev = (prev: MemoryDoc<Src> | null, next: MemoryDoc<Src>): DocEvent => ({
+  id: 'a',
+  kind: 'upsert',
+  doc: { ...next._source },
+  rev: `r${next._rev}`,
+  previousRev: prev ? `r${prev._rev}` : null,
+})
+
+/** The memory driver's reads with string revisions, as `sev` writes them. */
+function stringRevs(inner: ReturnType<typeof memoryDriver>) {
+  const str = <D extends { _rev?: unknown } | null>(d: D) => (d ? { ...d, _rev: `r${d._rev}` } : d)
+  return { ...inner, get: async (c: Parameters<typeof inner.get>[0], id: string) => str(await inner.get(c, id)), mGet: async (c: Parameters<typeof inner.mGet>[0], ids: readonly string[]) => (await inner.mGet(c, ids)).map(str) }
+}
+
 describe('revision ordering', () => {
   it('applies events that arrive in order', async () => {
     const { inner, driver, o, seeded, changes, ev } = await manual()
@@ -116,13 +142,7 @@ describe('revision ordering', () => {
   it("an event held for a gap that a read fills is superseded for its query watch's news", async () => {
     // Sanity seed 100288: the read gave the held event's own revision, but the revisions missed before it may have
     // left the query and come back, so the search that hears this news must read again rather than trust it.
-    const inner = memoryDriver()
-    const [seeded] = inner.seed<Src>('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
-    const table = new EntryTable(inner, (v) => v, 20, {})
-    const entry = table.acquire({ index: 'i', collection: 'c' }, 'a')
-    table.refetch(entry)
-    await entry.whenSynced()
-    expect(entry.rev).toBe(seeded._rev)
+    const { inner, table, entry, seeded } = await tableEntry()
     const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
     const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3 })
     const told: Array<[unknown, boolean | undefined]> = []
@@ -132,6 +152,47 @@ describe('revision ordering', () => {
     await waitFor(() => told.length > 0, 1000, { what: 'the gap read' })
     expect(told).toEqual([[r3._rev, true]])
     expect([entry.source, entry.rev]).toEqual([{ n: 3 }, r3._rev])
+    table.release(entry)
+  })
+
+  it('events received before a read was sent do not apply after it, unless they are its revision', async () => {
+    // Sanity seed 104805: a creation and its changes arrived before the read; the read gave a later revision
+    // (nothing linked it to them), and once a delete came they were applied as if the document had been re-created.
+    const inner = memoryDriver()
+    const table = new EntryTable(stringRevs(inner), (v) => v, 10_000, {})
+    const entry = table.acquire({ index: 'i', collection: 'c' }, 'a')
+    const r1 = await inner.create<Src>('i', 'c', { n: 1 }, 'a')
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    entry.applyEvent(sev(null, r1))
+    entry.applyEvent(sev(r1, r2))
+    const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3 })
+    table.refetch(entry)
+    await entry.whenSynced()
+    expect([entry.source, entry.rev]).toEqual([{ n: 3 }, `r${r3._rev}`])
+    const gone = await inner.delete('i', 'c', 'a')
+    entry.applyEvent({ id: 'a', kind: 'delete', rev: `r${gone._rev}`, previousRev: `r${r3._rev}` })
+    expect(entry.source).toBeNull()
+    table.release(entry)
+  })
+
+  it('a held creation whose later changes lead to a revision already passed does not apply after a delete', async () => {
+    // Sanity seed 104805, under load: the same history arrived while the read was in flight; the read's revision
+    // came with its event, which names the last of them as the revision before it.
+    const inner = memoryDriver()
+    const table = new EntryTable(stringRevs(inner), (v) => v, 10_000, {})
+    const entry = table.acquire({ index: 'i', collection: 'c' }, 'a')
+    const r1 = await inner.create<Src>('i', 'c', { n: 1 }, 'a')
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3 })
+    table.refetch(entry)
+    entry.applyEvent(sev(null, r1))
+    entry.applyEvent(sev(r1, r2))
+    entry.applyEvent(sev(r2, r3))
+    await entry.whenSynced()
+    expect([entry.source, entry.rev]).toEqual([{ n: 3 }, `r${r3._rev}`])
+    const gone = await inner.delete('i', 'c', 'a')
+    entry.applyEvent({ id: 'a', kind: 'delete', rev: `r${gone._rev}`, previousRev: `r${r3._rev}` })
+    expect(entry.source).toBeNull()
     table.release(entry)
   })
 

@@ -133,6 +133,37 @@ describe('pooled id watches', () => {
     await waitFor(() => inner.activeWatches === 0, 1000)
   })
 
+  it('a replaced watch that went offline is closed when its replacement goes live: its resumed history never applies', async () => {
+    // Sanity seed 105805: the listener being replaced came back after its replacement's resync read and replayed the
+    // history it had missed, whose creation of a document brought it back after its deletion.
+    const inner = memoryDriver()
+    const [first] = inner.seed<{ k: number }>('i', 'c', [{ _id: 'a', _source: { k: 1 } }, { _id: 'b', _source: { k: 2 } }])
+    const driver = instrument(inner)
+    driver.manualEvents = true
+    let replacementReady: (() => void) | undefined
+    const watch = driver.watch.bind(driver)
+    driver.watch = (c, spec, sink) => {
+      const replacing = driver.watches.length > 0
+      const w = watch(c, spec, replacing ? { ...sink, ready: (info) => void (replacementReady = () => sink.ready(info)) } : sink)
+      return { close: () => w.close() } // no update(): a new set of ids means a new watch, made before the old breaks
+    }
+    const client = new ObserverClient({ driver, releaseDelay: 5 })
+    clients.push(client)
+    const a = client.get<{ k: number }>('i', 'c', 'a')
+    await a.ready()
+    const old = driver.watches[0]
+    client.get('i', 'c', 'b')
+    await waitFor(() => replacementReady !== undefined, 1000, { what: 'the replacement subscribed' })
+    old.sink.offline()
+    await inner.delete('i', 'c', 'a')
+    replacementReady!()
+    await waitFor(() => a.status === 'deleted', 1000, { what: 'the resync read' })
+    expect(old.closed).toBe(true)
+    old.sink.ready({ resumed: true })
+    old.sink.event({ id: 'a', kind: 'upsert', doc: { k: 1 }, rev: first._rev, previousRev: null })
+    expect([a.status, a._source]).toEqual(['deleted', null])
+  })
+
   it('each collection has its own watch', async () => {
     const inner = seeded()
     inner.seed('i', 'other', [{ _id: 'x', _source: {} }])

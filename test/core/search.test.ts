@@ -475,6 +475,29 @@ describe("live: 'query'", () => {
     s.stop()
   })
 
+  it('a hit whose content came from a read is read again by its live query, which drops it if it no longer matches', async () => {
+    // Sanity seed 104805: a stale appearance brought back a document that had left; the read that followed gave
+    // content that did not match, and its query watch had nothing to say about a document that matched neither side.
+    const inner = memoryDriver()
+    seedTaxis(inner)
+    const driver = instrument(inner)
+    driver.manualEvents = true
+    const c = client(driver, 20)
+    const s = c.search<Taxi>('i', 'c', RED, { live: 'query', size: 10 })
+    await s.ready()
+    const b = c.get<Taxi>('i', 'c', 'b')
+    await b.ready()
+    expect(ids(s)).toBe('d,b,a,e')
+    // b leaves the query, its query watch never says so, and its id watch only shows a gap that a read then fills.
+    const painted = await inner.update<Taxi>('i', 'c', 'b', { color: 'blue' })
+    const moved = await inner.update<Taxi>('i', 'c', 'b', { n: 4 })
+    idWatch(driver, 'b').sink.event({ id: 'b', kind: 'upsert', doc: { ...moved._source }, rev: moved._rev, previousRev: painted._rev })
+    await waitFor(() => b._source?.color === 'blue', 1000, { what: 'the gap read' })
+    await waitFor(() => ids(s) === 'd,a,e' && s.total === 3, 1000, { what: 'the search read again' })
+    b.stop()
+    s.stop()
+  })
+
   it('a duplicated "left the query" event beyond the fetched window lowers total once', async () => {
     const driver = memoryDriver()
     seedTaxis(driver)
