@@ -212,7 +212,9 @@ export class DocEntry {
     if (this.synced && seq < this.contentSeq && doc._rev !== this.rev) return true
     if (this.readPending) {
       this.showUntilRead(doc)
-      return false
+      // Its own read will decide; meanwhile it may show an event's content that came after the page (kuzzle seed
+      // 103332): the search must not place it by the page's older sort values.
+      return this.source !== null && this.lastEventSeq > seq && doc._rev !== this.rev
     }
     if (!this.synced || this.lastEventSeq <= seq) {
       const returning = event && !this.synced && this.returning
