@@ -64,6 +64,21 @@ function stringRevs(inner: ReturnType<typeof memoryDriver>) {
   return { ...inner, get: async (c: Parameters<typeof inner.get>[0], id: string) => str(await inner.get(c, id)), mGet: async (c: Parameters<typeof inner.mGet>[0], ids: readonly string[]) => (await inner.mGet(c, ids)).map(str) }
 }
 
+/** An entry of `a` not read yet, over string revisions, after two writes to `a` (events not delivered). */
+async function unreadEntry() {
+  const inner = memoryDriver()
+  const table = new EntryTable(stringRevs(inner), (v) => v, 10_000, {})
+  const entry = table.acquire({ index: 'i', collection: 'c' }, 'a')
+  const r1 = await inner.create<Src>('i', 'c', { n: 1 }, 'a')
+  const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+  /** Deletes `a`, which was at `last`, and delivers the delete. */
+  const deleteAfter = async (last: MemoryDoc<Src>) => {
+    const gone = await inner.delete('i', 'c', 'a')
+    entry.applyEvent({ id: 'a', kind: 'delete', rev: `r${gone._rev}`, previousRev: `r${last._rev}` })
+  }
+  return { inner, table, entry, r1, r2, deleteAfter }
+}
+
 describe('revision ordering', () => {
   it('applies events that arrive in order', async () => {
     const { inner, driver, o, seeded, changes, ev } = await manual()
@@ -158,19 +173,14 @@ describe('revision ordering', () => {
   it('events received before a read was sent do not apply after it, unless they are its revision', async () => {
     // Sanity seed 104805: a creation and its changes arrived before the read; the read gave a later revision
     // (nothing linked it to them), and once a delete came they were applied as if the document had been re-created.
-    const inner = memoryDriver()
-    const table = new EntryTable(stringRevs(inner), (v) => v, 10_000, {})
-    const entry = table.acquire({ index: 'i', collection: 'c' }, 'a')
-    const r1 = await inner.create<Src>('i', 'c', { n: 1 }, 'a')
-    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    const { inner, table, entry, r1, r2, deleteAfter } = await unreadEntry()
     entry.applyEvent(sev(null, r1))
     entry.applyEvent(sev(r1, r2))
     const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3 })
     table.refetch(entry)
     await entry.whenSynced()
     expect([entry.source, entry.rev]).toEqual([{ n: 3 }, `r${r3._rev}`])
-    const gone = await inner.delete('i', 'c', 'a')
-    entry.applyEvent({ id: 'a', kind: 'delete', rev: `r${gone._rev}`, previousRev: `r${r3._rev}` })
+    await deleteAfter(r3)
     expect(entry.source).toBeNull()
     table.release(entry)
   })
@@ -178,11 +188,7 @@ describe('revision ordering', () => {
   it('a held creation whose later changes lead to a revision already passed does not apply after a delete', async () => {
     // Sanity seed 104805, under load: the same history arrived while the read was in flight; the read's revision
     // came with its event, which names the last of them as the revision before it.
-    const inner = memoryDriver()
-    const table = new EntryTable(stringRevs(inner), (v) => v, 10_000, {})
-    const entry = table.acquire({ index: 'i', collection: 'c' }, 'a')
-    const r1 = await inner.create<Src>('i', 'c', { n: 1 }, 'a')
-    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    const { inner, table, entry, r1, r2, deleteAfter } = await unreadEntry()
     const r3 = await inner.replace<Src>('i', 'c', 'a', { n: 3 })
     table.refetch(entry)
     entry.applyEvent(sev(null, r1))
@@ -190,8 +196,7 @@ describe('revision ordering', () => {
     entry.applyEvent(sev(r2, r3))
     await entry.whenSynced()
     expect([entry.source, entry.rev]).toEqual([{ n: 3 }, `r${r3._rev}`])
-    const gone = await inner.delete('i', 'c', 'a')
-    entry.applyEvent({ id: 'a', kind: 'delete', rev: `r${gone._rev}`, previousRev: `r${r3._rev}` })
+    await deleteAfter(r3)
     expect(entry.source).toBeNull()
     table.release(entry)
   })
