@@ -30,6 +30,15 @@ function seedTaxis(driver: MemoryDriver) {
 }
 const RED = { query: { equals: { color: 'red' } }, sort: 'n' }
 
+/** Seeded taxis behind an instrumented driver whose events the test delivers by hand (`driver.push`). */
+function manualTaxis() {
+  const inner = memoryDriver()
+  seedTaxis(inner)
+  const driver = instrument(inner)
+  driver.manualEvents = true
+  return { inner, driver }
+}
+
 /** The open id watch that follows `id`, and the open query watches, as the instrumented driver recorded them. */
 const idWatch = (driver: InstrumentedDriver, id: string) => driver.openWatches().find((w) => 'ids' in w.spec && w.spec.ids.includes(id))!
 const queryWatches = (driver: InstrumentedDriver) => driver.openWatches().filter((w) => 'query' in w.spec)
@@ -255,10 +264,7 @@ describe("live: 'query'", () => {
   it('content a search offers from an event keeps the change held for a gap, and a hit never shown is not counted off', async () => {
     // Sanity seed 102167: an appearance offered its content to a document holding its later delete for a gap; the
     // offer dropped the held delete, and the delete then counted off a hit the search had not shown yet.
-    const inner = memoryDriver()
-    seedTaxis(inner)
-    const driver = instrument(inner)
-    driver.manualEvents = true
+    const { inner, driver } = manualTaxis()
     const c = client(driver, 10_000) // no gap read comes to the rescue
     const o = c.get<Taxi>('i', 'c', 'a')
     await o.ready()
@@ -282,10 +288,7 @@ describe("live: 'query'", () => {
   it('a document seen again through an event after its entry was disposed is read before it is trusted', async () => {
     // Sanity seed 102167: the entry holding a delete for a gap was released, then the late change before that
     // delete came as an appearance and was shown for good.
-    const inner = memoryDriver()
-    seedTaxis(inner)
-    const driver = instrument(inner)
-    driver.manualEvents = true
+    const { inner, driver } = manualTaxis()
     const c = new ObserverClient({ driver, gapTimeout: 10_000, releaseDelay: 0 })
     clients.push(c)
     const s = c.search<Taxi>('i', 'c', RED, { live: 'query', size: 2 })
@@ -344,10 +347,7 @@ describe("live: 'query'", () => {
   it('a page hit that leaves while the page is applied makes room the search reads again', async () => {
     // Sanity seed 101769, under load: the page's content let a delete held for a gap apply, the hit left before
     // the window was counted, and nothing read the match that should take its place.
-    const inner = memoryDriver()
-    seedTaxis(inner)
-    const driver = instrument(inner)
-    driver.manualEvents = true
+    const { inner, driver } = manualTaxis()
     const c = client(driver, 10_000) // no gap read comes to the rescue
     const o = c.get<Taxi>('i', 'c', 'd')
     await o.ready()
@@ -370,10 +370,7 @@ describe("live: 'query'", () => {
   it('news that a hit being offered left the query does not count it off', async () => {
     // Memory seed 101854, under load: applying an appearance's content let the document's next change, held for
     // its gap, apply on the way; it left the query, and the search counted off a hit it had not counted yet.
-    const inner = memoryDriver()
-    seedTaxis(inner)
-    const driver = instrument(inner)
-    driver.manualEvents = true
+    const { inner, driver } = manualTaxis()
     const c = client(driver, 10_000)
     const o = c.get<Taxi>('i', 'c', 'a')
     await o.ready()
@@ -394,10 +391,7 @@ describe("live: 'query'", () => {
   it('a hit deleted after a count that already left it out is counted again', async () => {
     // Sanity seed 100510, under load: a count read after the delete, whose event came late, already left the hit
     // out; counting it off again made total match the hits while one more document matched.
-    const inner = memoryDriver()
-    seedTaxis(inner)
-    const driver = instrument(inner)
-    driver.manualEvents = true
+    const { inner, driver } = manualTaxis()
     const s = client(driver, 10_000).search<Taxi>('i', 'c', RED, { live: 'query', size: 3 })
     await s.ready()
     expect([ids(s), s.total]).toEqual(['d,b,a', 4])
@@ -442,10 +436,7 @@ describe("live: 'query'", () => {
     // Sanity seed 100288, under load: the change that made a hit leave never reached its query watch, but another
     // search's page gave its document that revision; a count taken meanwhile left it out, and the change that
     // brought it back continued the document's chain, so nothing else said that count was one short.
-    const inner = memoryDriver()
-    seedTaxis(inner)
-    const driver = instrument(inner)
-    driver.manualEvents = true
+    const { inner, driver } = manualTaxis()
     let counted = 0
     const search = driver.search.bind(driver)
     driver.search = async (...args) => {
@@ -478,10 +469,7 @@ describe("live: 'query'", () => {
   it('a hit whose content came from a read is read again by its live query, which drops it if it no longer matches', async () => {
     // Sanity seed 104805: a stale appearance brought back a document that had left; the read that followed gave
     // content that did not match, and its query watch had nothing to say about a document that matched neither side.
-    const inner = memoryDriver()
-    seedTaxis(inner)
-    const driver = instrument(inner)
-    driver.manualEvents = true
+    const { inner, driver } = manualTaxis()
     const c = client(driver, 20)
     const s = c.search<Taxi>('i', 'c', RED, { live: 'query', size: 10 })
     await s.ready()
