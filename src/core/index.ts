@@ -17,6 +17,7 @@ export type {
   Driver,
   DriverSearchSpec,
   ObservedErrorCode,
+  ObservedErrorOptions,
   Page,
   PageRequest,
   Rev,

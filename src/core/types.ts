@@ -106,15 +106,33 @@ export type ObservedErrorCode =
   | 'disconnected'
   | 'no_plugin'
 
+/** Options of {@link ObservedError}. */
+export interface ObservedErrorOptions {
+  /** The error stops the observer for good (retrying cannot help). */
+  fatal?: boolean
+  /** The underlying error. Drivers pass a redacted copy, never an object holding credentials. */
+  cause?: unknown
+  /** The server's `Retry-After`, in ms. */
+  retryAfter?: number
+}
+
 /** What callbacks, `error` refs and `onError` receive. `fatal` errors stop the observer for good. */
 export class ObservedError extends Error {
   override readonly name = 'ObservedError'
   readonly code: ObservedErrorCode
   readonly fatal: boolean
-  constructor(code: ObservedErrorCode, message: string, options: { fatal?: boolean; cause?: unknown } = {}) {
+  /**
+   * How long the server asked the client to wait before trying again (ms), from `Retry-After` or a 429/503 the SDK
+   * surfaced; the core waits at least this long before its next request of that kind.
+   */
+  readonly retryAfter?: number
+  constructor(code: ObservedErrorCode, message: string, options: ObservedErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.fatal = options.fatal ?? false
+    if (options.retryAfter !== undefined && Number.isFinite(options.retryAfter) && options.retryAfter >= 0) {
+      this.retryAfter = options.retryAfter
+    }
   }
 }
 
@@ -164,6 +182,8 @@ export interface Driver {
   readonly name: string
   /** How many ids one watch may follow (the backend's per-filter limit). Default: unbounded. */
   readonly maxIdsPerWatch?: number
+  /** How many ids one `mGet` may ask for (the backend's read-size limit). Default: 500. */
+  readonly maxIdsPerRead?: number
   get(c: CollectionRef, id: string): Promise<Doc | null>
   /** Missing ids are simply absent from the result. */
   mGet(c: CollectionRef, ids: readonly string[]): Promise<Doc[]>
