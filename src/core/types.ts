@@ -105,6 +105,7 @@ export type ObservedErrorCode =
   | 'channel_error'
   | 'disconnected'
   | 'no_plugin'
+  | 'closed'
 
 /** Options of {@link ObservedError}. */
 export interface ObservedErrorOptions {

@@ -92,6 +92,11 @@ export interface SanityFaults {
   rejectNext(count: number, options?: { status?: number; endpoint?: SanityEndpoint }): void
   /** Shorthand for `rejectNext(count, { status: 401 })`. */
   unauthorized(count: number): void
+  /**
+   * An outage: answers `status` (default 503) to every request, of one endpoint or of any, for `ms`; with
+   * `retryAfter` (seconds) the answers carry a `Retry-After` header, as Sanity's rate limiter does.
+   */
+  refuseFor(ms: number, options?: { status?: number; endpoint?: SanityEndpoint; retryAfter?: number }): void
   /** How a resume request is answered. Default 'resume' (welcomeback and the missed events, or reset if too old). */
   resumeMode: ResumeMode
   /** Forgets the resume history, so the next resume gets `reset`. */
@@ -210,6 +215,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
   const requests: RequestRecord[] = []
   const sockets = new Set<Socket>()
   let rejecting: { remaining: number; status: number; endpoint?: SanityEndpoint } | null = null
+  let outage: { until: number; status: number; endpoint?: SanityEndpoint; retryAfter?: number } | null = null
   let listenRequests = 0
   let resumeMode: ResumeMode = 'resume'
   let port = options.port ?? 0
@@ -355,6 +361,10 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     let status = 200
     try {
       if (!route) throw new HttpError(404, { error: 'Not Found', message: `No endpoint at ${url.pathname}`, statusCode: 404 })
+      if (outage && Date.now() < outage.until && (!outage.endpoint || outage.endpoint === endpoint)) {
+        if (outage.retryAfter !== undefined) res.setHeader('Retry-After', String(outage.retryAfter))
+        throw new HttpError(outage.status, { error: 'Service Unavailable', message: `Injected HTTP ${outage.status}`, statusCode: outage.status })
+      }
       if (rejecting && rejecting.remaining > 0 && (!rejecting.endpoint || rejecting.endpoint === endpoint)) {
         rejecting.remaining--
         const injected = rejecting.status
@@ -475,6 +485,9 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     unauthorized: (count) => {
       rejecting = { remaining: count, status: 401 }
     },
+    refuseFor: (ms, o = {}) => {
+      outage = { until: Date.now() + ms, status: o.status ?? 503, endpoint: o.endpoint, retryAfter: o.retryAfter }
+    },
     get resumeMode() {
       return resumeMode
     },
@@ -485,6 +498,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     clear: () => {
       delivery.clear()
       rejecting = null
+      outage = null
       resumeMode = 'resume'
     },
   }
