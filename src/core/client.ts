@@ -155,13 +155,13 @@ export class ObserverClient {
   }
 
   /** Reads a document once, without observing it (server-side rendering). */
-  read(index: string, collection: string, id: string): Promise<Doc | null> {
+  async read(index: string, collection: string, id: string): Promise<Doc | null> {
     this.assertOpen('read')
     return this.driver.get(this.ref(index, collection), checkId(id))
   }
 
   /** Runs a search once, without observing it (server-side rendering). */
-  readSearch(index: string, collection: string, search: SearchSpec = {}, options: { size?: number } = {}) {
+  async readSearch(index: string, collection: string, search: SearchSpec = {}, options: { size?: number } = {}) {
     this.assertOpen('search')
     checkSpec(search)
     return this.driver.search(this.ref(index, collection), this.driverSpec(search), { from: 0, size: checkSize(options.size) })
