@@ -42,6 +42,8 @@ export interface RequestRecord {
   readonly hasAuthorization: boolean
   /** The `Last-Event-ID` header of a listen request. */
   readonly lastEventId?: string
+  /** When it was received (`Date.now()`). */
+  readonly at: number
 }
 
 /** Writes as another client would: every change goes through a transaction and reaches listeners. */
@@ -358,6 +360,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
       return
     }
     if (endpoint === 'listen') listenRequests++
+    const at = Date.now()
     let status = 200
     try {
       if (!route) throw new HttpError(404, { error: 'Not Found', message: `No endpoint at ${url.pathname}`, statusCode: 404 })
@@ -394,6 +397,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
         endpoint,
         status,
         hasAuthorization: req.headers.authorization !== undefined,
+        at,
         ...(typeof req.headers['last-event-id'] === 'string' ? { lastEventId: req.headers['last-event-id'] } : {}),
       })
     }
