@@ -21,6 +21,14 @@ export interface PatchOperations {
   }
 }
 
+/**
+ * The keys a patch may hold: its selection (`id`, or `query` and `params`), `ifRevisionID` and the operations this
+ * server applies. Sanity's `diffMatchPatch` is not among them: the mutate endpoint refuses it rather than drop it.
+ */
+export const PATCH_KEYS: ReadonlySet<string> = new Set([
+  'id', 'query', 'params', 'ifRevisionID', 'set', 'setIfMissing', 'unset', 'inc', 'dec', 'insert',
+])
+
 /** A patch the server cannot apply (bad path, wrong type). */
 export class PatchError extends Error {
   override readonly name = 'PatchError'
