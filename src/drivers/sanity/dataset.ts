@@ -1,0 +1,32 @@
+/**
+ * A dataset the project does not have. Sanity answers reads with a 404 `Dataset "<name>" not found…` and a listener
+ * with a `channelError` of that message (@sanity/client `src/data/eventsource.ts`: channelError causes include
+ * "non-existant datasets"). Retrying cannot create a dataset, so either becomes one fatal `not_found` naming it,
+ * whichever the core sees first.
+ */
+import type { SanityClient } from '@sanity/client'
+import type { WatchSink } from '../../core/types'
+import { ObservedError } from '../../core/types'
+
+const MISSING = /\bDataset\b[^\n]*\bnot found\b/i
+
+/** The `not_found` error for `err` when it says the client's dataset does not exist, else null. */
+export function missingDataset(err: unknown, client: SanityClient): ObservedError | null {
+  const e = err as { statusCode?: unknown; name?: unknown; message?: unknown } | null
+  if (!e || typeof e.message !== 'string' || !MISSING.test(e.message)) return null
+  if (e.statusCode !== 404 && e.name !== 'ChannelError') return null
+  // Only the dataset name the app configured goes into the message, never the server's text.
+  const dataset = client.config().dataset ?? ''
+  return new ObservedError('not_found', `Sanity dataset "${dataset}" not found`, { fatal: true, cause: err })
+}
+
+/** A sink that reports a listener refused for a missing dataset as {@link missingDataset}'s `not_found`. */
+export function missingDatasetSink(sink: WatchSink, client: SanityClient): WatchSink {
+  return {
+    ready: (info) => sink.ready(info),
+    event: (e) => sink.event(e),
+    reset: () => sink.reset(),
+    offline: () => sink.offline(),
+    error: (err) => sink.error(missingDataset(err.cause, client) ?? err),
+  }
+}
