@@ -199,6 +199,8 @@ describe('perspectives on the query endpoint (sanity.io/docs/perspectives)', () 
     const drafts = client.withConfig({ perspective: 'drafts' })
     expect(await drafts.getDocument('a')).toMatchObject({ _id: 'a', v: 'published' })
     expect(await drafts.getDocument('drafts.a')).toMatchObject({ _id: 'drafts.a', v: 'draft' })
+    // A perspective sent to it anyway is refused, not ignored.
+    expect((await fetch(`${server.url}/v2025-02-19/data/doc/production/a?perspective=drafts`)).status).toBe(400)
   })
 })
 

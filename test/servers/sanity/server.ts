@@ -277,7 +277,13 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     return out
   }
 
-  function handleDoc(res: ServerResponse, dataset: string, rest: string | undefined): void {
+  function handleDoc(res: ServerResponse, dataset: string, rest: string | undefined, url: URL): void {
+    // The doc endpoint reads by exact id (@sanity/client's getDocument never sends a perspective); one asked for
+    // anyway is refused rather than ignored.
+    const perspective = url.searchParams.get('perspective')
+    if (perspective !== null && perspective !== 'raw') {
+      throw new HttpError(400, { error: { description: `Perspective "${perspective}" is not supported on the doc endpoint by the test server`, type: 'validationError' } })
+    }
     const ids = (rest ?? '').split(',').map((s) => decodeURIComponent(s)).filter(Boolean)
     const documents: SanityDocument[] = []
     const omitted: { id: string; reason: string }[] = []
@@ -419,7 +425,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
       const dataset = decodeURIComponent(route[2])
       const version = /^\/v([^/]+)\//.exec(url.pathname)?.[1]
       if (endpoint !== 'listen') requireDataset(req, dataset)
-      if (endpoint === 'doc') handleDoc(res, dataset, route[3])
+      if (endpoint === 'doc') handleDoc(res, dataset, route[3], url)
       else if (endpoint === 'query') await handleQuery(req, res, dataset, url, version)
       else if (endpoint === 'mutate') await handleMutate(req, res, dataset, url)
       else handleListen(req, res, dataset, url)
