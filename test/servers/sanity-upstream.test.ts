@@ -205,14 +205,28 @@ describe('perspectives on the query endpoint (sanity.io/docs/perspectives)', () 
 })
 
 describe('mutations', () => {
-  it('diffMatchPatch is refused with a mutationError, never answered 200 with the document unchanged', async () => {
-    const doc = await client.create({ _id: 'd', _type: 'post', body: 'hello world' })
-    await expect(client.patch('d').diffMatchPatch({ body: '@@ -1,5 +1,5 @@\n-hello\n+HELLO\n  wor\n' }).commit()).rejects.toMatchObject({
+  it('diffMatchPatch applies a patch_toText patch to a string field (Mutation API, diffMatchPatch)', async () => {
+    await client.create({ _id: 'd', _type: 'post', body: 'The quick brown fox', note: 'caf\u00e9\nbar' })
+    // What diff-match-patch's patch_toText gives for these edits (4 characters of context, URI-encoded lines).
+    const doc = await client
+      .patch('d')
+      .diffMatchPatch({ body: '@@ -1,13 +1,12 @@\n The \n-quick\n+slow\n  bro\n', note: '@@ -2,8 +2,9 @@\n af%C3%A9\n+!\n %0Abar\n' })
+      .commit()
+    expect(doc).toMatchObject({ body: 'The slow brown fox', note: 'caf\u00e9!\nbar' })
+  })
+
+  it('a diffMatchPatch that does not match, or on a non-string, is refused with a 400 mutationError, never dropped', async () => {
+    const doc = await client.create({ _id: 'd', _type: 'post', body: 'hello world', n: 1 })
+    await expect(client.patch('d').diffMatchPatch({ body: '@@ -1,11 +1,11 @@\n-goodbye\n+HELLO\n  world\n' }).commit()).rejects.toMatchObject({
       statusCode: 400,
-      message: expect.stringContaining('diffMatchPatch is not supported'),
+      message: expect.stringContaining('does not match'),
     })
-    await expect(client.mutate([{ patch: { id: 'd', replaceAll: { body: 'x' } } } as never])).rejects.toMatchObject({ statusCode: 400 })
-    expect(await client.getDocument('d')).toMatchObject({ body: 'hello world', _rev: doc._rev })
+    await expect(client.patch('d').diffMatchPatch({ n: '@@ -1 +1 @@\n-1\n+2\n' }).commit()).rejects.toMatchObject({ statusCode: 400 })
+    await expect(client.mutate([{ patch: { id: 'd', replaceAll: { body: 'x' } } } as never])).rejects.toMatchObject({
+      statusCode: 400,
+      message: expect.stringContaining('Unknown patch operation "replaceAll"'),
+    })
+    expect(await client.getDocument('d')).toMatchObject({ body: 'hello world', n: 1, _rev: doc._rev })
   })
 
   it('create with an _id ending in "." gets that prefix and a generated id (Mutation API, create)', async () => {

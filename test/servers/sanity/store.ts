@@ -213,7 +213,6 @@ export class DocumentStore {
           const patch = body as PatchOperations & { id?: unknown; query?: unknown; params?: unknown }
           // An operation the server does not apply is refused, never dropped (a 200 that changes nothing lies).
           for (const key of Object.keys(patch)) {
-            if (key === 'diffMatchPatch') fail('diffMatchPatch is not supported by the test server', 400, typeof patch.id === 'string' ? patch.id : undefined)
             if (!PATCH_KEYS.has(key)) fail(`Unknown patch operation "${key}"`, 400, typeof patch.id === 'string' ? patch.id : undefined)
           }
           for (const id of select(patch, 'patch', fail)) {
