@@ -69,6 +69,13 @@ describe('a dataset that does not exist', () => {
     expect(byIds.ready() + byQuery.ready()).toBe(0)
   })
 
+  it('a listener refused with a bare HTTP 404 is the same not_found, should the API answer so instead of channelError', async () => {
+    server.faults.rejectNext(1, { status: 404, endpoint: 'listen' })
+    const w = watch('post', { ids: ['a'] }, 'nope')
+    await waitFor(() => w.errors.length === 1, 3000, { what: 'the watch refused' })
+    expect(w.errors[0]).toMatchObject({ code: 'not_found', fatal: true, message: 'Sanity dataset "nope" not found (listener refused: HTTP 404)' })
+  })
+
   it('an observer of it stops in error naming the dataset, and stops asking', async () => {
     // Retries, were there any, would come at once: a 1 ms backoff.
     const core = new ObserverClient({ driver, backoff: { base: 1, cap: 1 } })

@@ -12,11 +12,17 @@ const MISSING = /\bDataset\b[^\n]*\bnot found\b/i
 
 /** The `not_found` error for `err` when it says the client's dataset does not exist, else null. */
 export function missingDataset(err: unknown, client: SanityClient): ObservedError | null {
-  const e = err as { statusCode?: unknown; name?: unknown; message?: unknown } | null
-  if (!e || typeof e.message !== 'string' || !MISSING.test(e.message)) return null
-  if (e.statusCode !== 404 && e.name !== 'ChannelError') return null
+  const e = err as { statusCode?: unknown; status?: unknown; name?: unknown; message?: unknown } | null
+  if (!e) return null
   // Only the dataset name the app configured goes into the message, never the server's text.
   const dataset = client.config().dataset ?? ''
+  // A listen request refused with a bare 404 (the SDK's ConnectionFailedError has no body) can only be the dataset or
+  // the project: said so, rather than a nameless "HTTP 404".
+  if (e.name === 'ConnectionFailedError' && e.status === 404) {
+    return new ObservedError('not_found', `Sanity dataset "${dataset}" not found (listener refused: HTTP 404)`, { fatal: true, cause: err })
+  }
+  if (typeof e.message !== 'string' || !MISSING.test(e.message)) return null
+  if (e.statusCode !== 404 && e.name !== 'ChannelError') return null
   return new ObservedError('not_found', `Sanity dataset "${dataset}" not found`, { fatal: true, cause: err })
 }
 
