@@ -70,6 +70,19 @@ describe('a dataset that does not exist (datasets are made by the management API
   })
 })
 
+describe('a dataset deleted while listened to', () => {
+  it('its listeners get disconnect ("eg in the case of a deleted dataset", @sanity/client eventsource.ts), then reads 404', async () => {
+    server.documents.load([{ _id: 'a', _type: 'post' }], 'doomed')
+    const doomed = clientFor(server, { dataset: 'doomed' })
+    const rec = listen(doomed, '*[_type == "post"]')
+    await welcomed(rec)
+    server.documents.deleteDataset('doomed')
+    await waitFor(() => rec.error !== undefined, 3000, { what: 'the listener disconnected' })
+    expect(rec.error).toMatchObject({ name: 'DisconnectError', message: expect.stringContaining('Dataset "doomed" was deleted') })
+    await expect(doomed.getDocument('a')).rejects.toMatchObject({ statusCode: 404 })
+  })
+})
+
 describe('a GROQ syntax error', () => {
   it('on listen: channelError {error: {type: queryParseError, query, start, end}}, shown as "GROQ query parse error" with a code frame (@sanity/client test/listen.test.ts)', async () => {
     const rec = listen(client, '*[_type == "post" && ]')

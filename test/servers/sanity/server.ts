@@ -65,6 +65,12 @@ export interface SanityDocumentsApi {
   load(docs: readonly DocumentInput[], dataset?: string): SanityDocument[]
   /** Removes everything with no listener event. */
   wipe(dataset?: string): void
+  /**
+   * Deletes a dataset, as the management API would: its documents are gone, its listeners get `disconnect` (the
+   * client's DisconnectError: "eg in the case of a deleted dataset", @sanity/client src/data/eventsource.ts), and
+   * requests for it are refused as for any dataset that does not exist.
+   */
+  deleteDataset(dataset: string): void
 }
 
 /** What to answer when a listener asks to resume (`enableResume` and a `Last-Event-ID`). */
@@ -505,6 +511,16 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     },
     load: (docs, dataset = 'production') => store.load(writable(dataset), docs),
     wipe: (dataset) => store.wipe(dataset),
+    deleteDataset(dataset) {
+      datasets.delete(dataset)
+      store.wipe(dataset)
+      history.delete(dataset)
+      for (const l of open()) {
+        if (l.dataset !== dataset) continue
+        l.send('disconnect', { reason: `Dataset "${dataset}" was deleted` })
+        l.close()
+      }
+    },
   }
 
   const faults: SanityFaults = {
