@@ -28,6 +28,7 @@ import type {
   WatchSpec,
 } from '../core/types'
 import { ObservedError } from '../core/types'
+import { missingDataset, missingDatasetSink } from './sanity/dataset'
 import { readError } from './sanity/errors'
 import { collectionFilter, listenQuery, readFilter, readParams, SANITY_ID, searchQuery, stableJson } from './sanity/groq'
 import { WatchGroup } from './sanity/group'
@@ -159,7 +160,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       try {
         return toDoc(await sanity.getDocument(id, requestOptions), c.collection)
       } catch (err) {
-        throw readError(err, `get of "${id}"`, token())
+        throw missingDataset(err, sanity) ?? readError(err, `get of "${id}"`, token())
       }
     },
 
@@ -176,7 +177,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
           }
         }
       } catch (err) {
-        throw readError(err, `mGet of ${wanted.length} documents`, token())
+        throw missingDataset(err, sanity) ?? readError(err, `mGet of ${wanted.length} documents`, token())
       }
       return docs
     },
@@ -189,7 +190,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       try {
         response = await sanity.fetch(query, params, requestOptions)
       } catch (err) {
-        throw readError(err, 'search', token())
+        throw missingDataset(err, sanity) ?? readError(err, 'search', token())
       }
       const { hits, total } = (response ?? {}) as { hits?: unknown; total?: unknown }
       if (!Array.isArray(hits) || typeof total !== 'number') {
@@ -198,8 +199,9 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       return { hits: hits.map((h) => toDoc(h, c.collection)).filter((d): d is Doc => d !== null), total }
     },
 
-    watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Watch {
+    watch(c: CollectionRef, spec: WatchSpec, appSink: WatchSink): Watch {
       const sanity = clientOf(c)
+      const sink = missingDatasetSink(appSink, sanity)
       const excludeDrafts = readsPublished(sanity)
       const settings = { enableResume, tag, token: token() }
       if ('ids' in spec) {
