@@ -201,9 +201,12 @@ describe.each(['kuzzle', 'sanity'] as const)('%s driver, writes made server-side
     await waitForText(a, '[data-test=traffic]', 'Stop traffic (40/s, server-side)')
     expect(pg.backends.traffic[backend].rate).toBe(40)
     await b.waitForFunction(() => document.querySelector('tbody tr[data-id]')?.getAttribute('data-id') !== 'taxi-300')
+    // The other tab's toggle follows the server's traffic, both ways.
+    await waitForText(b, '[data-test=traffic]', 'Stop traffic (40/s, server-side)')
     await a.click('[data-test=traffic]')
     await waitForText(a, '[data-test=traffic]', 'Simulate traffic')
     expect(pg.backends.traffic[backend].rate).toBe(0)
+    await waitForText(b, '[data-test=traffic]', 'Simulate traffic')
   })
 })
 
