@@ -31,6 +31,11 @@ export interface KuzzleDriverOptions {
    */
   maxIdsPerWatch?: number
   /**
+   * Most ids one `document:mGet` may ask for: Kuzzle's `limits.documentsFetchCount` (a larger read is refused with
+   * `services.storage.get_limit_exceeded`). Default 10,000, Kuzzle's default (`.kuzzlerc.sample.jsonc`).
+   */
+  maxIdsPerRead?: number
+  /**
    * Appends `{ _id: 'asc' }` to every search sort so that pages are stable and ties are ordered as the observer
    * orders them. Turn it off on Elasticsearch 8 setups where sorting on `_id` is disabled. Default true.
    */
@@ -86,6 +91,10 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
   if (!Number.isInteger(maxIdsPerWatch) || maxIdsPerWatch < 1) {
     throw new ObservedError('bad_argument', 'maxIdsPerWatch must be a positive integer')
   }
+  const maxIdsPerRead = options.maxIdsPerRead ?? 10_000
+  if (!Number.isInteger(maxIdsPerRead) || maxIdsPerRead < 1) {
+    throw new ObservedError('bad_argument', 'maxIdsPerRead must be a positive integer')
+  }
   const tieBreaker = options.sortTieBreaker ?? true
   const handoverDelay = options.handoverDelay ?? 1000
   if (!(handoverDelay >= 0) || !Number.isFinite(handoverDelay)) {
@@ -96,6 +105,7 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
   return {
     name: 'kuzzle',
     maxIdsPerWatch,
+    maxIdsPerRead,
 
     async get(c: CollectionRef, id: string): Promise<Doc | null> {
       checkRef(c)

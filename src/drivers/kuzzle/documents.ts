@@ -71,7 +71,13 @@ export function isNetworkError(err: unknown): boolean {
   return /not connected|Network error|Unable to connect/i.test(message)
 }
 
-/** An SDK error as an ObservedError. Status 400 and 403 are fatal (retrying cannot help), 401 is not. */
+/**
+ * An SDK error as an ObservedError. Status 400 and 403 are fatal (retrying cannot help), 401 is not.
+ * 429 (`api.process.too_many_requests`, `network.websocket.ratelimit_exceeded`) and 503 (`api.process.overloaded`,
+ * `shutting_down`, `not_enough_nodes`) are transient. Kuzzle sends no delay with them (lib/kerror/codes, no
+ * Retry-After over WebSocket) and the SDK's KuzzleError keeps only status, id, code, props and message: there is no
+ * delay to read, so `retryAfter` stays undefined and the core's own backoff applies.
+ */
 export function toObservedError(err: unknown, code: ObservedErrorCode, what: string): ObservedError {
   if (err instanceof ObservedError) return err
   const e = (err ?? {}) as SdkError
@@ -81,5 +87,8 @@ export function toObservedError(err: unknown, code: ObservedErrorCode, what: str
   if (isNetworkError(err)) return new ObservedError('disconnected', `${what}: not connected to Kuzzle (${message})`, { cause: err })
   if (status === 401) return new ObservedError('unauthorized', `${what}: ${message}${id}`, { cause: err })
   if (status === 403) return new ObservedError('unauthorized', `${what}: ${message}${id}`, { cause: err, fatal: true })
+  if (status === 429 || status === 503) {
+    return new ObservedError(code, `${what}: Kuzzle is busy (${status}), try again later: ${message}${id}`, { cause: err })
+  }
   return new ObservedError(code, `${what}: ${message}${id}`, { cause: err, fatal: status === 400 })
 }

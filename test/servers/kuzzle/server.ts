@@ -63,6 +63,11 @@ export interface KuzzleServerFaults {
    * `TokenExpired` and drops their subscriptions. Returns how many connections were affected.
    */
   expireTokens(kuid?: string): number
+  /**
+   * Refuses the next `count` document reads (get, mGet, search, count) as an overloaded Kuzzle does (503
+   * `api.process.overloaded`) or as its rate limiter does (429 `api.process.too_many_requests`). 0 stops refusing.
+   */
+  refuseReads(count: number, as?: 'overloaded' | 'too_many_requests'): void
 }
 
 /** One request as the server received it, for assertions. */
@@ -112,6 +117,7 @@ const isObject = (v: unknown): v is Source => typeof v === 'object' && v !== nul
 /** A held (reordered) notification is sent anyway after this long, so a reorder never becomes a loss. */
 const HOLD_LIMIT_MS = 1000
 const MAX_LOGGED = 10_000
+const READS = new Set(['get', 'mGet', 'search', 'count'])
 
 class KuzzleServer implements KuzzleTestServer, ServerCore {
   readonly store = new DocumentStore()
@@ -125,6 +131,7 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
   #port: number
   #delay = 0
   #reorder = 0
+  #refusals = { count: 0, as: 'overloaded' as 'overloaded' | 'too_many_requests' }
   #log: LoggedRequest[] = []
 
   constructor(options: KuzzleServerOptions) {
@@ -272,6 +279,10 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
     const action = String(req.action ?? '')
     const handler = Object.hasOwn(actions, `${controller}:${action}`) ? actions[`${controller}:${action}`] : undefined
     if (!handler) throw errors.actionNotFound(controller, action)
+    if (this.#refusals.count > 0 && controller === 'document' && READS.has(action)) {
+      this.#refusals.count--
+      throw this.#refusals.as === 'overloaded' ? errors.overloaded() : errors.tooManyRequests()
+    }
     let kuid = '-1'
     if (req.jwt !== undefined && req.jwt !== null && controller !== 'auth') {
       const info = this.tokens.verify(req.jwt)
@@ -379,6 +390,10 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
     },
     reorderNotifications: (count = 1) => {
       this.#reorder += count
+    },
+    refuseReads: (count, as = 'overloaded') => {
+      if (!Number.isInteger(count) || count < 0) throw new RangeError('refuseReads expects a count >= 0')
+      this.#refusals = { count, as }
     },
     expireTokens: (kuid) => {
       let n = 0
