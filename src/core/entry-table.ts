@@ -123,6 +123,16 @@ export class EntryTable implements EntryHost {
       docs = await this.driver.mGet(ref, batch.map(([e]) => e.id))
       if (!Array.isArray(docs)) throw new TypeError('mGet did not return an array')
     } catch (err) {
+      // A fatal driver error (an unknown collection, a refused query) is shown as the driver said it and not retried.
+      if (err instanceof ObservedError && err.fatal) {
+        for (const [entry] of batch) {
+          const retry = this.retries.get(entry)
+          if (retry?.timer) clearTimeout(retry.timer)
+          this.retries.delete(entry)
+          if (entry.refs > 0) entry.fail(err)
+        }
+        return
+      }
       const error = new ObservedError(
         'read_failed',
         `Could not read ${batch.length === 1 ? `document "${batch[0][0].id}"` : `${batch.length} documents`} from ${ref.index}/${ref.collection}: ${(err as Error)?.message ?? err}`,

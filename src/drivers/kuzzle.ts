@@ -15,7 +15,7 @@ import type { Kuzzle } from 'kuzzle-sdk'
 import type { CollectionRef, Doc, Driver, DriverSearchSpec, Page, PageRequest, SortKey, Watch, WatchSink, WatchSpec } from '../core/types'
 import { ObservedError } from '../core/types'
 import { KuzzleConnection } from './kuzzle/connection'
-import { toDoc, toObservedError } from './kuzzle/documents'
+import { isDocumentNotFound, toDoc, toObservedError } from './kuzzle/documents'
 import { esToKoncorde } from './kuzzle/es-to-koncorde'
 import type { KoncordeFilter } from './kuzzle/es-to-koncorde'
 import { KuzzleWatch } from './kuzzle/watch'
@@ -113,8 +113,9 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
       try {
         raw = await kuzzle.document.get(c.index, c.collection, id)
       } catch (err) {
-        if ((err as { status?: unknown })?.status === 404) return null
-        throw toObservedError(err, 'read_failed', `Reading ${c.index}/${c.collection}/${id} failed`)
+        // Only a missing document is null: any other 404 (an unknown action) is an error.
+        if (isDocumentNotFound(err)) return null
+        throw toObservedError(err, 'read_failed', `Reading ${c.index}/${c.collection}/${id} failed`, c)
       }
       const doc = toDoc(raw)
       if (!doc) throw new ObservedError('bad_event', `Kuzzle returned a malformed document for ${id}`)
@@ -128,8 +129,7 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
       try {
         result = await kuzzle.document.mGet(c.index, c.collection, [...ids])
       } catch (err) {
-        if ((err as { status?: unknown })?.status === 404) return []
-        throw toObservedError(err, 'read_failed', `Reading ${ids.length} documents of ${c.index}/${c.collection} failed`)
+        throw toObservedError(err, 'read_failed', `Reading ${ids.length} documents of ${c.index}/${c.collection} failed`, c)
       }
       const docs: Doc[] = []
       for (const raw of Array.isArray(result?.successes) ? result.successes : []) {
@@ -147,8 +147,7 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
       try {
         result = await kuzzle.document.search(c.index, c.collection, body, { from: page.from, size: page.size })
       } catch (err) {
-        if ((err as { status?: unknown })?.status === 404) return { hits: [], total: 0 }
-        throw toObservedError(err, 'read_failed', `Searching ${c.index}/${c.collection} failed`)
+        throw toObservedError(err, 'read_failed', `Searching ${c.index}/${c.collection} failed`, c)
       }
       const hits: Doc[] = []
       for (const raw of Array.isArray(result.hits) ? result.hits : []) {

@@ -39,6 +39,7 @@ describe('read-size limit', () => {
   it('an mGet of maxIdsPerRead ids is accepted by the server, one more is refused', async () => {
     const kuzzle = await fx.client()
     const driver = kuzzleDriver(kuzzle)
+    fx.server.documents.createCollection(ref.index, ref.collection)
     const ids = Array.from({ length: driver.maxIdsPerRead! }, (_, i) => `id-${i}`)
     await expect(driver.mGet(ref, ids)).resolves.toEqual([])
     await expect(driver.mGet(ref, [...ids, 'one-more'])).rejects.toMatchObject({ code: 'read_failed' })

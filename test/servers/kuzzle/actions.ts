@@ -61,10 +61,17 @@ function target(req: RequestFrame): [string, string] {
   return [str(req, 'index'), str(req, 'collection')]
 }
 
+/** The target of a document action, which Kuzzle refuses on an unknown index or collection (412). */
+function stored(req: RequestFrame, server: ServerCore): [string, string] {
+  const [index, collection] = target(req)
+  server.store.assertCollection(index, collection)
+  return [index, collection]
+}
+
 const view = (doc: StoredDocument) => ({ _id: doc._id, _source: doc._source, _version: doc._version })
 
 function search(req: RequestFrame, server: ServerCore) {
-  const [index, collection] = target(req)
+  const [index, collection] = stored(req, server)
   const b = req.body === undefined || req.body === null ? {} : body(req)
   const from = Number(req.from ?? b.from ?? 0)
   const size = Number(req.size ?? b.size ?? 10)
@@ -105,7 +112,7 @@ function writeResult(action: keyof typeof writers, write: WriteResult, changes: 
 
 function single(action: keyof typeof writers): Handler {
   return (req, ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const changes = body(req)
     const write = writers[action](server, index, collection, optionalId(req), changes, ctx.kuid)
     ctx.notify(write)
@@ -115,7 +122,7 @@ function single(action: keyof typeof writers): Handler {
 
 function multiple(action: keyof typeof writers): Handler {
   return (req, ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const documents = body(req).documents
     if (!Array.isArray(documents)) throw errors.invalidType('body.documents', 'array')
     const successes: unknown[] = []
@@ -163,24 +170,28 @@ export const actions: Record<string, Handler> = {
   },
   'auth:getCurrentUser': (_req, ctx) => ({ _id: ctx.kuid, _source: { profileIds: ctx.kuid === '-1' ? ['anonymous'] : ['default'] } }),
 
-  'index:create': (req) => ({ acknowledged: true, index: str(req, 'index') }),
-  'index:exists': (req) => (str(req, 'index'), true),
+  'index:create': (req, _ctx, server) => {
+    const index = str(req, 'index')
+    server.store.createIndex(index)
+    return { acknowledged: true, index }
+  },
+  'index:exists': (req, _ctx, server) => server.store.hasIndex(str(req, 'index')),
   'collection:create': (req, _ctx, server) => {
     const [index, collection] = target(req)
     server.store.ensure(index, collection)
     return { acknowledged: true }
   },
-  'collection:exists': (req) => (target(req), true),
+  'collection:exists': (req, _ctx, server) => server.store.hasCollection(...target(req)),
 
   'document:get': (req, _ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const id = str(req, '_id')
     const doc = server.store.get(index, collection, id)
     if (!doc) throw errors.notFound(id, index, collection)
     return view(doc)
   },
   'document:mGet': (req, _ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const ids = body(req).ids
     if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw errors.invalidType('body.ids', 'string[]')
     if (ids.length > FETCH_LIMIT) throw errors.getLimitExceeded()
@@ -194,12 +205,12 @@ export const actions: Record<string, Handler> = {
     return { successes, errors: missing }
   },
   'document:exists': (req, _ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     return server.store.get(index, collection, str(req, '_id')) !== undefined
   },
   'document:search': (req, _ctx, server) => search(req, server),
   'document:count': (req, _ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const match = compileQuery(isObject(req.body) ? req.body.query : undefined)
     return { count: server.store.list(index, collection).filter(match).length }
   },
@@ -208,7 +219,7 @@ export const actions: Record<string, Handler> = {
   'document:replace': single('replace'),
   'document:update': single('update'),
   'document:upsert': (req, ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const id = str(req, '_id')
     const b = body(req)
     const changes = isObject(b.changes) ? b.changes : {}
@@ -222,7 +233,7 @@ export const actions: Record<string, Handler> = {
     return { _id: id, _version: after._version, created: !existed, ...(req.source === true ? { _source: after._source } : {}) }
   },
   'document:delete': (req, ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const write = server.store.delete(index, collection, str(req, '_id'))
     ctx.notify(write)
     return { _id: write.id }
@@ -232,7 +243,7 @@ export const actions: Record<string, Handler> = {
   'document:mReplace': multiple('replace'),
   'document:mUpdate': multiple('update'),
   'document:mDelete': (req, ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const ids = body(req).ids
     if (!Array.isArray(ids)) throw errors.invalidType('body.ids', 'array')
     const successes: string[] = []

@@ -57,6 +57,10 @@ export const errors = {
     new KuzzleApiError('api.process.action_not_found', 404, `API action "${controller}":"${action}" not found.`, [controller, action]),
   notFound: (id: string, index: string, collection: string) =>
     new KuzzleApiError('services.storage.not_found', 404, `Document "${id}" not found in "${index}":"${collection}".`, [id, index, collection]),
+  unknownIndex: (index: string) =>
+    new KuzzleApiError('services.storage.unknown_index', 412, `The index "${index}" does not exist.`, [index]),
+  unknownCollection: (index: string, collection: string) =>
+    new KuzzleApiError('services.storage.unknown_collection', 412, `The collection "${index}":"${collection}" does not exist.`, [index, collection]),
   alreadyExists: (id: string) =>
     new KuzzleApiError('services.storage.document_already_exists', 412, `Document "${id}" already exists.`, [id]),
   getLimitExceeded: () =>

@@ -40,7 +40,9 @@ export interface KuzzleServerDocuments {
   update(index: string, collection: string, id: string, changes: Source, options?: WriteOptions): StoredDocument
   /** Returns false when the document did not exist. */
   delete(index: string, collection: string, id: string, options?: WriteOptions): boolean
-  /** Removes every document, without notifications. */
+  /** Makes an index and collection exist, as `collection:create` does (server-side writes create them too). */
+  createCollection(index: string, collection: string): void
+  /** Removes every document, without notifications (indexes and collections stay). */
   clear(): void
 }
 
@@ -423,6 +425,7 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
       this.#write(this.store.delete(index, collection, id), options)
       return true
     },
+    createCollection: (index, collection) => this.store.ensure(index, collection),
     clear: () => this.store.clear(),
   }
 
