@@ -39,6 +39,19 @@ const isObject = (v: unknown): v is Source => typeof v === 'object' && v !== nul
 
 /** Maximum documents per read, as Kuzzle's `limits.documentsFetchCount`. */
 const FETCH_LIMIT = 10_000
+/** Maximum documents per write, as Kuzzle's `limits.documentsWriteCount` (checked by the *ByQuery actions). */
+const WRITE_LIMIT = 200
+
+/**
+ * The documents a *ByQuery action edits, as Kuzzle's `_getAllDocumentsFromQuery` collects them (services/storage
+ * elasticsearch.ts): every match, refused with 413 `write_limit_exceeded` past `documentsWriteCount`.
+ */
+function byQuery(server: ServerCore, index: string, collection: string, query: unknown): StoredDocument[] {
+  const match = compileQuery(query)
+  const docs = server.store.list(index, collection).filter(match)
+  if (docs.length > WRITE_LIMIT) throw errors.writeLimitExceeded()
+  return docs
+}
 
 function str(req: RequestFrame, name: '_id' | 'index' | 'collection'): string {
   const value = req[name]
@@ -258,6 +271,34 @@ export const actions: Record<string, Handler> = {
       }
     }
     return { successes, errors: errs }
+  },
+  // documentController.deleteByQuery: body.query defaults to {}; one delete notification per document; the result
+  // lists the documents (their _source only with `source: true`) and their ids.
+  'document:deleteByQuery': (req, ctx, server) => {
+    const [index, collection] = stored(req, server)
+    const b = req.body === undefined || req.body === null ? {} : body(req)
+    const documents: Array<{ _id: string; _source?: Source }> = []
+    for (const doc of byQuery(server, index, collection, b.query ?? {})) {
+      ctx.notify(server.store.delete(index, collection, doc._id))
+      documents.push(req.source === true ? { _id: doc._id, _source: doc._source } : { _id: doc._id })
+    }
+    return { documents, ids: documents.map((d) => d._id) }
+  },
+  // documentController.updateByQuery: body.query and body.changes required; each match updated as by mUpdate, with
+  // one update notification per document; `_source` in the successes only with `source: true`.
+  'document:updateByQuery': (req, ctx, server) => {
+    const [index, collection] = stored(req, server)
+    const b = body(req)
+    if (!isObject(b.query)) throw b.query === undefined ? errors.missingArgument('body.query') : errors.invalidType('body.query', 'object')
+    if (!isObject(b.changes)) throw b.changes === undefined ? errors.missingArgument('body.changes') : errors.invalidType('body.changes', 'object')
+    const successes: unknown[] = []
+    for (const doc of byQuery(server, index, collection, b.query)) {
+      const write = server.store.update(index, collection, doc._id, b.changes, ctx.kuid)
+      ctx.notify(write)
+      const after = write.after as StoredDocument
+      successes.push({ _id: after._id, _version: after._version, status: 200, ...(req.source === true ? { _source: after._source } : {}) })
+    }
+    return { successes, errors: [] }
   },
 
   'realtime:subscribe': (req, ctx, server) => {

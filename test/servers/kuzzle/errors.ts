@@ -34,6 +34,7 @@ const CODES: Record<string, number> = {
   'services.storage.unknown_index': 0x01010001,
   'services.storage.unknown_collection': 0x01010002,
   'services.storage.get_limit_exceeded': 0x01010003,
+  'services.storage.write_limit_exceeded': 0x01010004,
   'services.storage.not_found': 0x0101000b,
   'services.storage.document_already_exists': 0x01010011,
   'core.realtime.invalid_scope': 0x00010004,
@@ -65,6 +66,8 @@ export const errors = {
     new KuzzleApiError('services.storage.document_already_exists', 412, `Document "${id}" already exists.`, [id]),
   getLimitExceeded: () =>
     new KuzzleApiError('services.storage.get_limit_exceeded', 413, 'The number of documents returned by this request exceeds the configured server limit.'),
+  writeLimitExceeded: () =>
+    new KuzzleApiError('services.storage.write_limit_exceeded', 413, 'The number of documents edited by this request exceeds the configured server limit.'),
   invalidQuery: (message: string) => new KuzzleApiError('services.storage.invalid_query', 400, message, [message]),
   overloaded: () => new KuzzleApiError('api.process.overloaded', 503, 'Request discarded: Kuzzle Server is temporarily overloaded.'),
   tooManyRequests: () => new KuzzleApiError('api.process.too_many_requests', 429, 'Rejected: requests rate limit exceeded for this user.'),
