@@ -109,7 +109,7 @@ describe('document:updateByQuery', () => {
     const result = await writer.document.updateByQuery(I, C, { range: { n: { lt: 3 } } }, { n: 10, extra: { deep: true } })
     expect(result.errors).toEqual([])
     expect(result.successes.map((s: { _id: string }) => s._id).sort()).toEqual(['a', 'b'])
-    for (const s of result.successes as Array<Record<string, unknown>>) {
+    for (const s of result.successes as unknown as Array<Record<string, unknown>>) {
       expect(s).toMatchObject({ status: 200, _version: 2 })
       expect(s._source).toBeUndefined()
     }
