@@ -303,14 +303,17 @@ export const actions: Record<string, Handler> = {
 
   'realtime:subscribe': (req, ctx, server) => {
     const [index, collection] = target(req)
-    return server.realtime.subscribe(ctx.connectionId, index, collection, req.body, req.scope ?? 'all', req.users ?? 'none')
+    const volatile = isObject(req.volatile) ? req.volatile : {}
+    return server.realtime.subscribe(ctx.connectionId, index, collection, req.body, req.scope ?? 'all', req.users ?? 'none', volatile)
   },
   'realtime:unsubscribe': (req, ctx, server) =>
     server.realtime.unsubscribe(ctx.connectionId, isObject(req.body) ? req.body.roomId : undefined),
   'realtime:count': (req, _ctx, server) => ({ count: server.realtime.count(isObject(req.body) ? req.body.roomId : undefined) }),
-  'realtime:publish': (req, _ctx, server) => {
+  'realtime:publish': (req, ctx, server) => {
     const [index, collection] = target(req)
-    server.publish(index, collection, req._id === undefined ? null : String(req._id), body(req), req)
+    // realtimeController.publish stamps the message as a write would be (author and creation time only).
+    const message = { ...body(req), _kuzzle_info: { author: ctx.kuid, createdAt: Date.now() } }
+    server.publish(index, collection, req._id === undefined ? null : String(req._id), message, req)
     return { published: true }
   },
 }

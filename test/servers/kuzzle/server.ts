@@ -138,7 +138,7 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
 
   constructor(options: KuzzleServerOptions) {
     this.#port = options.port ?? 0
-    this.realtime = new RealtimeEngine(options.maxConditions ?? 100)
+    this.realtime = new RealtimeEngine(options.maxConditions ?? 100, (outgoing) => this.#dispatch(outgoing))
     this.#requireAuth = options.requireAuth ?? false
     this.tokenTtlMs = options.tokenTtlMs ?? 3_600_000
   }
