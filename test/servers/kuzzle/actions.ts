@@ -74,6 +74,12 @@ function target(req: RequestFrame): [string, string] {
   return [str(req, 'index'), str(req, 'collection')]
 }
 
+/** Refuses the query options Kuzzle has and this server lacks (scroll cursors, Koncorde queries), instead of ignoring them. */
+function refuseUnsupported(req: RequestFrame): void {
+  if (req.scroll !== undefined && req.scroll !== null) throw errors.unsupported('scroll', 'no scroll (use from/size or search_after)')
+  if (req.lang !== undefined && req.lang !== null && req.lang !== 'elasticsearch') throw errors.unsupported('lang', '"elasticsearch"')
+}
+
 /** The target of a document action, which Kuzzle refuses on an unknown index or collection (412). */
 function stored(req: RequestFrame, server: ServerCore): [string, string] {
   const [index, collection] = target(req)
@@ -84,6 +90,7 @@ function stored(req: RequestFrame, server: ServerCore): [string, string] {
 const view = (doc: StoredDocument) => ({ _id: doc._id, _source: doc._source, _version: doc._version })
 
 function search(req: RequestFrame, server: ServerCore) {
+  refuseUnsupported(req)
   const [index, collection] = stored(req, server)
   const b = req.body === undefined || req.body === null ? {} : body(req)
   const from = Number(req.from ?? b.from ?? 0)
@@ -223,6 +230,7 @@ export const actions: Record<string, Handler> = {
   },
   'document:search': (req, _ctx, server) => search(req, server),
   'document:count': (req, _ctx, server) => {
+    refuseUnsupported(req)
     const [index, collection] = stored(req, server)
     const match = compileQuery(isObject(req.body) ? req.body.query : undefined)
     return { count: server.store.list(index, collection).filter(match).length }
@@ -275,6 +283,7 @@ export const actions: Record<string, Handler> = {
   // documentController.deleteByQuery: body.query defaults to {}; one delete notification per document; the result
   // lists the documents (their _source only with `source: true`) and their ids.
   'document:deleteByQuery': (req, ctx, server) => {
+    refuseUnsupported(req)
     const [index, collection] = stored(req, server)
     const b = req.body === undefined || req.body === null ? {} : body(req)
     const documents: Array<{ _id: string; _source?: Source }> = []
@@ -287,6 +296,7 @@ export const actions: Record<string, Handler> = {
   // documentController.updateByQuery: body.query and body.changes required; each match updated as by mUpdate, with
   // one update notification per document; `_source` in the successes only with `source: true`.
   'document:updateByQuery': (req, ctx, server) => {
+    refuseUnsupported(req)
     const [index, collection] = stored(req, server)
     const b = body(req)
     if (!isObject(b.query)) throw b.query === undefined ? errors.missingArgument('body.query') : errors.invalidType('body.query', 'object')

@@ -68,6 +68,9 @@ export const errors = {
     new KuzzleApiError('services.storage.get_limit_exceeded', 413, 'The number of documents returned by this request exceeds the configured server limit.'),
   writeLimitExceeded: () =>
     new KuzzleApiError('services.storage.write_limit_exceeded', 413, 'The number of documents edited by this request exceeds the configured server limit.'),
+  /** What the test server answers for a request option Kuzzle has but it does not implement (never ignored). */
+  unsupported: (name: string, what: string) =>
+    new KuzzleApiError('api.assert.invalid_argument', 400, `Invalid argument "${name}". Expected: ${what} (the Kuzzle test server does not support it)`, [name, what]),
   invalidQuery: (message: string) => new KuzzleApiError('services.storage.invalid_query', 400, message, [message]),
   overloaded: () => new KuzzleApiError('api.process.overloaded', 503, 'Request discarded: Kuzzle Server is temporarily overloaded.'),
   tooManyRequests: () => new KuzzleApiError('api.process.too_many_requests', 429, 'Rejected: requests rate limit exceeded for this user.'),
