@@ -55,7 +55,7 @@ export const errors = {
   bodyRequired: () => new KuzzleApiError('api.assert.body_required', 400, 'The request must specify a body.'),
   koncorde: (message: string) => new KuzzleApiError('api.assert.koncorde_dsl_error', 400, message, [message]),
   actionNotFound: (controller: string, action: string) =>
-    new KuzzleApiError('api.process.action_not_found', 404, `API action "${controller}":"${action}" not found.`, [controller, action]),
+    new KuzzleApiError('api.process.action_not_found', 404, `API action "${controller}":"${action}" not found`, [controller, action]),
   notFound: (id: string, index: string, collection: string) =>
     new KuzzleApiError('services.storage.not_found', 404, `Document "${id}" not found in "${index}":"${collection}".`, [id, index, collection]),
   unknownIndex: (index: string) =>
