@@ -85,3 +85,23 @@ describe('a frame whose room is an SDK event name, over a healthy socket', () =>
     await waitFor(() => n(a._source) === 5 && search.hits.map((h) => h._id).join() === 'b,c,a', 3000)
   })
 })
+
+describe('SDK state a frame can corrupt', () => {
+  it('{"room":"websocketRenewalStart"} does not make a later real token expiry go unnoticed', async () => {
+    await app.auth.login('local', { username: 'erin', password: 'x' })
+    server.documents.create(I, C, 'a', { n: 1 })
+    const a = client.get(I, C, 'a')
+    await waitFor(() => a.status === 'live', 3000)
+    // The SDK now believes a cookie renewal is under way, and ignores token expiries until it ends (never).
+    proxy.inject(JSON.stringify({ room: 'websocketRenewalStart' }))
+    await expect(app.server.now({})).resolves.toEqual(expect.any(Number))
+    expect(server.faults.expireTokens('erin')).toBe(1)
+    // The server dropped the subscriptions: the observer says so instead of staying "live" on nothing.
+    await waitFor(() => a.status === 'error', 3000, { what: 'the expiry reported' })
+    expect(a.error).toMatchObject({ code: 'token_expired', fatal: false })
+    await app.auth.login('local', { username: 'erin', password: 'x' })
+    await waitFor(() => a.status === 'live', 5000, { what: 'live again after logging in' })
+    server.documents.update(I, C, 'a', { n: 2 })
+    await waitFor(() => n(a._source) === 2, 3000)
+  })
+})

@@ -102,6 +102,7 @@ export class KuzzleConnection {
     protocol.removeListener('reconnect', this.#onOnline)
     protocol.removeListener('disconnect', this.#onProtocolOffline)
     protocol.removeListener('networkError', this.#onProtocolOffline)
+    protocol.removeListener('tokenExpired', this.#onTokenExpired)
     this.#kuzzle.removeListener('connected', this.#onConnected)
     clearInterval(this.#watchdog)
     this.#watchdog = undefined
@@ -185,6 +186,10 @@ export class KuzzleConnection {
     protocol.addListener('reconnect', this.#onOnline)
     protocol.addListener('disconnect', this.#onProtocolOffline)
     protocol.addListener('networkError', this.#onProtocolOffline)
+    // Heard from the protocol too: the Kuzzle instance drops a token expiry while it believes a reconnection or a
+    // cookie renewal is in progress (a state one frame can set for good) or one came within the last second, yet
+    // the server has dropped every room all the same.
+    protocol.addListener('tokenExpired', this.#onTokenExpired)
   }
 
   /**
