@@ -148,8 +148,15 @@ export class EntryTable implements EntryHost {
       if (!Array.isArray(docs)) throw new TypeError('mGet did not return an array')
     } catch (err) {
       if (this.closed) return
-      // Never fatal here: a read that fails for good (credentials, a missing collection) is retried at the backoff's
-      // cap, so that fixing the cause on the server brings the document back without a reload.
+      // A fatal driver error (an unknown collection, refused credentials) is shown as the driver said it and not
+      // retried: retrying cannot help, and a failing server is not to be hammered.
+      if (err instanceof ObservedError && err.fatal) {
+        for (const [entry] of batch) {
+          gate.forget(entry)
+          if (entry.refs > 0) entry.fail(err)
+        }
+        return
+      }
       const cause = asObservedError(err, 'read_failed')
       const error = new ObservedError(
         err instanceof ObservedError ? cause.code : 'read_failed',
