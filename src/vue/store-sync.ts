@@ -1,4 +1,5 @@
 import { reactive } from 'vue'
+import { ObservedError } from '../core'
 import { cloneSafe, replaceInPlace } from '../core/patch'
 import type { ObservedDoc } from './types'
 
@@ -18,6 +19,24 @@ export interface SearchStoreTarget extends StoreTarget {
   as?: 'array' | 'map'
 }
 
+// Assigning to these on the state would replace its prototype or shadow what Vue and Pinia rely on.
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/**
+ * Refuses a key that is not a plain own property of the store's state (`bad_argument`): prototype keys, and keys
+ * the state does not declare (an inherited one such as `toString` would be shadowed, an undeclared one would
+ * escape SSR state transfer and devtools' state tree).
+ */
+function checkStoreKey({ store, key }: StoreTarget): void {
+  if (typeof key !== 'string' || key === '' || FORBIDDEN_KEYS.has(key)) {
+    throw new ObservedError('bad_argument', `Invalid store key ${JSON.stringify(key)}: use a property declared in the store's state`)
+  }
+  const state = (store as { $state?: object }).$state
+  if (state && typeof state === 'object' && !Object.hasOwn(state, key)) {
+    throw new ObservedError('bad_argument', `The store has no state property "${key}": declare it in the store's state`)
+  }
+}
+
 type Copy = { _id: string; _source: Record<string, unknown> }
 
 /**
@@ -27,7 +46,9 @@ type Copy = { _id: string; _source: Record<string, unknown> }
 export class StoreWriter {
   private copies = new Map<string, Copy>()
 
-  constructor(private readonly target: StoreTarget) {}
+  constructor(private readonly target: StoreTarget) {
+    checkStoreKey(target)
+  }
 
   /** Writes one document (or null) at the key. Called inside `$patch` so every copy update is one patch. */
   writeDocument(doc: ObservedDoc<object> | null): void {
