@@ -3,15 +3,21 @@ import { lazyEventHook } from './lazy-event-hook'
 import { shallowRef, toValue, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
 import { asObservedError, ObservedError, type DocSource, type Observer, type ObserverStatus } from '../core'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
-import { StoreWriter, type StoreTarget } from './store-sync'
+import { StoreWriter, type DocumentOf, type DocumentStoreKey, type StoreTarget } from './store-sync'
 import type { ObservedDoc } from './types'
 
-/** Options of {@link useObservedDocument}. */
-export interface UseObservedDocumentOptions<T extends object> extends ObservedOptions {
+/**
+ * Options of {@link useObservedDocument}. `S` and `K` are the Pinia state and key of `store`, inferred from it
+ * (without a store they are `never`, so `store` is only accepted where its key is checked).
+ */
+export interface UseObservedDocumentOptions<T extends object, S extends object = never, K extends string = never> extends ObservedOptions {
   /** Write the document into this ref (yours) instead of a new one; `data` is then this ref. */
   target?: Ref<ObservedDoc<T> | null>
-  /** Also keep a copy in a Pinia store at `store.$state[key]`, written through `$patch`. */
-  store?: StoreTarget
+  /**
+   * Also keep a copy in a Pinia store at `store.$state[key]`, written through `$patch`. `key` must be a state
+   * property typed `ObservedDoc<T> | null`; the document type `T` is then the store's.
+   */
+  store?: StoreTarget<S, K>
 }
 
 /** What {@link useObservedDocument} returns; `await` it to wait for the first data. */
@@ -39,11 +45,23 @@ const sameDoc = (a: ObservedDoc<object> | null, id: string, source: object) => a
  * Arguments may be values, refs or getters; a change re-targets (a late answer for the old id is discarded);
  * a null id pauses. Stops with the owning component, effect scope or Pinia setup store.
  */
+export function useObservedDocument<S extends object, K extends DocumentStoreKey<S>>(
+  index: MaybeRefOrGetter<string>,
+  collection: MaybeRefOrGetter<string>,
+  id: MaybeRefOrGetter<string | null | undefined>,
+  options: UseObservedDocumentOptions<DocumentOf<S[K]>, S, K> & { store: StoreTarget<S, K> },
+): UseObservedDocumentReturn<DocumentOf<S[K]>> & PromiseLike<UseObservedDocumentReturn<DocumentOf<S[K]>>>
 export function useObservedDocument<T extends object = DocSource>(
   index: MaybeRefOrGetter<string>,
   collection: MaybeRefOrGetter<string>,
   id: MaybeRefOrGetter<string | null | undefined>,
-  options: UseObservedDocumentOptions<T> = {},
+  options?: UseObservedDocumentOptions<T>,
+): UseObservedDocumentReturn<T> & PromiseLike<UseObservedDocumentReturn<T>>
+export function useObservedDocument<T extends object>(
+  index: MaybeRefOrGetter<string>,
+  collection: MaybeRefOrGetter<string>,
+  id: MaybeRefOrGetter<string | null | undefined>,
+  options: UseObservedDocumentOptions<T, any, string> = {},
 ): UseObservedDocumentReturn<T> & PromiseLike<UseObservedDocumentReturn<T>> {
   const data = options.target ?? shallowRef<ObservedDoc<T> | null>(null)
   const status = shallowRef<ObserverStatus>('idle')

@@ -4,19 +4,31 @@ import { computed, markRaw, shallowRef, toValue, type ComputedRef, type MaybeRef
 import { asObservedError, type ObservedError, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
 import { stableKey } from '../core/query-pool'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
-import { StoreWriter, type SearchStoreTarget } from './store-sync'
+import { StoreWriter, type HitOf, type SearchStoreKey, type SearchStoreTarget } from './store-sync'
 import type { ObservedDoc } from './types'
 
-/** Options of {@link useObservedSearch}. */
-export interface UseObservedSearchOptions<T extends object> extends ObservedOptions {
+/**
+ * Options of {@link useObservedSearch}. `S`, `K` and `A` are the Pinia state, key and `as` of `store`, inferred from
+ * it (without a store they are `never`, so `store` is only accepted where its key is checked).
+ */
+export interface UseObservedSearchOptions<
+  T extends object,
+  S extends object = never,
+  K extends string = never,
+  A extends 'array' | 'map' = 'array' | 'map',
+> extends ObservedOptions {
   /** Page size (default 20); `next()` fetches one more page. */
   size?: number
   /** `'hits'` (default): the hits stay live. `'query'`: documents also appear and disappear as they start or stop matching. */
   live?: LiveMode
   /** Write the hits into this ref (yours) instead of a new one; `hits` is then this ref. */
   target?: Ref<ObservedDoc<T>[]>
-  /** Also keep copies in a Pinia store at `store.$state[key]`, written through `$patch`; `as: 'map'` keys them by `_id`. */
-  store?: SearchStoreTarget
+  /**
+   * Also keep copies in a Pinia store at `store.$state[key]`, written through `$patch`; `as: 'map'` keys them by
+   * `_id`. `key` must be a state property typed `ObservedDoc<T>[]` (or `Record<string, ObservedDoc<T>>` with
+   * `as: 'map'`); the hit type `T` is then the store's.
+   */
+  store?: SearchStoreTarget<S, K, A>
 }
 
 /** What {@link useObservedSearch} returns; `await` it to wait for the first page. */
@@ -50,11 +62,23 @@ export interface UseObservedSearchReturn<T extends object> {
  * `useObservedSearch<Taxi>('nyc-open-data', 'yellow-taxi', () => ({ query, sort }), { size: 20, live: 'query' })`.
  * A change of any argument re-targets; a null search pauses. Stops with the owning scope.
  */
+export function useObservedSearch<S extends object, K extends SearchStoreKey<S, A>, A extends 'array' | 'map' = 'array'>(
+  index: MaybeRefOrGetter<string>,
+  collection: MaybeRefOrGetter<string>,
+  search: MaybeRefOrGetter<SearchSpec | null | undefined>,
+  options: UseObservedSearchOptions<HitOf<S[K], A>, S, K, A> & { store: SearchStoreTarget<S, K, A> },
+): UseObservedSearchReturn<HitOf<S[K], A>> & PromiseLike<UseObservedSearchReturn<HitOf<S[K], A>>>
 export function useObservedSearch<T extends object = DocSource>(
   index: MaybeRefOrGetter<string>,
   collection: MaybeRefOrGetter<string>,
   search: MaybeRefOrGetter<SearchSpec | null | undefined>,
-  options: UseObservedSearchOptions<T> = {},
+  options?: UseObservedSearchOptions<T>,
+): UseObservedSearchReturn<T> & PromiseLike<UseObservedSearchReturn<T>>
+export function useObservedSearch<T extends object>(
+  index: MaybeRefOrGetter<string>,
+  collection: MaybeRefOrGetter<string>,
+  search: MaybeRefOrGetter<SearchSpec | null | undefined>,
+  options: UseObservedSearchOptions<T, any, string> = {},
 ): UseObservedSearchReturn<T> & PromiseLike<UseObservedSearchReturn<T>> {
   const hits = options.target ?? shallowRef<ObservedDoc<T>[]>([])
   const total = shallowRef(0)
