@@ -18,14 +18,23 @@ export interface UseObservedDocumentOptions<T extends object, S extends object =
    * property typed `ObservedDoc<T> | null`; the document type `T` is then the store's.
    */
   store?: StoreTarget<S, K>
+  /**
+   * While re-targeting (the id changes), keep showing the previous document until the new one is read, with
+   * `isPrevious` true meanwhile (TanStack Query's `placeholderData: keepPreviousData`, VueFire's `reset: false`).
+   * A null id still clears; an error for the new id replaces it.
+   */
+  keepPrevious?: boolean
 }
 
 /** What {@link useObservedDocument} returns; `await` it to wait for the first data. */
 export interface UseObservedDocumentReturn<T extends object> {
   /** The document (`{ _id, _source }`), or null when missing, deleted, paused or not read yet. */
   data: Ref<ObservedDoc<T> | null>
+  /** The status of the current target (`pending` while a kept previous document is shown). */
   status: ShallowRef<ObserverStatus>
   error: ShallowRef<ObservedError | null>
+  /** With `keepPrevious`: true while `data` is the previous target's, until the new target's first data is there. */
+  isPrevious: Readonly<ShallowRef<boolean>>
   /** True while started (not stopped by `stop()`, `immediate: false` or scope disposal). */
   isActive: Ref<boolean>
   start(): void
@@ -37,6 +46,9 @@ export interface UseObservedDocumentReturn<T extends object> {
   onDelete: EventHookOn<[string]>
   onError: EventHookOn<[ObservedError]>
 }
+
+/** Whether an observer in this status has had its first answer (a read, a deletion or an error). */
+const answered = (s: ObserverStatus) => s !== 'pending' && s !== 'reconnecting' && s !== 'idle'
 
 const sameDoc = (a: ObservedDoc<object> | null, id: string, source: object) => a !== null && a._id === id && a._source === source
 
@@ -66,12 +78,14 @@ export function useObservedDocument<T extends object>(
   const data = options.target ?? shallowRef<ObservedDoc<T> | null>(null)
   const status = shallowRef<ObserverStatus>('idle')
   const error = shallowRef<ObservedError | null>(null)
+  const isPrevious = shallowRef(false)
   const changeHook = lazyEventHook<[ObservedDoc<T>, string[]]>()
   const deleteHook = lazyEventHook<[string]>()
   const errorHook = lazyEventHook<[ObservedError]>()
   const writer = options.store ? new StoreWriter(options.store) : null
 
   const setData = (next: ObservedDoc<T> | null) => {
+    isPrevious.value = false
     if (data.value === next) return
     data.value = next
     writer?.writeDocument(next)
@@ -79,6 +93,8 @@ export function useObservedDocument<T extends object>(
   const sync = (o: Observer<T>) => {
     status.value = o.status
     error.value = o.error
+    // The previous target's document stays until the new target has an answer (content, deleted, error).
+    if (isPrevious.value && !answered(o.status)) return
     const source = o._source
     if (!source) setData(null)
     else if (!sameDoc(data.value, o._id, source)) setData({ _id: o._id, _source: source })
@@ -120,6 +136,7 @@ export function useObservedDocument<T extends object>(
         fail(err)
         return null
       }
+      isPrevious.value = options.keepPrevious === true && data.value !== null
       const offs = [
         o.on('status', () => sync(o)),
         o.on('change', (source, changes) => {
@@ -146,6 +163,7 @@ export function useObservedDocument<T extends object>(
     data,
     status,
     error,
+    isPrevious,
     isActive: lifecycle.isActive,
     start: lifecycle.start,
     stop: lifecycle.stop,

@@ -29,6 +29,13 @@ export interface UseObservedSearchOptions<
    * `as: 'map'`); the hit type `T` is then the store's.
    */
   store?: SearchStoreTarget<S, K, A>
+  /**
+   * While re-targeting (query, sort, size or collection change), keep showing the previous hits and total until
+   * the new search's first page is there, with `isPrevious` true meanwhile, so a filter change never flashes an
+   * empty list (TanStack Query's `placeholderData: keepPreviousData`, VueFire's `reset: false`). A null search
+   * still clears; an error for the new search replaces them.
+   */
+  keepPrevious?: boolean
 }
 
 /** What {@link useObservedSearch} returns; `await` it to wait for the first page. */
@@ -41,8 +48,11 @@ export interface UseObservedSearchReturn<T extends object> {
   hasMore: ComputedRef<boolean>
   /** Fetches the next page. */
   next(): Promise<void>
+  /** The status of the current search (`pending` while kept previous hits are shown). */
   status: ShallowRef<SearchStatus>
   error: ShallowRef<ObservedError | null>
+  /** With `keepPrevious`: true while `hits` and `total` are the previous search's, until the new first page is there. */
+  isPrevious: Readonly<ShallowRef<boolean>>
   isActive: Ref<boolean>
   start(): void
   stop(): void
@@ -56,6 +66,9 @@ export interface UseObservedSearchReturn<T extends object> {
   /** `live: 'query'`: a document stopped matching. */
   onDisappear: EventHookOn<[string]>
 }
+
+/** Whether a search in this status has had its first answer (a page or an error). */
+const answered = (s: SearchStatus) => s !== 'pending' && s !== 'reconnecting' && s !== 'idle'
 
 /**
  * Keeps a search live in component state:
@@ -84,6 +97,7 @@ export function useObservedSearch<T extends object>(
   const total = shallowRef(0)
   const status = shallowRef<SearchStatus>('idle')
   const error = shallowRef<ObservedError | null>(null)
+  const isPrevious = shallowRef(false)
   const changeHook = lazyEventHook<[string, ObservedDoc<T>, string[]]>()
   const deleteHook = lazyEventHook<[string]>()
   const errorHook = lazyEventHook<[ObservedError, string | null]>()
@@ -99,10 +113,13 @@ export function useObservedSearch<T extends object>(
     return view
   }
   const setHits = (list: ObservedDoc<T>[]) => {
+    isPrevious.value = false
     hits.value = list
     writer?.writeHits(list, options.store?.as)
   }
   const syncHits = (r: ObserverSearchResult<T>) => {
+    // The previous search's hits stay until the new one has an answer (its first page, or an error).
+    if (isPrevious.value && !answered(r.status)) return
     const next = new Map<string, ObservedDoc<T>>()
     const list = r.hits.map((hit) => {
       const view = viewOf(hit)
@@ -166,11 +183,13 @@ export function useObservedSearch<T extends object>(
         return null
       }
       views = new Map()
+      isPrevious.value = options.keepPrevious === true && hits.value.length > 0
       const offs = [
         r.on('hits', () => syncHits(r)),
         r.on('status', (s) => {
           status.value = s
           error.value = r.error
+          if (isPrevious.value && answered(s)) syncHits(r)
         }),
         r.on('change', (id, source, changes) => {
           writer?.patch(id, source)
@@ -204,6 +223,7 @@ export function useObservedSearch<T extends object>(
     },
     status,
     error,
+    isPrevious,
     isActive: lifecycle.isActive,
     start: lifecycle.start,
     stop: lifecycle.stop,
