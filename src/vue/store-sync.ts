@@ -1,7 +1,6 @@
 import { reactive } from 'vue'
-import { ObservedError } from '../core'
+import { ObservedError, type DocSource } from '../core'
 import { cloneSafe, replaceInPlace } from '../core/patch'
-import type { DocSource } from '../core'
 import type { ObservedDoc } from './types'
 
 /**
