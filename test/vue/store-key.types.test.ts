@@ -32,7 +32,8 @@ describe('store key types', () => {
     writeFileSync(resolve(generated, 'stripped.ts'), stripped.join('\n'))
     writeFileSync(
       resolve(generated, 'tsconfig.json'),
-      JSON.stringify({ extends: '../tsconfig.json', include: ['../store-key.fixture.ts', 'stripped.ts'] }),
+      // `exclude: []`: the root tsconfig excludes this folder from the project-wide typecheck.
+      JSON.stringify({ extends: '../tsconfig.json', include: ['../store-key.fixture.ts', 'stripped.ts'], exclude: [] }),
     )
 
     const run = spawnSync(process.execPath, [tsc, '--noEmit', '--pretty', 'false', '-p', resolve(generated, 'tsconfig.json')], {
