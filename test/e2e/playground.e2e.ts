@@ -70,8 +70,18 @@ describe.each(['memory', 'kuzzle', 'sanity'] as const)('%s driver', (backend) =>
 
     // A filter in the backend's own query language: the count agrees with the Pinia store's summary.
     const hired = await page.$eval('[data-test=summary] tr[data-status="hired"] td:last-child', (td) => td.textContent?.trim())
+    // keepPrevious: the list never goes empty while the new filter's first page is read.
+    await page.evaluate(() => {
+      const w = window as unknown as { minRows: number }
+      w.minRows = document.querySelectorAll('tbody tr').length
+      new MutationObserver(() => (w.minRows = Math.min(w.minRows, document.querySelectorAll('tbody tr').length))).observe(
+        document.querySelector('tbody')!,
+        { childList: true },
+      )
+    })
     await page.selectOption('[data-test=filter-status]', 'hired')
     await waitForText(page, '[data-test=list-count]', `${Math.min(25, Number(hired))} of ${hired}`)
+    expect(await page.evaluate(() => (window as unknown as { minRows: number }).minRows)).toBeGreaterThan(0)
     const statuses = await page.$$eval('tbody tr td:nth-child(3)', (cells) => cells.map((c) => c.textContent?.trim()))
     expect(new Set(statuses)).toEqual(new Set(['hired']))
     await waitForText(page, '[data-test=list-status]', 'live')

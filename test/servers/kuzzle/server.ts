@@ -156,8 +156,6 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
       res.writeHead(426, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ error: 'This test server speaks the Kuzzle WebSocket protocol only' }))
     })
-    const wss = new WebSocketServer({ server: http })
-    wss.on('connection', (socket) => this.#accept(socket))
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject)
       http.listen(this.#port, '127.0.0.1', () => {
@@ -165,6 +163,9 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
         resolve()
       })
     })
+    // Attached once listening: a WebSocketServer re-emits its server's listen error (EADDRINUSE), uncaught.
+    const wss = new WebSocketServer({ server: http })
+    wss.on('connection', (socket) => this.#accept(socket))
     this.#port = (http.address() as AddressInfo).port
     this.#http = http
     this.#wss = wss
