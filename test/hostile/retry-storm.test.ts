@@ -45,7 +45,7 @@ describe('retry storm (audit finding 1)', () => {
   it('500 documents whose reads are refused are retried as one batch per backoff step, ceil(500 / limit) requests each', async () => {
     const { inner, driver, state } = failing({ maxIdsPerRead: 100 })
     inner.seed('i', 'c', Array.from({ length: 500 }, (_, n) => ({ _id: `d${n}`, _source: { n } })))
-    const client = new ObserverClient({ driver, backoff: { base: 40, cap: 400 } })
+    const client = new ObserverClient({ driver, backoff: { base: 40, cap: 4000 } })
     clients.push(client)
     state.readsDown = true
     const observers = client.mGet<{ n: number }>('i', 'c', Array.from({ length: 500 }, (_, n) => `d${n}`))
@@ -59,11 +59,12 @@ describe('retry storm (audit finding 1)', () => {
     expect(during.reduce((n, r) => n + r.ids, 0) % 500).toBe(0)
     const steps = during.length / 5
     expect(during.length % 5).toBe(0)
-    // Exponential: 1,500 ms of 40 ms-based backoff is at most 8 steps (a timer per document made hundreds).
+    // Exponential: steps at least 20, 40, 80, 160, 320, 640 ms apart (jitter halves at most), so 1,500 ms hold at
+    // most 7 steps after the first read (a timer per document made hundreds).
     expect(steps).toBeGreaterThanOrEqual(3)
     expect(steps).toBeLessThanOrEqual(8)
     expect((during.length / outage) * 1000).toBeLessThanOrEqual(30)
-    await waitFor(() => observers.every((o, n) => o.status === 'live' && o._source?.n === n), 3000, { what: 'all 500 live' })
+    await waitFor(() => observers.every((o, n) => o.status === 'live' && o._source?.n === n), 6000, { what: 'all 500 live' })
     expect(observers.every((o) => o.error === null)).toBe(true)
   })
 
@@ -83,7 +84,7 @@ describe('retry storm (audit finding 1)', () => {
   it('100 live searches whose listeners are refused back off together: one probe per step, then all reopen', async () => {
     const { inner, driver, state } = failing()
     inner.seed('i', 'c', Array.from({ length: 20 }, (_, n) => ({ _id: `d${n}`, _source: { n } })))
-    const client = new ObserverClient({ driver, backoff: { base: 40, cap: 400 } })
+    const client = new ObserverClient({ driver, backoff: { base: 40, cap: 4000 } })
     clients.push(client)
     state.watchesDown = true
     const searches = Array.from({ length: 100 }, (_, k) =>
@@ -97,7 +98,7 @@ describe('retry storm (audit finding 1)', () => {
     // Each of the 100 distinct queries opened once; after that, one probe per step (a schedule per query made 100s).
     expect(during).toBeGreaterThanOrEqual(100)
     expect(during).toBeLessThanOrEqual(100 + 8)
-    await waitFor(() => searches.every((s) => s.status === 'live'), 3000, { what: 'every search live' })
+    await waitFor(() => searches.every((s) => s.status === 'live'), 6000, { what: 'every search live' })
     expect(searches[15].hits.map((h) => h._source?.n)).toEqual([3, 4, 5, 6, 7])
   })
 
