@@ -29,7 +29,8 @@ import type {
 } from '../core/types'
 import { ObservedError } from '../core/types'
 import { readError } from './sanity/errors'
-import { collectionFilter, listenQuery, readFilter, readParams, SANITY_ID, searchQuery, stableJson } from './sanity/groq'
+import { collectionFilter, listenQuery, readFilter, readParams, searchQuery, stableJson } from './sanity/groq'
+import { checkSanityId, idSegment, isSanityId } from './sanity/ids'
 import { WatchGroup } from './sanity/group'
 import { listenUrlLength, SanityWatch, toSource } from './sanity/watch'
 
@@ -153,11 +154,13 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
     name: 'sanity',
     maxIdsPerWatch,
 
+    checkId: checkSanityId,
+
     async get(c, id) {
       const sanity = clientOf(c)
-      if (typeof id !== 'string' || !SANITY_ID.test(id)) return null // cannot exist, and must not reach a URL path
+      const segment = idSegment(id)
       try {
-        return toDoc(await sanity.getDocument(id, requestOptions), c.collection)
+        return toDoc(await sanity.getDocument(segment, requestOptions), c.collection)
       } catch (err) {
         throw readError(err, `get of "${id}"`, token())
       }
@@ -165,12 +168,13 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
 
     async mGet(c, ids) {
       const sanity = clientOf(c)
-      const wanted = [...new Set(ids)].filter((id) => typeof id === 'string' && SANITY_ID.test(id))
+      // Ids Sanity refuses cannot exist: absent, and never in a URL (the core refuses them earlier with checkId).
+      const wanted = [...new Set(ids)].filter(isSanityId)
       const docs: Doc[] = []
       try {
         for (const chunk of chunkIds(wanted, MAX_ID_CHARS_PER_READ, 1)) {
           if (chunk.length === 0) continue
-          for (const raw of await sanity.getDocuments(chunk, requestOptions)) {
+          for (const raw of await sanity.getDocuments(chunk.map(idSegment), requestOptions)) {
             const doc = toDoc(raw, c.collection)
             if (doc) docs.push(doc)
           }
@@ -205,7 +209,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       if ('ids' in spec) {
         // Ids are explicit: drafts asked for by id are followed whatever the perspective. Ids Sanity would refuse
         // cannot exist and are left out of the URL.
-        const ids = [...new Set(spec.ids)].filter((id) => typeof id === 'string' && SANITY_ID.test(id))
+        const ids = [...new Set(spec.ids)].filter(isSanityId)
         const targetOf = (chunk: string[]) => ({
           query: listenQuery('_type == $__type && _id in $__ids', false),
           params: { __type: c.collection, __ids: chunk },

@@ -87,7 +87,7 @@ describe('reads', () => {
 
   it('never puts an impossible id in a URL', async () => {
     const before = server.requests.length
-    expect(await driver.get({ index: '', collection: 'post' }, '../query/production?query=*')).toBeNull()
+    await expect(driver.get({ index: '', collection: 'post' }, '../query/production?query=*')).rejects.toMatchObject({ code: 'bad_argument' })
     expect(await driver.mGet({ index: '', collection: 'post' }, ['a/b', 'x,y'])).toEqual([])
     expect(server.requests.length).toBe(before)
   })

@@ -11,9 +11,6 @@ export type GroqParams = Record<string, unknown>
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 
-/** Sanity's document id rule (letters, digits, `.`, `_`, `-`; at most 128 characters). */
-export const SANITY_ID = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,127}$/
-
 /**
  * Checks that a filter expression cannot close the brackets the driver puts around it (`*[... && (<filter>)]`),
  * so it stays one expression: brackets balance outside string literals and `//` comments.
