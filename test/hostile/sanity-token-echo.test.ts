@@ -4,6 +4,7 @@
  * token, in its message, its cause chain or its printed form (util.inspect, console.error), nor does observer state;
  * status, code and the server's message are kept; a 429 / 503 carries the server's Retry-After in ms.
  */
+import { randomUUID } from 'node:crypto'
 import { format, inspect } from 'node:util'
 import { createClient, type SanityClient } from '@sanity/client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -129,5 +130,22 @@ describe('Retry-After on 429 and 503', () => {
     expect(dated).toMatchObject({ code: 'read_failed', fatal: false })
     expect(dated.retryAfter).toBeGreaterThan(25_000)
     expect(dated.retryAfter).toBeLessThanOrEqual(30_000)
+  })
+
+  it('the client does not retry on its own: one request per read, so the core paces a failing server', async () => {
+    let requests = 0
+    proxy.intercept(() => {
+      requests++
+      return { status: 503, headers: { 'retry-after': '1' }, body: 'busy' }
+    })
+    const driver = sanityDriver(sanity)
+    expect(await failure(driver.get(ref, 'n1'))).toMatchObject({ code: 'read_failed', retryAfter: 1000 })
+    expect(requests).toBe(1)
+    // A full batch of the core's (maxIdsPerRead ids, drafts' UUIDs being the longest usual ids) is one request.
+    const ids = Array.from({ length: driver.maxIdsPerRead }, () => `drafts.${randomUUID()}`)
+    expect(await failure(driver.mGet(ref, ids))).toMatchObject({ code: 'read_failed', retryAfter: 1000 })
+    expect(requests).toBe(2)
+    expect(await failure(driver.search(ref, { sort: [] }, { from: 0, size: 5 }))).toMatchObject({ code: 'read_failed', retryAfter: 1000 })
+    expect(requests).toBe(3)
   })
 })
