@@ -29,7 +29,8 @@ import type {
 } from '../core/types'
 import { ObservedError } from '../core/types'
 import { readError } from './sanity/errors'
-import { collectionFilter, listenQuery, readFilter, readParams, searchQuery, stableJson } from './sanity/groq'
+import { checkedCondition } from './sanity/filter-check'
+import { readFilter, readParams, searchQuery, stableJson } from './sanity/groq'
 import { checkSanityId, isSanityId } from './sanity/ids'
 import { readDocuments, readQuery } from './sanity/reads'
 import { WatchGroup } from './sanity/group'
@@ -195,8 +196,8 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
 
     async search(c: CollectionRef, spec: DriverSearchSpec, page: PageRequest): Promise<Page> {
       const sanity = clientOf(c)
-      const { query } = searchQuery(spec, page.from, page.size)
       const params = { ...readParams(spec.params), __type: c.collection }
+      const query = searchQuery(await checkedCondition(readFilter(spec.query), readsPublished(sanity)), spec.sort, page.from, page.size)
       let response: unknown
       try {
         response = await readQuery(sanity, query, params, tag)
@@ -219,7 +220,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
         // cannot exist and are left out of the URL.
         const ids = [...new Set(spec.ids)].filter(isSanityId)
         const targetOf = (chunk: string[]) => ({
-          query: listenQuery('_type == $__type && _id in $__ids', false),
+          query: '*[_type == $__type && _id in $__ids]',
           params: { __type: c.collection, __ids: chunk },
           kind: 'ids' as const,
         })
@@ -230,11 +231,9 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
         return new WatchGroup(chunks.length, (i, memberSink) => new SanityWatch(sanity, targetOf(chunks[i]), memberSink, settings), sink)
       }
       const filter = readFilter(spec.query.query)
-      const target = {
-        query: listenQuery(collectionFilter(filter), excludeDrafts),
-        params: { ...readParams(spec.query.params), __type: c.collection },
-        kind: 'query' as const,
-      }
+      const params = { ...readParams(spec.query.params), __type: c.collection }
+      // The listener opens once the filter is checked (groq-js loads on first use); a refusal is a fatal sink error.
+      const target = checkedCondition(filter, excludeDrafts).then((condition) => ({ query: `*[${condition}]`, params, kind: 'query' as const }))
       return new SanityWatch(sanity, target, sink, settings)
     },
 

@@ -96,12 +96,30 @@ export class SanityWatch implements Watch {
   private live = false
   private reconnecting = false
 
+  private kind: ListenTarget['kind'] = 'ids'
+
+  /** A target still to be checked (a promise) opens the listener once it is, or fails the watch. */
   constructor(
-    client: SanityClient,
-    private readonly target: ListenTarget,
+    private readonly client: SanityClient,
+    target: ListenTarget | Promise<ListenTarget>,
     private readonly sink: WatchSink,
     private readonly settings: ListenSettings,
   ) {
+    if (!(target instanceof Promise)) {
+      this.open(target)
+      return
+    }
+    target.then(
+      (checked) => {
+        if (!this.closed) this.open(checked)
+      },
+      (err: unknown) => this.fail(listenError(err, settings.token)),
+    )
+  }
+
+  private open(target: ListenTarget): void {
+    const { client, settings } = this
+    this.kind = target.kind
     const events = settings.enableResume
       ? ['welcome', 'mutation', 'reconnect', 'welcomeback', 'reset']
       : ['welcome', 'mutation', 'reconnect']
@@ -139,7 +157,7 @@ export class SanityWatch implements Watch {
     if (this.closed) return
     switch (e.type) {
       case 'mutation': {
-        const event = toDocEvent(e, this.target.kind)
+        const event = toDocEvent(e, this.kind)
         if (event) this.sink.event(event)
         return
       }
