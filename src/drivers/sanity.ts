@@ -29,6 +29,7 @@ import type {
 } from '../core/types'
 import { ObservedError } from '../core/types'
 import { readError } from './sanity/errors'
+import { mismatch, type Expected } from './sanity/expected'
 import { checkedCondition } from './sanity/filter-check'
 import { readFilter, readParams, searchQuery, stableJson } from './sanity/groq'
 import { checkSanityId, isSanityId } from './sanity/ids'
@@ -99,11 +100,12 @@ function readsPublished(client: SanityClient): boolean {
   return perspective === 'published' || (Array.isArray(perspective) && perspective.length === 1 && perspective[0] === 'published')
 }
 
-function toDoc(raw: unknown, type: string): Doc | null {
+/** A document of a read, or null when it is not one the read asked for (dropped: never shown). */
+function toDoc(raw: unknown, expected: Expected): Doc | null {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
   const doc = raw as Record<string, unknown>
-  if (typeof doc._id !== 'string' || doc._type !== type) return null
-  return { _id: doc._id, _source: toSource(doc), ...(typeof doc._rev === 'string' ? { _rev: doc._rev } : {}) }
+  if (mismatch(doc, expected) !== undefined) return null
+  return { _id: doc._id as string, _source: toSource(doc), ...(typeof doc._rev === 'string' ? { _rev: doc._rev } : {}) }
 }
 
 /** Splits ids into runs of at most `budget` characters, each id costing its length plus `overhead`. */
@@ -169,7 +171,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       checkSanityId(id)
       try {
         const [raw] = await readDocuments(sanity, [id], tag)
-        return toDoc(raw, c.collection)
+        return toDoc(raw, { type: c.collection, ids: new Set([id]), excludeDrafts: false })
       } catch (err) {
         throw readError(err, `get of "${id}"`, token())
       }
@@ -179,25 +181,27 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       const sanity = clientOf(c)
       // Ids Sanity refuses cannot exist: absent, and never in a URL (the core refuses them earlier with checkId).
       const wanted = [...new Set(ids)].filter(isSanityId)
-      const docs: Doc[] = []
+      const expected: Expected = { type: c.collection, ids: new Set(wanted), excludeDrafts: false }
+      const docs = new Map<string, Doc>()
       try {
         for (const chunk of chunkIds(wanted, MAX_ID_CHARS_PER_READ, 1)) {
           if (chunk.length === 0) continue
           for (const raw of await readDocuments(sanity, chunk, tag)) {
-            const doc = toDoc(raw, c.collection)
-            if (doc) docs.push(doc)
+            const doc = toDoc(raw, expected)
+            if (doc && !docs.has(doc._id)) docs.set(doc._id, doc)
           }
         }
       } catch (err) {
         throw readError(err, `mGet of ${wanted.length} documents`, token())
       }
-      return docs
+      return [...docs.values()]
     },
 
     async search(c: CollectionRef, spec: DriverSearchSpec, page: PageRequest): Promise<Page> {
       const sanity = clientOf(c)
+      const expected: Expected = { type: c.collection, excludeDrafts: readsPublished(sanity) }
       const params = { ...readParams(spec.params), __type: c.collection }
-      const query = searchQuery(await checkedCondition(readFilter(spec.query), readsPublished(sanity)), spec.sort, page.from, page.size)
+      const query = searchQuery(await checkedCondition(readFilter(spec.query), expected.excludeDrafts), spec.sort, page.from, page.size)
       let response: unknown
       try {
         response = await readQuery(sanity, query, params, tag)
@@ -208,7 +212,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       if (!Array.isArray(hits) || typeof total !== 'number') {
         throw new ObservedError('read_failed', 'Sanity search returned an unexpected shape')
       }
-      return { hits: hits.map((h) => toDoc(h, c.collection)).filter((d): d is Doc => d !== null), total }
+      return { hits: hits.map((h) => toDoc(h, expected)).filter((d): d is Doc => d !== null), total }
     },
 
     watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Watch {
@@ -223,6 +227,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
           query: '*[_type == $__type && _id in $__ids]',
           params: { __type: c.collection, __ids: chunk },
           kind: 'ids' as const,
+          expected: { type: c.collection, ids: new Set(chunk), excludeDrafts: false },
         })
         // An id adds itself and 9 characters once encoded as JSON in the query string.
         const base = listenUrlLength(sanity, targetOf([]), settings)
@@ -233,7 +238,8 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       const filter = readFilter(spec.query.query)
       const params = { ...readParams(spec.query.params), __type: c.collection }
       // The listener opens once the filter is checked (groq-js loads on first use); a refusal is a fatal sink error.
-      const target = checkedCondition(filter, excludeDrafts).then((condition) => ({ query: `*[${condition}]`, params, kind: 'query' as const }))
+      const expected: Expected = { type: c.collection, excludeDrafts }
+      const target = checkedCondition(filter, excludeDrafts).then((condition) => ({ query: `*[${condition}]`, params, kind: 'query' as const, expected }))
       return new SanityWatch(sanity, target, sink, settings)
     },
 

@@ -7,6 +7,7 @@ import type { SanityClient } from '@sanity/client'
 import type { DocEvent, DocSource, Watch, WatchSink } from '../../core/types'
 import { ObservedError } from '../../core/types'
 import { listenError } from './errors'
+import { mismatch, type Expected } from './expected'
 import type { GroqParams } from './groq'
 
 /** What one listener follows. */
@@ -19,6 +20,8 @@ export interface ListenTarget {
    * `query`: it is reported with `inQuery: false`.
    */
   readonly kind: 'ids' | 'query'
+  /** What the listener asked for: every event is checked against it. */
+  readonly expected: Expected
 }
 
 /** Listener settings the driver fixes. */
@@ -47,21 +50,33 @@ export function toSource(raw: Record<string, unknown>): DocSource {
 }
 
 /**
- * A listener `mutation` event as a DocEvent: no `result` means deleted. Null when malformed (dropped; the core's gap
- * handling refetches when a later event does not continue the chain).
+ * A listener `mutation` event as a DocEvent: no `result` means deleted. Null when malformed or for an id the listener
+ * was not asked for (dropped, as the core drops events for unknown ids; the core's gap handling refetches when a
+ * later event does not continue the chain). A `bad_event` error when the document is not one the listener asked for
+ * (another `_type`, or a draft left out): dropped, never shown, and reported.
+ *
+ * A document that leaves the listener's filter by changing `_type` has left the collection: deleted. One that leaves
+ * a query watch otherwise is reported with `inQuery: false`; an id watch follows no filter of its own.
  */
-export function toDocEvent(e: ListenEvent, kind: ListenTarget['kind']): DocEvent | null {
+export function toDocEvent(e: ListenEvent, target: Pick<ListenTarget, 'kind' | 'expected'>): DocEvent | ObservedError | null {
   const id = e.documentId
   if (typeof id !== 'string' || !id) return null
   const result = e.result
   if (result !== undefined && (!isObject(result) || result._id !== id)) return null
+  if (target.expected.ids && !target.expected.ids.has(id)) return null
   const left = e.transition === 'disappear'
   const revs =
     typeof e.resultRev === 'string' && e.resultRev
       ? { rev: e.resultRev, previousRev: typeof e.previousRev === 'string' && e.previousRev ? e.previousRev : null }
       : {}
-  if (!result || (left && kind === 'ids')) return { id, kind: 'delete', ...revs }
-  return { id, kind: 'upsert', doc: toSource(result), ...revs, ...(kind === 'query' ? { inQuery: !left } : {}) }
+  const leftCollection = left && result !== undefined && result._type !== target.expected.type
+  if (!result || leftCollection || (left && target.kind === 'ids')) {
+    const refused = mismatch({ _id: id, _type: target.expected.type }, target.expected)
+    return refused ? new ObservedError('bad_event', `Sanity listener sent an event it was not asked for: ${refused}`) : { id, kind: 'delete', ...revs }
+  }
+  const refused = mismatch(result, target.expected)
+  if (refused) return new ObservedError('bad_event', `Sanity listener sent an event it was not asked for: ${refused}`)
+  return { id, kind: 'upsert', doc: toSource(result), ...revs, ...(target.kind === 'query' ? { inQuery: !left } : {}) }
 }
 
 /**
@@ -96,7 +111,8 @@ export class SanityWatch implements Watch {
   private live = false
   private reconnecting = false
 
-  private kind: ListenTarget['kind'] = 'ids'
+  /** Set once the listener opens (a query target is checked first). */
+  private target: ListenTarget | null = null
 
   /** A target still to be checked (a promise) opens the listener once it is, or fails the watch. */
   constructor(
@@ -119,7 +135,7 @@ export class SanityWatch implements Watch {
 
   private open(target: ListenTarget): void {
     const { client, settings } = this
-    this.kind = target.kind
+    this.target = target
     const events = settings.enableResume
       ? ['welcome', 'mutation', 'reconnect', 'welcomeback', 'reset']
       : ['welcome', 'mutation', 'reconnect']
@@ -157,8 +173,9 @@ export class SanityWatch implements Watch {
     if (this.closed) return
     switch (e.type) {
       case 'mutation': {
-        const event = toDocEvent(e, this.kind)
-        if (event) this.sink.event(event)
+        const event = this.target && toDocEvent(e, this.target)
+        if (event instanceof ObservedError) this.sink.error(event)
+        else if (event) this.sink.event(event)
         return
       }
       case 'welcome':
