@@ -1,7 +1,7 @@
 /**
  * The Sanity driver: turns the app's own `@sanity/client` into the driver contract. Index = dataset (`''` for the
  * client's own), collection = document `_type`, id = `_id`; a search query is a GROQ filter expression with params,
- * and each watch is one listener (`client.listen()`, Server-Sent Events).
+ * and each watch is one listener (the listen endpoint, Server-Sent Events, read by the driver with a size cap).
  *
  * @example
  * ```ts
@@ -35,7 +35,7 @@ import { readFilter, readParams, searchQuery, stableJson } from './sanity/groq'
 import { checkSanityId, isSanityId } from './sanity/ids'
 import { readDocuments, readQuery } from './sanity/reads'
 import { WatchGroup } from './sanity/group'
-import { listenUrlLength, SanityWatch, toSource } from './sanity/watch'
+import { listenUrl, SanityWatch, toSource } from './sanity/watch'
 
 export type { ListenTarget } from './sanity/watch'
 
@@ -64,6 +64,12 @@ export const MAX_IDS_PER_READ = 100
 /** Characters of ids per `doc` request: only ids far longer than UUIDs split a batch over several requests. */
 const MAX_ID_CHARS_PER_READ = 8000
 
+/**
+ * Default cap on one listener event: 16 Mi characters (16 to 32 MB of memory), above Sanity's own document size
+ * limit, so that no real event reaches it.
+ */
+export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+
 /** Options of {@link sanityDriver}. */
 export interface SanityDriverOptions {
   /**
@@ -78,6 +84,12 @@ export interface SanityDriverOptions {
   enableResume?: boolean
   /** Request tag for reads and listeners, shown in Sanity's request logs. Default none. */
   tag?: string
+  /**
+   * The most characters one listener event may hold (its data and its longest line). A bigger event, or a line that
+   * never ends, drops the listener with a non-fatal `bad_event` and the core reopens it with backoff; memory stays
+   * bounded whatever a server or proxy sends. Default {@link DEFAULT_MAX_EVENT_SIZE}.
+   */
+  maxEventSize?: number
 }
 
 /** The Sanity driver: a {@link Driver} over the app's client. */
@@ -135,6 +147,10 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
   const maxIdsPerWatch = options.maxIdsPerWatch ?? DEFAULT_MAX_IDS_PER_WATCH
   if (!Number.isInteger(maxIdsPerWatch) || maxIdsPerWatch < 1) {
     throw new ObservedError('bad_argument', `maxIdsPerWatch must be a positive integer, got ${maxIdsPerWatch}`)
+  }
+  const maxEventSize = options.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE
+  if (!Number.isInteger(maxEventSize) || maxEventSize < 1) {
+    throw new ObservedError('bad_argument', `maxEventSize must be a positive integer, got ${maxEventSize}`)
   }
   const enableResume = options.enableResume ?? true
   const tag = options.tag
@@ -218,7 +234,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
     watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Watch {
       const sanity = clientOf(c)
       const excludeDrafts = readsPublished(sanity)
-      const settings = { enableResume, tag, token: token() }
+      const settings = { enableResume, tag, token: token(), maxEventSize }
       if ('ids' in spec) {
         // Ids are explicit: drafts asked for by id are followed whatever the perspective. Ids Sanity would refuse
         // cannot exist and are left out of the URL.
@@ -230,7 +246,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
           expected: { type: c.collection, ids: new Set(chunk), excludeDrafts: false },
         })
         // An id adds itself and 9 characters once encoded as JSON in the query string.
-        const base = listenUrlLength(sanity, targetOf([]), settings)
+        const base = listenUrl(sanity, targetOf([]), settings).length
         const chunks = chunkIds(ids, LISTEN_URL_BUDGET - base, 9)
         if (chunks.length === 1) return new SanityWatch(sanity, targetOf(chunks[0]), sink, settings)
         return new WatchGroup(chunks.length, (i, memberSink) => new SanityWatch(sanity, targetOf(chunks[i]), memberSink, settings), sink)

@@ -148,4 +148,21 @@ describe('Retry-After on 429 and 503', () => {
     expect(await failure(driver.search(ref, { sort: [] }, { from: 0, size: 5 }))).toMatchObject({ code: 'read_failed', retryAfter: 1000 })
     expect(requests).toBe(3)
   })
+
+  it('a listener refused with 429 or 503 carries Retry-After, non-fatally; an echoed token never shows', async () => {
+    const driver = sanityDriver(sanity)
+    for (const [status, header, expected] of [[503, '3', 3000], [429, '12', 12_000]] as const) {
+      proxy.intercept((req) =>
+        req.url?.includes('/data/listen/')
+          ? { status, headers: { 'content-type': 'text/plain', 'retry-after': header }, body: `refused ${String(req.headers.authorization)}` }
+          : undefined,
+      )
+      const error = await new Promise<ObservedError>((resolve) => {
+        const noop = () => undefined
+        driver.watch(ref, { ids: ['n1'] }, { ready: noop, event: noop, reset: noop, offline: noop, error: resolve })
+      })
+      expect(error).toMatchObject({ code: 'watch_failed', fatal: false, retryAfter: expected })
+      expectNoToken(error)
+    }
+  })
 })

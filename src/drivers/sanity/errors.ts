@@ -13,7 +13,6 @@ interface ErrorLike {
   message?: unknown
   status?: unknown
   statusCode?: unknown
-  reason?: unknown
   response?: { headers?: unknown }
 }
 
@@ -51,14 +50,8 @@ function safeCause(err: unknown, token: string | undefined): Error {
   return cause
 }
 
-/**
- * `Retry-After` in ms, from seconds or an HTTP date; undefined when absent or unreadable. The client exposes the
- * response headers on its HTTP errors (`err.response.headers`, lower-cased names).
- */
-export function retryAfterOf(err: unknown, now = Date.now()): number | undefined {
-  const headers = (err as ErrorLike)?.response?.headers
-  if (typeof headers !== 'object' || headers === null) return undefined
-  const raw = Object.entries(headers).find(([name]) => name.toLowerCase() === 'retry-after')?.[1]
+/** A `Retry-After` value in ms, from seconds or an HTTP date; undefined when absent or unreadable. */
+function parseRetryAfter(raw: unknown, now = Date.now()): number | undefined {
   if (typeof raw !== 'string') return undefined
   const value = raw.trim()
   if (/^\d+$/.test(value)) return Number(value) * 1000
@@ -67,10 +60,16 @@ export function retryAfterOf(err: unknown, now = Date.now()): number | undefined
 }
 
 /** The server's wait for a 429 or 503, when it said one. */
-function retryAfterFor(err: unknown): { retryAfter?: number } {
-  const status = statusOf(err)
-  const retryAfter = status === 429 || status === 503 ? retryAfterOf(err) : undefined
+function retryAfterFor(status: number | undefined, header: unknown): { retryAfter?: number } {
+  const retryAfter = status === 429 || status === 503 ? parseRetryAfter(header) : undefined
   return retryAfter === undefined ? {} : { retryAfter }
+}
+
+/** The `Retry-After` header of a client HTTP error (`err.response.headers`, lower-cased names). */
+function retryAfterHeader(err: unknown): unknown {
+  const headers = (err as ErrorLike)?.response?.headers
+  if (typeof headers !== 'object' || headers === null) return undefined
+  return Object.entries(headers).find(([name]) => name.toLowerCase() === 'retry-after')?.[1]
 }
 
 /** An error of a read (get, mGet, search). 401/403 are fatal: retrying cannot fix credentials. */
@@ -80,49 +79,35 @@ export function readError(err: unknown, what: string, token: string | undefined)
   const message = `Sanity ${what} failed: ${messageOf(err, token)}`
   const cause = safeCause(err, token)
   if (status === 401 || status === 403) return new ObservedError('unauthorized', message, { fatal: true, cause })
-  return new ObservedError('read_failed', message, { cause, ...retryAfterFor(err) })
+  return new ObservedError('read_failed', message, { cause, ...retryAfterFor(status, retryAfterHeader(err)) })
 }
 
 /**
- * An error a listener ended with:
- * - ChannelError (the server refused the listener, e.g. a GROQ error): fatal, with the server's message;
- * - DisconnectError (the server says "go away"): fatal, never reconnect;
- * - ConnectionFailedError with a 4xx status: fatal (401/403 as `unauthorized`), the server will keep refusing;
- *   408 and 429 are retried, with the server's `Retry-After` when it gave one;
- * - anything else (5xx, network, a server `error` event): non-fatal, the core reopens with its backoff.
+ * A listen request answered with a status other than 200: 401/403 are fatal (`unauthorized`), as is any other 4xx
+ * but 408 and 429 (the server will keep refusing); the rest is non-fatal, with the server's Retry-After on a 429 or
+ * 503, and the core reopens the listener with its backoff.
  */
-export function listenError(err: unknown, token: string | undefined): ObservedError {
-  if (err instanceof ObservedError) return err
-  const e = err as ErrorLike
-  const name = typeof e?.name === 'string' ? e.name : ''
-  const msg = messageOf(err, token)
-  const cause = safeCause(err, token)
-  switch (name) {
-    case 'ChannelError':
-      return new ObservedError('channel_error', msg, { fatal: true, cause })
-    case 'DisconnectError': {
-      const reason = typeof e.reason === 'string' && e.reason ? redact(e.reason, token) : msg.replace(/^Server disconnected client: /, '')
-      return new ObservedError('disconnected', reason, { fatal: true, cause })
-    }
-    case 'ConnectionFailedError': {
-      const status = statusOf(err)
-      if (status === 401 || status === 403) {
-        return new ObservedError('unauthorized', `Sanity listener refused: HTTP ${status}`, { fatal: true, cause })
-      }
-      if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
-        return new ObservedError('watch_failed', `Sanity listener refused: HTTP ${status}`, { fatal: true, cause })
-      }
-      return new ObservedError('watch_failed', `Sanity listener connection failed${status ? `: HTTP ${status}` : ''}`, {
-        cause,
-        ...retryAfterFor(err),
-      })
-    }
-    case 'MessageParseError':
-      return new ObservedError('bad_event', `Sanity listener sent an unreadable event: ${msg}`, { cause })
-    default:
-      if (msg === 'Query too large for listener') {
-        return new ObservedError('unsupported_query', `${msg}: use fewer ids per watch or a shorter filter`, { fatal: true, cause })
-      }
-      return new ObservedError('watch_failed', `Sanity listener failed: ${msg}`, { cause })
+export function listenRefused(status: number, headers: Headers): ObservedError {
+  const cause = Object.assign(new Error(`HTTP ${status}`), { name: 'ListenRefused', status })
+  if (status === 401 || status === 403) {
+    return new ObservedError('unauthorized', `Sanity listener refused: HTTP ${status}`, { fatal: true, cause })
   }
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    return new ObservedError('watch_failed', `Sanity listener refused: HTTP ${status}`, { fatal: true, cause })
+  }
+  return new ObservedError('watch_failed', `Sanity listener connection failed: HTTP ${status}`, {
+    cause,
+    ...retryAfterFor(status, headers.get('retry-after') ?? undefined),
+  })
+}
+
+/** The message of a listener's `channelError`, `disconnect` or `error` event, redacted and shortened. */
+export function listenerMessage(data: unknown, fallback: string, token: string | undefined): string {
+  const d = (typeof data === 'object' && data !== null ? data : {}) as { message?: unknown; reason?: unknown; error?: unknown }
+  const error = d.error as { description?: unknown } | string | undefined
+  const text =
+    [d.reason, d.message, typeof error === 'object' && error !== null ? error.description : error].find(
+      (m): m is string => typeof m === 'string' && m !== '',
+    ) ?? fallback
+  return messageOf(new Error(text), token)
 }
