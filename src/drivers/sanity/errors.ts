@@ -23,7 +23,7 @@ const MAX_MESSAGE = 1000
 const BEARER = /\b(Bearer\s+)[^\s"'`,;\\]+/gi
 
 /** Replaces every occurrence of `secret`, and any bearer credential, with a placeholder. */
-export function redact(text: string, secret: string | undefined): string {
+function redact(text: string, secret: string | undefined): string {
   const withoutSecret = secret ? text.split(secret).join('[redacted]') : text
   return withoutSecret.replace(BEARER, '$1[redacted]')
 }
