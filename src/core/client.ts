@@ -122,12 +122,12 @@ export class ObserverClient {
   /** Live documents, started; they share one watch and one read. */
   mGet<T extends object = DocSource>(index: string, collection: string, ids: string[]): Observer<T>[] {
     const ref = this.ref(index, collection)
-    return checkIds(ids).map((id) => new Observer<T>(this.observerHost, ref, id).start())
+    return checkIds(ids).map((id) => new Observer<T>(this.observerHost, ref, this.docId(id)).start())
   }
 
   /** A live document, not started yet (call `start()`). */
   observer<T extends object = DocSource>(index: string, collection: string, id: string): Observer<T> {
-    return new Observer<T>(this.observerHost, this.ref(index, collection), checkId(id))
+    return new Observer<T>(this.observerHost, this.ref(index, collection), this.docId(id))
   }
 
   /** A live search, started. `await result.ready()` waits for its first page. */
@@ -157,7 +157,7 @@ export class ObserverClient {
   /** Reads a document once, without observing it (server-side rendering). */
   async read(index: string, collection: string, id: string): Promise<Doc | null> {
     this.assertOpen('read')
-    return this.driver.get(this.ref(index, collection), checkId(id))
+    return this.driver.get(this.ref(index, collection), this.docId(id))
   }
 
   /** Runs a search once, without observing it (server-side rendering). */
@@ -199,6 +199,13 @@ export class ObserverClient {
     if (this.state === 'closed') {
       throw new ObservedError('closed', `Cannot ${what}: this observer client was closed (client.close(), or its app unmounted)`)
     }
+  }
+
+  /** An id both the core and the backend accept. */
+  private docId(id: unknown): string {
+    const checked = checkId(id)
+    this.driver.checkId?.(checked)
+    return checked
   }
 
   private ref(index: string, collection: string): CollectionRef {
