@@ -218,7 +218,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       const sanity = clientOf(c)
       const expected: Expected = { type: c.collection, excludeDrafts: readsPublished(sanity) }
       const params = { ...readParams(spec.params), __type: c.collection }
-      const query = searchQuery(await checkedCondition(readFilter(spec.query), expected.excludeDrafts), spec.sort, page.from, page.size)
+      const query = searchQuery(await checkedCondition(readFilter(spec.query), expected.excludeDrafts, whereOf(sanity, c)), spec.sort, page.from, page.size)
       let response: unknown
       try {
         response = await readQuery(sanity, query, params, tag)
@@ -257,7 +257,7 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       const params = { ...readParams(spec.query.params), __type: c.collection }
       // The listener opens once the filter is checked (groq-js loads on first use); a refusal is a fatal sink error.
       const expected: Expected = { type: c.collection, excludeDrafts }
-      const target = checkedCondition(filter, excludeDrafts).then((condition) => ({ query: `*[${condition}]`, params, kind: 'query' as const, expected }))
+      const target = checkedCondition(filter, excludeDrafts, whereOf(sanity, c)).then((condition) => ({ query: `*[${condition}]`, params, kind: 'query' as const, expected }))
       return new SanityWatch(sanity, target, sink, settings)
     },
 
@@ -271,4 +271,9 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
     },
   }
   return driver
+}
+
+/** ` (dataset "x", type "y")`, for messages: the dataset the client really uses when the index is its own (`''`). */
+function whereOf(sanity: SanityClient, c: CollectionRef): string {
+  return ` (dataset "${sanity.config().dataset ?? c.index}", type "${c.collection}")`
 }

@@ -92,12 +92,16 @@ describe('a dataset that does not exist', () => {
 })
 
 describe('a GROQ syntax error in a filter', () => {
-  it('reaches the watch as a fatal error carrying the client\'s "GROQ query parse error" code frame', async () => {
-    const w = watch('post', { query: { query: 'n > ', sort: [] } })
+  it('is refused before any request (groq-js), positioned in the caller\'s filter with a caret, naming dataset and type', async () => {
+    const listens = server.listenRequests
+    const w = watch('post', { query: { query: 'n > 1 &&\n  title ==', sort: [] } })
     await waitFor(() => w.errors.length === 1, 3000, { what: 'the watch refused' })
-    expect(w.errors[0]).toMatchObject({ code: 'channel_error', fatal: true })
-    expect(w.errors[0].message).toMatch(/^GROQ query parse error:\n> 1 \| .*\(n >\)/)
-    expect(w.errors[0].message).toMatch(/\n +\| +\^/)
+    expect(w.errors[0]).toMatchObject({ code: 'unsupported_query', fatal: true })
+    // Line 2 of the caller's filter, not a position in the driver's generated query.
+    expect(w.errors[0].message).toMatch(/^Invalid GROQ filter \(dataset "production", type "post"\) at line 2, column \d+: /)
+    expect(w.errors[0].message).toContain('\n> 2 |   title ==\n')
+    expect(w.errors[0].message).toMatch(/\n +\| +\^$/)
+    expect(server.listenRequests).toBe(listens)
   })
 })
 

@@ -26,6 +26,19 @@ export function missingDataset(err: unknown, client: SanityClient): ObservedErro
   return new ObservedError('not_found', `Sanity dataset "${dataset}" not found`, { fatal: true, cause: err })
 }
 
+/** The `not_found` error for a listener's error that says the dataset does not exist, else null. */
+function missingListener(err: ObservedError, client: SanityClient): ObservedError | null {
+  const cause = err.cause as { name?: unknown; status?: unknown } | undefined
+  const dataset = client.config().dataset ?? ''
+  if (cause?.name === 'ListenRefused' && cause.status === 404) {
+    return new ObservedError('not_found', `Sanity dataset "${dataset}" not found (listener refused: HTTP 404)`, { fatal: true, cause })
+  }
+  if (err.code === 'channel_error' && MISSING.test(err.message)) {
+    return new ObservedError('not_found', `Sanity dataset "${dataset}" not found`, { fatal: true, cause: err })
+  }
+  return missingDataset(err.cause, client)
+}
+
 /** A sink that reports a listener refused for a missing dataset as {@link missingDataset}'s `not_found`. */
 export function missingDatasetSink(sink: WatchSink, client: SanityClient): WatchSink {
   return {
@@ -33,6 +46,6 @@ export function missingDatasetSink(sink: WatchSink, client: SanityClient): Watch
     event: (e) => sink.event(e),
     reset: () => sink.reset(),
     offline: () => sink.offline(),
-    error: (err) => sink.error(missingDataset(err.cause, client) ?? err),
+    error: (err) => sink.error(missingListener(err, client) ?? err),
   }
 }

@@ -75,7 +75,7 @@ export function collectionCondition(excludeDrafts: boolean): string {
  * The condition of a collection with the caller's filter (none: the collection's own), checked as described above.
  * Every refusal, a syntax error included, is a fatal `unsupported_query`: sending the filter again cannot help.
  */
-export async function checkedCondition(filter: string | undefined, excludeDrafts: boolean): Promise<string> {
+export async function checkedCondition(filter: string | undefined, excludeDrafts: boolean, where = ''): Promise<string> {
   const own = collectionCondition(excludeDrafts)
   if (filter === undefined) return own
   const parse = await loadParser()
@@ -83,8 +83,7 @@ export async function checkedCondition(filter: string | undefined, excludeDrafts
   try {
     tree = parse(`${filter}\n`) // groq-js wants a line end after a trailing comment, as the condition gives it
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err)
-    throw unsupported(`Invalid GROQ filter: ${message}`)
+    throw unsupported(syntaxError(filter, err, where))
   }
   const forbidden = forbiddenIn(tree)
   if (forbidden) throw unsupported(`A Sanity filter is one expression on the document; ${forbidden} is not allowed: ${filter}`)
@@ -100,4 +99,25 @@ export async function checkedCondition(filter: string | undefined, excludeDrafts
     throw unsupported(`The Sanity filter does not stay within its parentheses: ${filter}`)
   }
   return condition
+}
+
+/**
+ * A syntax error of the caller's filter, positioned in that filter (it is parsed alone, so groq-js's position is
+ * the caller's), with the line and a caret under the error.
+ */
+function syntaxError(filter: string, err: unknown, where: string): string {
+  const e = err as { message?: unknown; position?: unknown }
+  const detail = typeof e?.message === 'string' ? e.message.replace(/\s+at position \d+.*$/s, '') : String(err)
+  if (typeof e?.position !== 'number') return `Invalid GROQ filter${where}: ${detail}`
+  const position = Math.min(Math.max(e.position, 0), filter.length)
+  const before = filter.slice(0, position).split('\n')
+  const line = before.length
+  const column = before[line - 1].length + 1
+  const text = filter.split('\n')[line - 1]
+  const gutter = `${line} | `
+  return (
+    `Invalid GROQ filter${where} at line ${line}, column ${column}: ${detail}\n` +
+    `> ${gutter}${text}\n` +
+    `  ${' '.repeat(gutter.length - 2)}| ${' '.repeat(column - 1)}^`
+  )
 }
