@@ -6,6 +6,7 @@ import { Observer, type ObserverHost } from './observer'
 import { CollectionPool } from './pool'
 import { QueryPool } from './query-pool'
 import { RetryGate } from './retry-gate'
+import { DEFAULT_WATCH_TIMEOUT } from './watch-timeout'
 import { ObserverSearchResult, type SearchHost, type SearchOptions } from './search-result'
 import { normalizeSort } from './sort'
 import type { CollectionRef, Doc, DocSource, Driver, DriverSearchSpec, SearchSpec } from './types'
@@ -28,6 +29,11 @@ export interface ObserverClientOptions {
   backoff?: BackoffOptions
   /** Ids per watch, overriding the driver's limit (default: the driver's, else unbounded). */
   maxIdsPerWatch?: number
+  /**
+   * How long a watch may take to go live (ms, default 10 000; 0: no limit). Past it, its observers get a non-fatal
+   * `watch_timeout` error with status `reconnecting`, and it is opened again with backoff.
+   */
+  watchTimeout?: number
 }
 
 /** Counters for tests, benchmarks and devtools. */
@@ -52,6 +58,9 @@ export class ObserverClient {
   private readonly queries: QueryPool
   /** One backoff for every failing watch: the client's connection(s) to the backend, not each query, backs off. */
   private readonly watchGate: RetryGate
+  private get watchTimeout(): number {
+    return this.options.watchTimeout ?? DEFAULT_WATCH_TIMEOUT
+  }
   /**
    * `open`, then `closed` for good by `close()`: every started observer and search is stopped, no timer is left,
    * the driver is never called again, and starting anything throws a `closed` error.
@@ -74,7 +83,7 @@ export class ObserverClient {
     const backoff = options.backoff ?? {}
     this.table = new EntryTable(this.driver, options.wrap ?? ((v) => v), options.gapTimeout ?? 1000, backoff)
     this.watchGate = new RetryGate('probe', backoff)
-    this.queries = new QueryPool(this.driver, this.table, this.watchGate)
+    this.queries = new QueryPool(this.driver, this.table, this.watchGate, this.watchTimeout)
     this.observerHost = {
       acquire: (ref, id, watch, owner) => {
         this.assertOpen(`observe "${id}"`)
@@ -224,6 +233,7 @@ export class ObserverClient {
         maxIds: this.options.maxIdsPerWatch ?? this.driver.maxIdsPerWatch ?? Infinity,
         releaseDelay: this.options.releaseDelay,
         gate: this.watchGate,
+        watchTimeout: this.watchTimeout,
         onEmpty: () => {
           if (this.pools.get(key) === created) this.pools.delete(key)
         },

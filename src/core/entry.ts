@@ -99,7 +99,8 @@ export class DocEntry {
   ) {}
 
   get status(): EntryStatus {
-    if (this.error) return 'error'
+    // A watch that does not go live in time is being retried: reconnecting, with the error saying what to check.
+    if (this.error) return this.error.code === 'watch_timeout' ? 'reconnecting' : 'error'
     if (!this.synced) return 'pending'
     if (this.offline) return 'reconnecting'
     return this.source ? 'live' : 'deleted'

@@ -1,6 +1,7 @@
 import { isDocEvent } from './entry'
 import type { EntryTable } from './entry-table'
 import type { RetryGate } from './retry-gate'
+import { startWatchClock } from './watch-timeout'
 import type { CollectionRef, DocEvent, Driver, Watch, WatchSink } from './types'
 import { ObservedError, asObservedError } from './types'
 
@@ -23,6 +24,8 @@ interface Shard {
   state: 'opening' | 'live' | 'offline' | 'waiting' | 'dead'
   updating: boolean
   reconcileQueued: boolean
+  /** The clock of the watch being opened (see watch-timeout.ts), until it goes live. */
+  openClock?: ReturnType<typeof setTimeout>
   /** Narrowings waiting `releaseDelay` (one per release, each giving its id the full delay). */
   readonly narrowTimers: Set<ReturnType<typeof setTimeout>>
 }
@@ -41,7 +44,7 @@ export class CollectionPool {
     private readonly ref: CollectionRef,
     private readonly driver: Driver,
     private readonly table: EntryTable,
-    private readonly options: { maxIds: number; releaseDelay: number; gate: RetryGate; onEmpty(): void },
+    private readonly options: { maxIds: number; releaseDelay: number; watchTimeout: number; gate: RetryGate; onEmpty(): void },
   ) {}
 
   /** Number of open driver watches (for stats and tests). */
@@ -204,6 +207,7 @@ export class CollectionPool {
     const sink: WatchSink = {
       ready: (info) => {
         if (!watch) return queueMicrotask(() => sink.ready(info))
+        if (opening === watch) this.stopClock(shard)
         // The watch being replaced went offline meanwhile: what changed until this one subscribed was missed.
         let missed = false
         if (previous && shard.watch === previous) {
@@ -262,8 +266,16 @@ export class CollectionPool {
     }
     if (previous) shard.updating = true
     else shard.state = 'opening'
+    let opening: Watch | null = null
     try {
       watch = this.driver.watch(this.ref, { ids: [...target] }, sink)
+      // Opening or replacing: a watch that never goes live fails like one that errs (the sink decides what that drops).
+      this.stopClock(shard)
+      opening = watch
+      shard.openClock = startWatchClock(this.options.watchTimeout, this.driver.name, this.ref, (err) => {
+        shard.openClock = undefined
+        sink.error(err)
+      })
     } catch (err) {
       shard.updating = false
       const e = toError(err)
@@ -297,6 +309,7 @@ export class CollectionPool {
   }
 
   private failed(shard: Shard, watch: Watch, err: ObservedError): void {
+    this.stopClock(shard)
     if (err.fatal) {
       this.kill(shard, err)
       return
@@ -326,8 +339,14 @@ export class CollectionPool {
     for (const id of shard.ids) this.table.peek(this.ref, id)?.fail(err)
   }
 
+  private stopClock(shard: Shard): void {
+    clearTimeout(shard.openClock)
+    shard.openClock = undefined
+  }
+
   private closeShard(shard: Shard): void {
     this.options.gate.forget(shard)
+    this.stopClock(shard)
     if (shard.watch) closeQuietly(shard.watch)
     this.dropReplacement(shard)
     shard.watch = null

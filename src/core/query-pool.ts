@@ -3,6 +3,7 @@ import type { EntryTable } from './entry-table'
 import { collectionKey } from './entry-table'
 import { closeQuietly, toError } from './pool'
 import type { RetryGate } from './retry-gate'
+import { startWatchClock } from './watch-timeout'
 import type { CollectionRef, DocEvent, Driver, DriverSearchSpec, Rev, Watch, WatchSink } from './types'
 import { ObservedError } from './types'
 
@@ -47,6 +48,8 @@ class SharedQueryWatch {
   live = false
   /** Failed: the reopening waits for the client's watch gate. */
   private waiting = false
+  /** The clock of the watch being opened (see watch-timeout.ts), until it goes live. */
+  private clock?: ReturnType<typeof setTimeout>
   private fatal: ObservedError | null = null
   /** Per matching document, the revision this watch last reported (not kept while offline: a resync follows). */
   private reported = new Map<string, Rev>()
@@ -59,6 +62,7 @@ class SharedQueryWatch {
     private readonly driver: Driver,
     private readonly table: EntryTable,
     private readonly gate: RetryGate,
+    private readonly watchTimeout: number,
   ) {}
 
   add(listener: QueryListener): void {
@@ -81,6 +85,7 @@ class SharedQueryWatch {
       ready: (info) => {
         if (!watch) return queueMicrotask(() => sink.ready(info))
         if (!isCurrent()) return
+        this.stopClock()
         const resync = this.missed && !info?.resumed
         this.missed = false
         this.live = true
@@ -112,6 +117,11 @@ class SharedQueryWatch {
     try {
       watch = this.driver.watch(this.ref, { query: this.spec }, sink)
       this.watch = watch
+      this.stopClock()
+      this.clock = startWatchClock(this.watchTimeout, this.driver.name, this.ref, (err) => {
+        this.clock = undefined
+        sink.error(err)
+      })
     } catch (err) {
       const e = toError(err)
       this.failed(new ObservedError(e.code, e.message, { fatal: true, cause: err }))
@@ -177,7 +187,13 @@ class SharedQueryWatch {
     })
   }
 
+  private stopClock(): void {
+    clearTimeout(this.clock)
+    this.clock = undefined
+  }
+
   private failed(err: ObservedError): void {
+    this.stopClock()
     if (this.watch) closeQuietly(this.watch)
     this.watch = null
     this.live = false
@@ -198,6 +214,7 @@ class SharedQueryWatch {
   }
 
   close(): void {
+    this.stopClock()
     this.gate.forget(this)
     this.waiting = false
     if (this.watch) closeQuietly(this.watch)
@@ -217,6 +234,7 @@ export class QueryPool {
     private readonly table: EntryTable,
     /** One backoff for every failing watch of the client (per connection, not per query). */
     private readonly gate: RetryGate,
+    private readonly watchTimeout: number,
   ) {}
 
   get watchCount(): number {
@@ -235,7 +253,7 @@ export class QueryPool {
     }
     const key = `${collectionKey(ref)}:${need ?? `#${++this.unique}`}`
     let shared = this.watches.get(key)
-    if (!shared) this.watches.set(key, (shared = new SharedQueryWatch(ref, spec, this.driver, this.table, this.gate)))
+    if (!shared) this.watches.set(key, (shared = new SharedQueryWatch(ref, spec, this.driver, this.table, this.gate, this.watchTimeout)))
     shared.add(listener)
     const joined = shared
     return {

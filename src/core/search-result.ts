@@ -540,7 +540,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   private fail(err: ObservedError): void {
     this._error = err
-    this.setStatus('error', true)
+    // A watch that does not go live in time is being retried: reconnecting, with the error saying what to check.
+    this.setStatus(err.code === 'watch_timeout' ? 'reconnecting' : 'error', true)
     this.emit('error', null, err)
   }
 

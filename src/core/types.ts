@@ -106,6 +106,7 @@ export type ObservedErrorCode =
   | 'disconnected'
   | 'no_plugin'
   | 'closed'
+  | 'watch_timeout'
 
 /** Options of {@link ObservedError}. */
 export interface ObservedErrorOptions {

@@ -1,0 +1,29 @@
+import type { CollectionRef } from './types'
+import { ObservedError } from './types'
+
+/** How long a watch may take to go live before it counts as failed (ms): `ObserverClientOptions.watchTimeout`. */
+export const DEFAULT_WATCH_TIMEOUT = 10_000
+
+/**
+ * Starts the clock of a watch being opened: past `ms` without `ready`, `expired` gets a non-fatal `watch_timeout`
+ * error saying what to check, so that a watch that never answers is retried with backoff instead of leaving its
+ * observers `pending` for ever. Returns the timer to clear once the watch is live, failed or closed (0: no clock).
+ */
+export function startWatchClock(
+  ms: number,
+  driver: string,
+  ref: CollectionRef,
+  expired: (err: ObservedError) => void,
+): ReturnType<typeof setTimeout> | undefined {
+  if (!(ms > 0) || !Number.isFinite(ms)) return undefined
+  return setTimeout(() => {
+    expired(
+      new ObservedError(
+        'watch_timeout',
+        `The ${driver} watch on ${ref.index || '(default)'}/${ref.collection} was not live after ${ms} ms; retrying with backoff. ` +
+          'Check the backend URL, CORS, and the connection limit (browsers open at most 6 HTTP/1.1 connections per host: ' +
+          'many listeners or tabs can exhaust it).',
+      ),
+    )
+  }, ms)
+}
