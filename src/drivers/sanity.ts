@@ -57,10 +57,11 @@ export const LISTEN_URL_BUDGET = 12_000
 export const DEFAULT_MAX_IDS_PER_WATCH = 250
 
 /**
- * Ids per `mGet` (the core splits larger reads, and retries failed ones per batch of this size). Ids go in the `doc`
- * endpoint's path, comma-separated: 100 UUIDs take 3.7 KB, 100 `drafts.` UUIDs 4.4 KB.
+ * Ids per `mGet` (the core splits larger reads, and retries failed ones per batch of this size): one watch shard, so
+ * the documents a listener makes live are read together. Ids go in the `doc` endpoint's path, comma-separated, and a
+ * batch whose ids take more than MAX_ID_CHARS_PER_READ is split further (250 UUIDs take 9.3 KB: two requests).
  */
-export const MAX_IDS_PER_READ = 100
+export const MAX_IDS_PER_READ = DEFAULT_MAX_IDS_PER_WATCH
 
 /** Characters of ids per `doc` request: only ids far longer than UUIDs split a batch over several requests. */
 const MAX_ID_CHARS_PER_READ = 8000

@@ -4,7 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ObserverClient, ObservedError, type Driver, type Watch } from '../../src/core'
 import { memoryDriver } from '../../src/drivers/memory'
+import { sanityDriver } from '../../src/drivers/sanity'
 import { waitFor } from '../helpers/wait-for'
+import { startSanityServer } from '../servers/sanity'
+import { clientFor } from '../servers/sanity/test-client'
 
 const clients: ObserverClient[] = []
 afterEach(() => {
@@ -117,5 +120,36 @@ describe('retry storm (audit finding 1)', () => {
     }
     await waitFor(() => state.mGets.length >= 2, 1000, { what: 'the next step' })
     expect(state.mGets.slice(1, 2)).toMatchObject([{ ids: 50 }])
+  })
+
+  it('Sanity, the real client: 500 documents through a 3 s outage of 503s with Retry-After, at most ceil(500 / limit) requests per step and 10/s', async () => {
+    const server = await startSanityServer()
+    try {
+      server.documents.load(Array.from({ length: 500 }, (_, n) => ({ _id: `doc-${n}`, _type: 'note', n })))
+      const driver = sanityDriver(clientFor(server))
+      const limit = driver.maxIdsPerRead ?? 500
+      const client = new ObserverClient({ driver })
+      clients.push(client)
+      server.clearRequests()
+      server.faults.refuseFor(3000, { endpoint: 'doc', status: 503, retryAfter: 1 })
+      const t0 = Date.now()
+      const observers = client.mGet<{ n: number }>('', 'note', Array.from({ length: 500 }, (_, n) => `doc-${n}`))
+      await waitFor(() => Date.now() - t0 >= 3000, 4000, { what: 'the outage' })
+      const during = server.requests.filter((r) => r.endpoint === 'doc' && r.at < t0 + 3000)
+      // Steps: requests less than 100 ms apart belong to one; Retry-After: 1 puts a second at least between steps.
+      const steps: number[] = []
+      let last = -Infinity
+      for (const r of during) {
+        if (r.at - last > 100) steps.push(0)
+        steps[steps.length - 1]++
+        last = r.at
+      }
+      expect(Math.max(...steps)).toBeLessThanOrEqual(Math.ceil(500 / limit))
+      expect(steps.length).toBeLessThanOrEqual(4)
+      expect(during.length).toBeLessThanOrEqual(30)
+      await waitFor(() => observers.every((o, n) => o.status === 'live' && o._source?.n === n), 10_000, { what: 'all 500 live' })
+    } finally {
+      await server.stop()
+    }
   })
 })
