@@ -243,6 +243,8 @@ export class DocEntry {
     if (doc._rev !== undefined && doc._rev === this.rev) return false
     if (typeof doc._rev === 'number' && typeof this.rev === 'number') {
       if (doc._rev > this.rev) this.applySnapshot(doc, this.beginSync(seq, true), true)
+      // Kept, but known newer only by a revision nothing checked (an event's): a read confirms it or replaces it.
+      else if (!this.fromRead) this.host.refetch(this)
       return doc._rev < this.rev
     }
     this.host.refetch(this)
