@@ -2,6 +2,7 @@ import { backoffDelay, type BackoffOptions } from './backoff'
 import { Emitter } from './emitter'
 import type { Observer } from './observer'
 import type { JoinedQuery, QueryListener } from './query-pool'
+import { countOf } from './guards'
 import { comparator } from './sort'
 import type { CollectionRef, Doc, DocEvent, DocSource, Driver, DriverSearchSpec, Page, Rev } from './types'
 import { ObservedError } from './types'
@@ -74,7 +75,10 @@ const MAX_OUTSIDE = 10_000
 export class ObserverSearchResult<T extends object = DocSource> extends Emitter<SearchEvents<T>> {
   /** The documents fetched so far, in sort order. Replaced by a new array on every membership or order change. */
   hits: Observer<T>[] = []
-  /** Number of documents matching the query. */
+  /**
+   * Number of documents matching the query. When the backend's count is unusable (not a finite, non-negative
+   * integer), the number of hits fetched: a lower bound, with `hasMore` telling whether the last page was full.
+   */
   total = 0
   readonly size: number
   readonly live: LiveMode
@@ -103,6 +107,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private newerReads = 0
   /** Live query: the shared watch has been ready since this search started (or since it last went offline). */
   private watchLive = false
+  /** The last page was full but its total was no count: more matches may exist, how many is unknown. */
+  private uncounted = false
   private removedByDelete = new Set<string>()
   /** Last event seen for documents not held: events for them have no entry to order them. */
   private outside = new Map<string, { rev?: Rev; previousRev?: Rev | null }>()
@@ -127,7 +133,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   /** True when more matches exist than are fetched: call `next()`. */
   get hasMore(): boolean {
-    return this.hits.length < this.total
+    return this.hits.length < this.total || this.uncounted
   }
 
   get status(): SearchStatus {
@@ -182,6 +188,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     for (const id of [...this.byId.keys()]) this.release(id)
     this.hits = []
     this.window = 0
+    this.uncounted = false
     this.removedByDelete.clear()
     this.outside.clear()
     this.setStatus('stopped')
@@ -290,7 +297,12 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         this.release(h._id)
       }
     }
-    this.total = typeof page.total === 'number' ? Math.max(page.total - gone, this.hits.length) : this.hits.length
+    // A page shorter than asked ends the matches, whatever its total says (a hostile total must not make `next()`
+    // loop); an unusable total counts as unknown.
+    const count = countOf(page.total)
+    const ended = page.hits.length < size
+    this.total = count === undefined || ended ? this.hits.length : Math.max(count - gone, this.hits.length)
+    this.uncounted = count === undefined && !ended
     this.after = page.after
     this.window = replace ? size : this.window + size
     this.loaded = true
@@ -506,9 +518,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       const token = this.loadToken
       this.host.driver.search(this.ref, this.spec, { from: 0, size: 0 }).then(
         (page) => {
-          if (token !== this.loadToken || this.stopped || typeof page?.total !== 'number') return
+          const count = countOf(page?.total)
+          if (token !== this.loadToken || this.stopped || count === undefined) return
           const before = this.total
-          this.total = Math.max(page.total, this.hits.length)
+          this.total = Math.max(count, this.hits.length)
+          this.uncounted = false
           this.emit('hits', this.hits)
           // Hits appended while every match seemed fetched may now sort after matches not fetched: read again.
           if (this.live === 'query' && this.total !== before && this.hasMore) void this.load(true)

@@ -2,6 +2,7 @@ import type { EventHookOn } from '@vueuse/core'
 import { lazyEventHook } from './lazy-event-hook'
 import { computed, markRaw, shallowRef, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
 import { asObservedError, type ObservedError, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
+import { countOf } from '../core/guards'
 import { stableKey } from '../core/query-pool'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
 import { StoreWriter, type SearchStoreTarget } from './store-sync'
@@ -58,6 +59,8 @@ export function useObservedSearch<T extends object = DocSource>(
 ): UseObservedSearchReturn<T> & PromiseLike<UseObservedSearchReturn<T>> {
   const hits = options.target ?? shallowRef<ObservedDoc<T>[]>([])
   const total = shallowRef(0)
+  // The core's: a hostile total (Infinity, NaN) or a short page decides it, not `hits < total`.
+  const more = shallowRef(false)
   const status = shallowRef<SearchStatus>('idle')
   const error = shallowRef<ObservedError | null>(null)
   const changeHook = lazyEventHook<[string, ObservedDoc<T>, string[]]>()
@@ -87,6 +90,7 @@ export function useObservedSearch<T extends object = DocSource>(
     })
     views = next
     total.value = r.total
+    more.value = r.hasMore
     setHits(list)
   }
   const fail = (err: unknown) => {
@@ -94,6 +98,7 @@ export function useObservedSearch<T extends object = DocSource>(
     views = new Map()
     setHits([])
     total.value = 0
+    more.value = false
     error.value = e
     status.value = 'error'
     errorHook.trigger(e, null)
@@ -122,6 +127,7 @@ export function useObservedSearch<T extends object = DocSource>(
         views = new Map()
         setHits([])
         total.value = 0
+        more.value = false
         error.value = null
         status.value = 'idle'
         return null
@@ -130,7 +136,11 @@ export function useObservedSearch<T extends object = DocSource>(
         status.value = 'pending'
         return client.readSearch(i, c, spec, { size }).then((page) => {
           setHits(page.hits.map((d) => ({ _id: d._id, _source: d._source as T })))
-          total.value = page.total
+          // As the core counts: an unusable total is unknown, a short page ends the matches.
+          const count = countOf(page.total)
+          const ended = page.hits.length < (size ?? 20)
+          total.value = count === undefined || ended ? page.hits.length : Math.max(count, page.hits.length)
+          more.value = !ended && (count === undefined || page.hits.length < count)
           status.value = 'live'
         }, fail)
       }
@@ -174,7 +184,7 @@ export function useObservedSearch<T extends object = DocSource>(
   const shell: UseObservedSearchReturn<T> = {
     hits,
     total,
-    hasMore: computed(() => hits.value.length < total.value),
+    hasMore: computed(() => more.value),
     next: async () => {
       await lifecycle.current()?.next()
     },
