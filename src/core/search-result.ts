@@ -65,8 +65,18 @@ export interface SearchHost {
 
 /** Membership events buffered while a read is in flight; past this the search is read again instead. */
 const MAX_BUFFERED = 10_000
+/**
+ * Per-document memory of a search beyond its hits is capped, so that it is bounded by the window plus a fixed
+ * allowance whatever the history (issue 13: 20,000 documents created then deleted). The oldest entries go first;
+ * what forgetting one costs is said where each structure is defined.
+ */
 /** Documents outside the hits whose last event is remembered, to drop stale ones. */
-const MAX_OUTSIDE = 10_000
+export const MAX_OUTSIDE = 2_000
+/** Hits removed by their delete whose news of leaving the query has not come yet. */
+export const MAX_REMOVED = 1_000
+
+/** Key of the test-only view of a search's per-document memory (not exported by the package). */
+export const memoryStats = Symbol('memoryStats')
 
 /**
  * A live search: `hits` are observers in the query's sort order, `total` the number of matches. Emits a new
@@ -109,9 +119,19 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private watchLive = false
   /** The last page was full but its total was no count: more matches may exist, how many is unknown. */
   private uncounted = false
+  /**
+   * Hits removed by their delete, until the query watch's news that they left (already counted off) comes. At most
+   * MAX_REMOVED, oldest forgotten first: news for a forgotten one counts it off again, and the recount that follows
+   * (a read) corrects the total.
+   */
   private removedByDelete = new Set<string>()
-  /** Last event seen for documents not held: events for them have no entry to order them. */
+  /**
+   * Last event seen for documents not held: events for them have no entry to order them. At most MAX_OUTSIDE,
+   * oldest forgotten first; once one is forgotten (`forgot`), a late event could pass for news, so a document that
+   * appears is confirmed by a read of its own.
+   */
   private outside = new Map<string, { rev?: Rev; previousRev?: Rev | null }>()
+  private forgot = false
 
   constructor(
     private readonly host: SearchHost,
@@ -191,6 +211,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.uncounted = false
     this.removedByDelete.clear()
     this.outside.clear()
+    this.forgot = false
     this.setStatus('stopped')
     this.emit('hits', this.hits)
   }
@@ -346,9 +367,16 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   private rememberOutside(id: string, rev: Rev | undefined, previousRev?: Rev | null): void {
     if (rev === undefined) return
+    this.remember(id, rev, previousRev)
+  }
+
+  private remember(id: string, rev: Rev | undefined, previousRev: Rev | null | undefined): void {
     this.outside.delete(id)
     this.outside.set(id, { rev, previousRev })
-    if (this.outside.size > MAX_OUTSIDE) this.outside.delete(this.outside.keys().next().value!)
+    if (this.outside.size > MAX_OUTSIDE) {
+      this.outside.delete(this.outside.keys().next().value!)
+      this.forgot = true
+    }
   }
 
   private hitChanged(hit: Observer<T>, source: T, changes: string[]): void {
@@ -388,6 +416,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     }
     if (this.live === 'query') {
       this.removedByDelete.add(hit._id)
+      if (this.removedByDelete.size > MAX_REMOVED) this.removedByDelete.delete(this.removedByDelete.values().next().value!)
       // Once out of the hits, only this remembers how recent it is: a late, older event must not bring it back.
       this.rememberOutside(hit._id, this.host.revision(hit))
     }
@@ -445,9 +474,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       // Older than an event already seen for it; anything newer is remembered below.
       if (stale) return true
     }
-    this.outside.delete(e.id)
-    this.outside.set(e.id, { rev: e.rev, previousRev: e.previousRev })
-    if (this.outside.size > MAX_OUTSIDE) this.outside.delete(this.outside.keys().next().value!)
+    this.remember(e.id, e.rev, e.previousRev)
     return false
   }
 
@@ -460,7 +487,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       return
     }
     const held = this.byId.get(e.id)
-    if (!held && this.staleOutside(e)) return
+    if (!held && this.staleOutside(e)) {
+      // Already seen: the news of the delete that removed a hit, say, which is counted off already.
+      this.removedByDelete.delete(e.id)
+      return
+    }
     const inQuery = e.kind !== 'delete' && e.inQuery !== false
     if (!inQuery) {
       if (held) {
@@ -510,6 +541,13 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.hits = hits
     this.emit('appear', e.id, hit._source)
     this.emit('hits', this.hits)
+    // What this search knew of its past may be forgotten: the event may be a late one. Its read settles it.
+    if (this.forgot) void hit.refresh()
+  }
+
+  /** Test-only: the sizes of the per-document memory (see MAX_OUTSIDE, MAX_REMOVED). */
+  [memoryStats](): { held: number; outside: number; removedByDelete: number } {
+    return { held: this.byId.size, outside: this.outside.size, removedByDelete: this.removedByDelete.size }
   }
 
   private recount(): void {
