@@ -98,4 +98,17 @@ describe('a revision from the future', () => {
     driver.push(ev(3, r3._rev, true))
     expect(search.hits[0]._source).toEqual({ n: 3 })
   })
+
+  it("a document a future revision took out of a live query is back after the search's refresh()", async () => {
+    const { inner, driver, client } = setup()
+    const search = client.search<Src>('i', 'c', { sort: 'n' }, { size: 10, live: 'query' })
+    await waitFor(() => search.status === 'live' && search.hits.length === 1, 2000, { what: 'the search live' })
+    driver.push({ id: 'a', kind: 'upsert', rev: FUTURE, inQuery: false }) // "a left the query", from the future
+    await waitFor(() => search.hits.length === 0, 2000, { what: 'a gone' })
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    driver.push({ id: 'a', kind: 'upsert', doc: { n: 2 }, rev: r2._rev, inQuery: true })
+    await search.refresh()
+    await waitFor(() => search.hits.map((h) => h._source?.n).join() === '2', 2000, { what: 'the stored document back' })
+    expect(search.total).toBe(1)
+  })
 })
