@@ -335,6 +335,9 @@ export class DocEntry {
           this.superseded.set(applied, e)
           this.tellSuperseded()
         }
+        // Older only by a clock (no chain places it) than content no read confirmed: a late event, or the content
+        // shown came with a revision from the future (a hostile server). A read decides, rather than the clock.
+        if (e.previousRev === undefined && typeof rev === 'number' && !this.fromRead && !this.readPending) this.host.refetch(this)
         return
       }
     }

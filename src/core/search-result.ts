@@ -470,9 +470,15 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private staleOutside(e: DocEvent): boolean {
     const last = this.outside.get(e.id)
     if (e.rev !== undefined && last?.rev !== undefined) {
-      const stale = typeof e.rev === 'number' && typeof last.rev === 'number' ? e.rev <= last.rev : e.rev === last.rev || e.rev === last.previousRev
+      const numeric = typeof e.rev === 'number' && typeof last.rev === 'number'
+      const stale = numeric ? (e.rev as number) <= (last.rev as number) : e.rev === last.rev || e.rev === last.previousRev
       // Older than an event already seen for it; anything newer is remembered below.
-      if (stale) return true
+      if (stale) {
+        // News that it matches, older only by a clock (no chain places it): a late event, or the one remembered
+        // came from the future (a hostile server). The backend decides, rather than the clock.
+        if (numeric && e.rev !== last.rev && e.previousRev === undefined && e.kind === 'upsert' && e.inQuery !== false) this.reloadSoon()
+        return true
+      }
     }
     this.remember(e.id, e.rev, e.previousRev)
     return false

@@ -106,4 +106,17 @@ describe('a notification with updatedAt far in the future', () => {
     server.documents.update(I, C, 'a', { n: 4 })
     await waitFor(() => n(search.hits[0]) === 4, 3000, { what: 'a change after the refresh' })
   })
+
+  it('the next real change shows the stored document, without refresh()', async () => {
+    server.documents.create(I, C, 'a', { n: 1 })
+    const a = client.get(I, C, 'a')
+    await waitFor(() => a.status === 'live', 3000)
+    server.documents.update(I, C, 'a', { n: 2 })
+    await waitFor(() => n(a) === 2, 3000, { what: 'a real change' })
+    injectFromTheFuture('a')
+    await waitFor(() => n(a) === 666, 3000, { what: 'the injected notification' })
+    server.documents.update(I, C, 'a', { n: 3 })
+    await waitFor(() => n(a) === 3, 3000, { what: 'the stored document' })
+    expect(a._source).toEqual(stored('a'))
+  })
 })

@@ -111,4 +111,28 @@ describe('a revision from the future', () => {
     await waitFor(() => search.hits.map((h) => h._source?.n).join() === '2', 2000, { what: 'the stored document back' })
     expect(search.total).toBe(1)
   })
+
+  it('a real change it would have hidden is settled by a read, without refresh()', async () => {
+    const { inner, driver, client, ev } = setup()
+    const o = client.get<Src>('i', 'c', 'a')
+    await o.ready()
+    driver.push(ev(666, FUTURE))
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    const reads = driver.reads.length
+    driver.push(ev(2, r2._rev)) // older than 666 only by a clock: a read decides
+    await waitFor(() => o._source?.n === 2, 2000, { what: 'the stored document' })
+    expect(driver.reads.length).toBe(reads + 1)
+  })
+
+  it('a document a future revision took out of a live query comes back with its next real change', async () => {
+    const { inner, driver, client } = setup()
+    const search = client.search<Src>('i', 'c', { sort: 'n' }, { size: 10, live: 'query' })
+    await waitFor(() => search.status === 'live' && search.hits.length === 1, 2000, { what: 'the search live' })
+    driver.push({ id: 'a', kind: 'upsert', rev: FUTURE, inQuery: false })
+    await waitFor(() => search.hits.length === 0, 2000, { what: 'a gone' })
+    const r2 = await inner.replace<Src>('i', 'c', 'a', { n: 2 })
+    driver.push({ id: 'a', kind: 'upsert', doc: { n: 2 }, rev: r2._rev, inQuery: true })
+    await waitFor(() => search.hits.map((h) => h._source?.n).join() === '2', 2000, { what: 'the stored document back' })
+    expect(search.total).toBe(1)
+  })
 })
