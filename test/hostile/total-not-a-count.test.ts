@@ -5,6 +5,8 @@
  * page ends `hasMore`.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { effectScope } from 'vue'
+import { useObservedSearch } from '../../src'
 import { ObserverClient, type Driver } from '../../src/core'
 import { memoryDriver } from '../../src/drivers/memory'
 import { waitFor } from '../helpers/wait-for'
@@ -83,5 +85,22 @@ describe('a page whose total is not a count', () => {
     await waitFor(() => s.status === 'live', 2000)
     expect([s.hits.length, s.total, s.hasMore]).toEqual([0, 0, false])
     await expect(s.next()).resolves.toEqual([])
+  })
+
+  it('useObservedSearch: hasMore is the core\'s, so a loop over next() ends there too', async () => {
+    const { client } = hostileTotals(JSON.parse('1e309'))
+    const scope = effectScope()
+    const s = scope.run(() => useObservedSearch<{ n: number }>('i', 'c', { sort: 'n' }, { size: 10, client }))!
+    await s
+    let pages = 0
+    while (s.hasMore.value && pages < 20) {
+      await s.next()
+      pages++
+    }
+    expect(s.hasMore.value).toBe(false)
+    expect(pages).toBeLessThanOrEqual(3)
+    expect(s.hits.value.length).toBe(25)
+    expect(s.total.value).toBe(25)
+    scope.stop()
   })
 })
