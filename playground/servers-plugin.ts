@@ -11,7 +11,8 @@
  * `VITE_KUZZLE_SSL`) points at a real Kuzzle, `VITE_SANITY_PROJECT_ID` or `VITE_SANITY_API_HOST` (and
  * `VITE_SANITY_DATASET`, `VITE_SANITY_TOKEN`, `VITE_SANITY_API_VERSION`) at a real Sanity project; that backend's
  * test server is then not started. `PLAYGROUND_KUZZLE_PORT` / `PLAYGROUND_SANITY_PORT` move the test servers
- * (defaults 7512 / 7513; 0 picks free ports, as the end-to-end tests do).
+ * (defaults 7512 / 7513; 0 picks free ports, as the end-to-end tests do). A port in use is replaced by a free one,
+ * as Vite does for its own: the terminal says so and `/__playground/config` gives the page the port bound.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fileURLToPath } from 'node:url'
@@ -133,9 +134,8 @@ export function playgroundServers(): Plugin & { api: PlaygroundServersApi } {
         })
         return module.startBackends(settings, log)
       })()
-      const backends = await started.catch((err: Error & { code?: string }) => {
-        const hint = err.code === 'EADDRINUSE' ? ' (set PLAYGROUND_KUZZLE_PORT / PLAYGROUND_SANITY_PORT to other ports)' : ''
-        throw new Error(`The playground's backends did not start: ${err.message}${hint}`, { cause: err })
+      const backends = await started.catch((err: Error) => {
+        throw new Error(`The playground's backends did not start: ${err.message}`, { cause: err })
       })
       const { kuzzle, sanity } = backends.config()
       log(kuzzle.embedded ? `Kuzzle-protocol test server on ws://127.0.0.1:${kuzzle.port}` : `Kuzzle at ${kuzzle.host}:${kuzzle.port}`)

@@ -5,7 +5,7 @@
 
 /** One line of the final table. */
 export interface Row {
-  /** Benchmark group: "throughput", "fan-out", "memory", "latency", "size". */
+  /** Benchmark group: "throughput", "fan-out", "memory", "latency", "outage", "size". */
   bench: string
   /** What is measured. */
   measure: string

@@ -31,11 +31,29 @@ export interface DevBackends {
   close(): Promise<void>
 }
 
+/**
+ * Starts an embedded test server on `port`, or, when that port is taken (another playground, a local Kuzzle), on
+ * a free one, saying so as Vite does for its own port. The page learns the port bound from `config()`.
+ */
+export async function onPortOrFree<T>(what: string, port: number, start: (port: number) => Promise<T>, log: (message: string) => void): Promise<T> {
+  try {
+    return await start(port)
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'EADDRINUSE' || port === 0) throw err
+    log(`Port ${port} is in use (${what}), trying another one...`)
+    return start(0)
+  }
+}
+
 /** Starts (or connects to) both backends. */
 export async function startBackends(settings: BackendSettings, log: (message: string) => void): Promise<DevBackends> {
   const [kuzzle, sanity] = await Promise.all([
-    settings.kuzzle.embedded ? embeddedKuzzle(settings.kuzzle.port) : remoteKuzzle(settings.kuzzle, log),
-    settings.sanity.embedded ? embeddedSanity(settings.sanityPort, settings.sanity.dataset) : remoteSanity(settings.sanity, log),
+    settings.kuzzle.embedded
+      ? onPortOrFree('Kuzzle-protocol test server', settings.kuzzle.port, embeddedKuzzle, log)
+      : remoteKuzzle(settings.kuzzle, log),
+    settings.sanity.embedded
+      ? onPortOrFree('Sanity-protocol test server', settings.sanityPort, (port) => embeddedSanity(port, settings.sanity.dataset), log)
+      : remoteSanity(settings.sanity, log),
   ])
   const traffic = { kuzzle: new Traffic(kuzzle, log), sanity: new Traffic(sanity, log) }
   const kuzzleServer = 'server' in kuzzle ? (kuzzle as EmbeddedKuzzle).server : undefined

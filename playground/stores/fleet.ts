@@ -8,7 +8,9 @@ import { useConnectionStore } from './connection'
 /** A Pinia setup store fed by a live search of the whole fleet; its observer stops with the store. */
 export const useFleetStore = defineStore('fleet', () => {
   const backend = useBackend()
+  // #region call
   const fleet = useObservedSearch<Taxi>(backend.index, backend.collection, {}, { size: 1000, live: 'query' })
+  // #endregion call
   useConnectionStore().track(fleet.status, fleet.error)
   const taxis = fleet.hits
   const byStatus = computed(() => {

@@ -5,9 +5,11 @@ import { checkCollection, checkId, checkIds, checkIndex, checkLive, checkSize, c
 import { Observer, type ObserverHost } from './observer'
 import { CollectionPool } from './pool'
 import { QueryPool } from './query-pool'
+import { RetryGate } from './retry-gate'
 import { ObserverSearchResult, type SearchHost, type SearchOptions } from './search-result'
 import { normalizeSort } from './sort'
 import type { CollectionRef, Doc, DocSource, Driver, DriverSearchSpec, SearchSpec } from './types'
+import { ObservedError } from './types'
 
 /** Options of {@link ObserverClient}. */
 export interface ObserverClientOptions {
@@ -48,6 +50,17 @@ export class ObserverClient {
   private readonly table: EntryTable
   private readonly pools = new Map<string, CollectionPool>()
   private readonly queries: QueryPool
+  /** One backoff for every failing watch: the client's connection(s) to the backend, not each query, backs off. */
+  private readonly watchGate: RetryGate
+  /**
+   * `open`, then `closed` for good by `close()`: every started observer and search is stopped, no timer is left,
+   * the driver is never called again, and starting anything throws a `closed` error.
+   */
+  private state: 'open' | 'closed' = 'open'
+  /** What is started, so that `close()` can stop it. */
+  private readonly started = new Set<{ stop(): void }>()
+  /** Per collection, one backoff for its failing search reads. */
+  private readonly searchGates = new Map<string, RetryGate>()
   private readonly options: Required<Pick<ObserverClientOptions, 'releaseDelay'>> & ObserverClientOptions
   private readonly observerHost: ObserverHost
   private readonly searchHost: SearchHost
@@ -60,14 +73,18 @@ export class ObserverClient {
     this.driver = options.driver
     const backoff = options.backoff ?? {}
     this.table = new EntryTable(this.driver, options.wrap ?? ((v) => v), options.gapTimeout ?? 1000, backoff)
-    this.queries = new QueryPool(this.driver, this.table, backoff)
+    this.watchGate = new RetryGate('probe', backoff)
+    this.queries = new QueryPool(this.driver, this.table, this.watchGate)
     this.observerHost = {
-      acquire: (ref, id, watch) => {
+      acquire: (ref, id, watch, owner) => {
+        this.assertOpen(`observe "${id}"`)
         const entry = this.table.acquire(ref, id)
         if (watch) this.pool(ref).add(id)
+        this.started.add(owner)
         return entry
       },
-      release: (entry, watch) => {
+      release: (entry, watch, owner) => {
+        this.started.delete(owner)
         if (watch) this.pools.get(collectionKey(entry.ref))?.remove(entry.id)
         this.table.release(entry)
       },
@@ -76,6 +93,17 @@ export class ObserverClient {
     this.searchHost = {
       driver: this.driver,
       backoff,
+      started: (search) => {
+        this.assertOpen('start a search')
+        this.started.add(search)
+      },
+      stopped: (search) => this.started.delete(search),
+      readGate: (ref) => {
+        const key = collectionKey(ref)
+        let gate = this.searchGates.get(key)
+        if (!gate) this.searchGates.set(key, (gate = new RetryGate('probe', backoff)))
+        return gate
+      },
       currentSeq: () => this.table.currentSeq,
       observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(this.observerHost, ref, id, watch).start(),
       offer: (observer, doc, seq, event) => this.table.peek(observer.ref, observer._id)?.offer(doc, seq, event),
@@ -94,12 +122,12 @@ export class ObserverClient {
   /** Live documents, started; they share one watch and one read. */
   mGet<T extends object = DocSource>(index: string, collection: string, ids: string[]): Observer<T>[] {
     const ref = this.ref(index, collection)
-    return checkIds(ids).map((id) => new Observer<T>(this.observerHost, ref, id).start())
+    return checkIds(ids).map((id) => new Observer<T>(this.observerHost, ref, this.docId(id)).start())
   }
 
   /** A live document, not started yet (call `start()`). */
   observer<T extends object = DocSource>(index: string, collection: string, id: string): Observer<T> {
-    return new Observer<T>(this.observerHost, this.ref(index, collection), checkId(id))
+    return new Observer<T>(this.observerHost, this.ref(index, collection), this.docId(id))
   }
 
   /** A live search, started. `await result.ready()` waits for its first page. */
@@ -127,14 +155,21 @@ export class ObserverClient {
   }
 
   /** Reads a document once, without observing it (server-side rendering). */
-  read(index: string, collection: string, id: string): Promise<Doc | null> {
-    return this.driver.get(this.ref(index, collection), checkId(id))
+  async read(index: string, collection: string, id: string): Promise<Doc | null> {
+    this.assertOpen('read')
+    return this.driver.get(this.ref(index, collection), this.docId(id))
   }
 
   /** Runs a search once, without observing it (server-side rendering). */
-  readSearch(index: string, collection: string, search: SearchSpec = {}, options: { size?: number } = {}) {
+  async readSearch(index: string, collection: string, search: SearchSpec = {}, options: { size?: number } = {}) {
+    this.assertOpen('search')
     checkSpec(search)
     return this.driver.search(this.ref(index, collection), this.driverSpec(search), { from: 0, size: checkSize(options.size) })
+  }
+
+  /** True once `close()` was called. */
+  get isClosed(): boolean {
+    return this.state === 'closed'
   }
 
   stats(): ObserverClientStats {
@@ -143,12 +178,34 @@ export class ObserverClient {
     return { documents: this.table.size, idWatches, queryWatches: this.queries.watchCount }
   }
 
-  /** Closes every watch; observers and searches of this client stop receiving changes. */
+  /**
+   * Stops every observer and search of this client (their status becomes `stopped`) and closes every watch. Nothing
+   * of the client runs afterwards: no timer, no driver call; `start()` throws. Safe to call twice.
+   */
   close(): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    for (const owner of [...this.started]) owner.stop()
+    this.started.clear()
     for (const pool of this.pools.values()) pool.dispose()
     this.pools.clear()
     this.queries.dispose()
     this.table.dispose()
+    this.watchGate.dispose()
+    for (const gate of this.searchGates.values()) gate.dispose()
+  }
+
+  private assertOpen(what: string): void {
+    if (this.state === 'closed') {
+      throw new ObservedError('closed', `Cannot ${what}: this observer client was closed (client.close(), or its app unmounted)`)
+    }
+  }
+
+  /** An id both the core and the backend accept. */
+  private docId(id: unknown): string {
+    const checked = checkId(id)
+    this.driver.checkId?.(checked)
+    return checked
   }
 
   private ref(index: string, collection: string): CollectionRef {
@@ -166,7 +223,7 @@ export class ObserverClient {
       const created: CollectionPool = new CollectionPool(ref, this.driver, this.table, {
         maxIds: this.options.maxIdsPerWatch ?? this.driver.maxIdsPerWatch ?? Infinity,
         releaseDelay: this.options.releaseDelay,
-        backoff: this.options.backoff ?? {},
+        gate: this.watchGate,
         onEmpty: () => {
           if (this.pools.get(key) === created) this.pools.delete(key)
         },

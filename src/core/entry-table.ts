@@ -1,9 +1,15 @@
-import { backoffDelay, type BackoffOptions } from './backoff'
+import type { BackoffOptions } from './backoff'
 import { DocEntry, type EntryHost } from './entry'
+import { RetryGate } from './retry-gate'
 import type { CollectionRef, Doc, Driver } from './types'
-import { ObservedError } from './types'
+import { ObservedError, asObservedError } from './types'
 
-/** Reads of more ids than this are split, to keep requests (and Sanity's URLs) reasonable. */
+/** The driver's read-size limit when it states a sane one, else ours. */
+function readLimit(stated: number | undefined): number {
+  return stated !== undefined && Number.isInteger(stated) && stated > 0 ? stated : MAX_IDS_PER_READ
+}
+
+/** Reads of more ids than this are split, unless the driver states its own limit. */
 const MAX_IDS_PER_READ = 500
 /** How many recently disposed documents are remembered (their late events may still arrive). */
 const MAX_DISPOSED = 1000
@@ -26,14 +32,17 @@ interface PendingRead {
 
 /**
  * The client's documents: one entry per (index, collection, id), shared by every observer and search hit,
- * reference counted, and read in batches (one mGet per collection per tick).
+ * reference counted, and read in batches (one mGet per collection and read-size limit per tick). Failed reads
+ * wait for their collection's retry gate, which sends them again together at each backoff step.
  */
 export class EntryTable implements EntryHost {
   private entries = new Map<string, Map<string, DocEntry>>()
   private reads = new Map<string, PendingRead>()
   private flushQueued = false
   private seq = 0
-  private retries = new Map<DocEntry, { attempt: number; timer?: ReturnType<typeof setTimeout> }>()
+  /** One backoff schedule per collection: its failed reads, and any read asked for meanwhile, go out together. */
+  private gates = new Map<string, RetryGate>()
+  private closed = false
   /** Recently disposed documents, by collection key and id, oldest first. */
   private disposed = new Set<string>()
 
@@ -84,9 +93,7 @@ export class EntryTable implements EntryHost {
       byId.delete(entry.id)
       if (byId.size === 0) this.entries.delete(key)
     }
-    const retry = this.retries.get(entry)
-    if (retry?.timer) clearTimeout(retry.timer)
-    this.retries.delete(entry)
+    this.gates.get(key)?.forget(entry)
     const disposed = disposedKey(key, entry.id)
     this.disposed.delete(disposed)
     this.disposed.add(disposed)
@@ -94,9 +101,23 @@ export class EntryTable implements EntryHost {
     entry.dispose()
   }
 
-  /** Reads the entry again (batched with others of its collection); events meanwhile are buffered. */
+  /**
+   * Reads the entry again (batched with others of its collection); events meanwhile are buffered. While its
+   * collection's reads are failing, the read waits for the next backoff step.
+   */
   refetch(entry: DocEntry): void {
-    if (entry.refs <= 0) return
+    if (entry.refs <= 0 || this.closed) return
+    this.gate(collectionKey(entry.ref)).defer(entry, () => this.queueRead(entry))
+  }
+
+  private gate(key: string): RetryGate {
+    let gate = this.gates.get(key)
+    if (!gate) this.gates.set(key, (gate = new RetryGate('batch', this.backoff)))
+    return gate
+  }
+
+  private queueRead(entry: DocEntry): void {
+    if (entry.refs <= 0 || this.closed) return
     const key = collectionKey(entry.ref)
     let read = this.reads.get(key)
     if (!read) this.reads.set(key, (read = { ref: entry.ref, entries: new Map() }))
@@ -111,54 +132,59 @@ export class EntryTable implements EntryHost {
     this.flushQueued = false
     const reads = [...this.reads.values()]
     this.reads.clear()
+    if (this.closed) return
+    const limit = readLimit(this.driver.maxIdsPerRead)
     for (const read of reads) {
       const batch = [...read.entries]
-      for (let i = 0; i < batch.length; i += MAX_IDS_PER_READ) void this.read(read.ref, batch.slice(i, i + MAX_IDS_PER_READ))
+      for (let i = 0; i < batch.length; i += limit) void this.read(read.ref, batch.slice(i, i + limit))
     }
   }
 
   private async read(ref: CollectionRef, batch: Array<[DocEntry, number]>): Promise<void> {
+    const gate = this.gate(collectionKey(ref))
     let docs: Doc[]
     try {
       docs = await this.driver.mGet(ref, batch.map(([e]) => e.id))
       if (!Array.isArray(docs)) throw new TypeError('mGet did not return an array')
     } catch (err) {
+      if (this.closed) return
+      // A fatal driver error (an unknown collection, refused credentials) is shown as the driver said it and not
+      // retried: retrying cannot help, and a failing server is not to be hammered.
+      if (err instanceof ObservedError && err.fatal) {
+        for (const [entry] of batch) {
+          gate.forget(entry)
+          if (entry.refs > 0) entry.fail(err)
+        }
+        return
+      }
+      const cause = asObservedError(err, 'read_failed')
       const error = new ObservedError(
-        'read_failed',
-        `Could not read ${batch.length === 1 ? `document "${batch[0][0].id}"` : `${batch.length} documents`} from ${ref.index}/${ref.collection}: ${(err as Error)?.message ?? err}`,
-        { cause: err },
+        err instanceof ObservedError ? cause.code : 'read_failed',
+        `Could not read ${batch.length === 1 ? `document "${batch[0][0].id}"` : `${batch.length} documents`} from ${ref.index}/${ref.collection}: ${cause.message}`,
+        { cause, retryAfter: cause.retryAfter },
       )
-      for (const [entry] of batch) this.retryLater(entry, error)
+      for (const [entry] of batch) {
+        if (entry.refs <= 0) continue
+        entry.fail(error)
+        gate.fail(entry, () => this.refetch(entry), error)
+      }
       return
     }
+    if (this.closed) return
+    gate.succeed()
     const byId = new Map<string, Doc>()
     for (const doc of docs) if (doc && typeof doc._id === 'string') byId.set(doc._id, doc)
     for (const [entry, token] of batch) {
       if (entry.refs <= 0) continue
-      const retry = this.retries.get(entry)
-      if (retry) {
-        if (retry.timer) clearTimeout(retry.timer)
-        this.retries.delete(entry)
-      }
       entry.applySnapshot(byId.get(entry.id) ?? null, token)
     }
   }
 
-  private retryLater(entry: DocEntry, error: ObservedError): void {
-    if (entry.refs <= 0) return
-    entry.fail(error)
-    const retry = this.retries.get(entry) ?? { attempt: 0 }
-    this.retries.set(entry, retry)
-    if (retry.timer) clearTimeout(retry.timer)
-    retry.timer = setTimeout(() => {
-      retry.timer = undefined
-      this.refetch(entry)
-    }, backoffDelay(retry.attempt++, this.backoff))
-  }
-
-  /** Stops every pending retry (client shutdown). */
+  /** Stops every pending read and retry for good (client shutdown). */
   dispose(): void {
-    for (const r of this.retries.values()) if (r.timer) clearTimeout(r.timer)
-    this.retries.clear()
+    this.closed = true
+    this.reads.clear()
+    for (const gate of this.gates.values()) gate.dispose()
+    this.gates.clear()
   }
 }

@@ -19,8 +19,9 @@ export interface ObserverEvents<T> {
 
 /** What an observer needs from its client: entries and the id watch pool. */
 export interface ObserverHost {
-  acquire(ref: CollectionRef, id: string, watch: boolean): DocEntry
-  release(entry: DocEntry, watch: boolean): void
+  /** The observer's document, shared; throws a `closed` error once the client is closed. */
+  acquire(ref: CollectionRef, id: string, watch: boolean, owner: { stop(): void }): DocEntry
+  release(entry: DocEntry, watch: boolean, owner: { stop(): void }): void
   refetch(entry: DocEntry): void
 }
 
@@ -84,8 +85,8 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
   /** Starts following the document (subscribe, then read). Does nothing if already started. */
   start(): this {
     if (!this.stopped) return this
+    this.entry = this.host.acquire(this.ref, this._id, this.watch, this)
     this.stopped = false
-    this.entry = this.host.acquire(this.ref, this._id, this.watch)
     this.entry.listeners.add(this.listener)
     this.statusChanged()
     return this
@@ -98,7 +99,7 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
     const entry = this.entry!
     entry.listeners.delete(this.listener)
     this.entry = null
-    this.host.release(entry, this.watch)
+    this.host.release(entry, this.watch, this)
     this.statusChanged()
   }
 

@@ -1,6 +1,6 @@
-import { backoffDelay, type BackoffOptions } from './backoff'
 import { isDocEvent } from './entry'
 import type { EntryTable } from './entry-table'
+import type { RetryGate } from './retry-gate'
 import type { CollectionRef, DocEvent, Driver, Watch, WatchSink } from './types'
 import { ObservedError, asObservedError } from './types'
 
@@ -19,11 +19,12 @@ interface Shard {
   replacing: Watch | null
   /** Replaced watches kept a moment: events they had in flight when their replacement went live still apply. */
   readonly retiring: Map<Watch, ReturnType<typeof setTimeout>>
+  /** `waiting`: failed, its reopening waits for the client's watch gate. */
   state: 'opening' | 'live' | 'offline' | 'waiting' | 'dead'
   updating: boolean
-  attempt: number
-  timer?: ReturnType<typeof setTimeout>
   reconcileQueued: boolean
+  /** Narrowings waiting `releaseDelay` (one per release, each giving its id the full delay). */
+  readonly narrowTimers: Set<ReturnType<typeof setTimeout>>
 }
 
 /**
@@ -40,7 +41,7 @@ export class CollectionPool {
     private readonly ref: CollectionRef,
     private readonly driver: Driver,
     private readonly table: EntryTable,
-    private readonly options: { maxIds: number; releaseDelay: number; backoff: BackoffOptions; onEmpty(): void },
+    private readonly options: { maxIds: number; releaseDelay: number; gate: RetryGate; onEmpty(): void },
   ) {}
 
   /** Number of open driver watches (for stats and tests). */
@@ -74,12 +75,17 @@ export class CollectionPool {
     this.shardOf.delete(id)
     if (!shard) return
     shard.ids.delete(id)
-    this.schedule(shard, this.options.releaseDelay)
+    // The delay spares a live watch churn from mount/unmount; a shard with no live watch (failed, dead) has nothing
+    // to spare, and waiting would only keep a timer after its observers stopped.
+    this.schedule(shard, shard.state === 'live' || shard.state === 'offline' ? this.options.releaseDelay : 0)
   }
 
   /** Closes every watch now (client shutdown). */
   dispose(): void {
-    for (const shard of this.shards) this.closeShard(shard)
+    for (const shard of this.shards) {
+      this.closeShard(shard)
+      for (const timer of shard.narrowTimers) clearTimeout(timer)
+    }
     this.shards.clear()
     this.refs.clear()
     this.shardOf.clear()
@@ -117,8 +123,8 @@ export class CollectionPool {
         retiring: new Map(),
         state: 'opening',
         updating: false,
-        attempt: 0,
         reconcileQueued: false,
+        narrowTimers: new Set(),
       }
       this.shards.add(target)
     }
@@ -129,7 +135,11 @@ export class CollectionPool {
 
   private schedule(shard: Shard, delay: number): void {
     if (delay > 0) {
-      setTimeout(() => this.reconcile(shard), delay)
+      const timer = setTimeout(() => {
+        shard.narrowTimers.delete(timer)
+        this.reconcile(shard)
+      }, delay)
+      shard.narrowTimers.add(timer)
       return
     }
     if (shard.reconcileQueued) return
@@ -151,7 +161,9 @@ export class CollectionPool {
     }
     if (shard.state === 'dead' || shard.state === 'waiting') return
     if (!shard.watch) {
-      this.open(shard)
+      // While watches are failing, a new one waits for the gate's next step like the ones that failed.
+      if (this.options.gate.backingOff) this.options.gate.defer(shard, () => this.reconcile(shard))
+      else this.open(shard)
       return
     }
     if (shard.state !== 'live' || shard.updating || sameSet(shard.ids, shard.live)) return
@@ -268,7 +280,7 @@ export class CollectionPool {
     const before = shard.live
     shard.live = followed
     shard.state = 'live'
-    shard.attempt = 0
+    this.options.gate.succeed()
     for (const id of followed) {
       if (!shard.ids.has(id)) continue
       const entry = this.table.peek(this.ref, id)
@@ -295,12 +307,15 @@ export class CollectionPool {
     shard.state = 'waiting'
     shard.live = new Set()
     for (const id of shard.ids) this.table.peek(this.ref, id)?.fail(err)
-    shard.timer = setTimeout(() => {
-      shard.timer = undefined
-      if (shard.state !== 'waiting') return
-      shard.state = 'opening'
-      this.reconcile(shard)
-    }, backoffDelay(shard.attempt++, this.options.backoff))
+    this.options.gate.fail(
+      shard,
+      () => {
+        if (shard.state !== 'waiting' || !this.shards.has(shard)) return
+        shard.state = 'opening'
+        this.reconcile(shard)
+      },
+      err,
+    )
   }
 
   /** A fatal error: the shard stops and stays stopped; its observers show the error. */
@@ -312,8 +327,7 @@ export class CollectionPool {
   }
 
   private closeShard(shard: Shard): void {
-    if (shard.timer) clearTimeout(shard.timer)
-    shard.timer = undefined
+    this.options.gate.forget(shard)
     if (shard.watch) closeQuietly(shard.watch)
     this.dropReplacement(shard)
     shard.watch = null

@@ -1,8 +1,8 @@
-import { backoffDelay, type BackoffOptions } from './backoff'
 import { isDocEvent } from './entry'
 import type { EntryTable } from './entry-table'
 import { collectionKey } from './entry-table'
 import { closeQuietly, toError } from './pool'
+import type { RetryGate } from './retry-gate'
 import type { CollectionRef, DocEvent, Driver, DriverSearchSpec, Rev, Watch, WatchSink } from './types'
 import { ObservedError } from './types'
 
@@ -50,8 +50,8 @@ class SharedQueryWatch {
   readonly listeners = new Set<QueryListener>()
   watch: Watch | null = null
   live = false
-  private attempt = 0
-  private timer?: ReturnType<typeof setTimeout>
+  /** Failed: the reopening waits for the client's watch gate. */
+  private waiting = false
   private fatal: ObservedError | null = null
   /** Per matching document, the revision this watch last reported (not kept while offline: a resync follows). */
   private reported = new Map<string, Rev>()
@@ -63,17 +63,23 @@ class SharedQueryWatch {
     private readonly spec: DriverSearchSpec,
     private readonly driver: Driver,
     private readonly table: EntryTable,
-    private readonly backoff: BackoffOptions,
+    private readonly gate: RetryGate,
   ) {}
 
   add(listener: QueryListener): void {
     this.listeners.add(listener)
     if (this.fatal) listener.error(this.fatal)
     else if (this.live) queueMicrotask(() => this.listeners.has(listener) && this.live && listener.ready(false))
-    else if (!this.watch && !this.timer) this.open()
+    else if (!this.watch && !this.waiting) this.open()
   }
 
   private open(): void {
+    // While watches are failing, a new one waits for the gate's next step like the ones that failed.
+    if (this.gate.backingOff) {
+      this.waiting = true
+      this.gate.defer(this, () => this.reopen())
+      return
+    }
     let watch: Watch | null = null
     const isCurrent = () => watch !== null && this.watch === watch
     const sink: WatchSink = {
@@ -83,7 +89,7 @@ class SharedQueryWatch {
         const resync = this.missed && !info?.resumed
         this.missed = false
         this.live = true
-        this.attempt = 0
+        this.gate.succeed()
         for (const l of [...this.listeners]) l.ready(resync)
       },
       event: (e) => {
@@ -187,15 +193,18 @@ class SharedQueryWatch {
       this.fatal = err
       return
     }
-    this.timer = setTimeout(() => {
-      this.timer = undefined
-      if (this.listeners.size) this.open()
-    }, backoffDelay(this.attempt++, this.backoff))
+    this.waiting = true
+    this.gate.fail(this, () => this.reopen(), err)
+  }
+
+  private reopen(): void {
+    this.waiting = false
+    if (this.listeners.size && !this.watch && !this.fatal) this.open()
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = undefined
+    this.gate.forget(this)
+    this.waiting = false
     if (this.watch) closeQuietly(this.watch)
     this.watch = null
     this.live = false
@@ -211,7 +220,8 @@ export class QueryPool {
   constructor(
     private readonly driver: Driver,
     private readonly table: EntryTable,
-    private readonly backoff: BackoffOptions,
+    /** One backoff for every failing watch of the client (per connection, not per query). */
+    private readonly gate: RetryGate,
   ) {}
 
   get watchCount(): number {
@@ -230,7 +240,7 @@ export class QueryPool {
     }
     const key = `${collectionKey(ref)}:${need ?? `#${++this.unique}`}`
     let shared = this.watches.get(key)
-    if (!shared) this.watches.set(key, (shared = new SharedQueryWatch(ref, spec, this.driver, this.table, this.backoff)))
+    if (!shared) this.watches.set(key, (shared = new SharedQueryWatch(ref, spec, this.driver, this.table, this.gate)))
     shared.add(listener)
     const joined = shared
     return {

@@ -3,6 +3,7 @@ import { Emitter } from './emitter'
 import type { Observer } from './observer'
 import type { JoinedQuery, QueryListener } from './query-pool'
 import { countOf } from './guards'
+import type { RetryGate } from './retry-gate'
 import { comparator } from './sort'
 import type { CollectionRef, Doc, DocEvent, DocSource, Driver, DriverSearchSpec, Page, Rev } from './types'
 import { ObservedError } from './types'
@@ -44,6 +45,12 @@ export interface SearchEvents<T extends object> {
 export interface SearchHost {
   readonly driver: Driver
   readonly backoff: BackoffOptions
+  /** Counts the search as started, so that closing the client stops it; throws a `closed` error once closed. */
+  started(search: { stop(): void }): void
+  /** The search stopped. */
+  stopped(search: { stop(): void }): void
+  /** The backoff shared by the failing search reads of a collection: one probe per step, not one per search. */
+  readGate(ref: CollectionRef): RetryGate
   /** Sequence number of the last event received, to order reads against events. */
   currentSeq(): number
   /** A started observer for a hit; `watch` false when the search's own query watch follows it. */
@@ -107,7 +114,6 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private buffered: Array<readonly [DocEvent, number]> | null = null
   private overflowed = false
   private after: unknown
-  private attempt = 0
   private retryTimer?: ReturnType<typeof setTimeout>
   private countTimer?: ReturnType<typeof setTimeout>
   /** How many hits the search shows: `size`, grown by each `next()`. */
@@ -171,6 +177,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   /** Starts: subscribes first (live query), then reads the first page. Does nothing if already started. */
   start(): this {
     if (!this.stopped) return this
+    this.host.started(this)
     this.stopped = false
     this.loaded = false
     this.watchLive = false
@@ -203,6 +210,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.buffered = null
     clearTimeout(this.retryTimer)
     clearTimeout(this.countTimer)
+    this.host.readGate(this.ref).forget(this)
+    this.host.stopped(this)
     this.query?.leave()
     this.query = null
     for (const id of [...this.byId.keys()]) this.release(id)
@@ -283,13 +292,13 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
           : new ObservedError('read_failed', `Search in ${this.ref.index}/${this.ref.collection} failed: ${(err as Error)?.message ?? err}`, { cause: err })
       this.fail(error)
       if (!error.fatal && error.code !== 'unsupported_query' && error.code !== 'bad_argument') {
-        this.retryTimer = setTimeout(() => void this.load(replace), backoffDelay(this.attempt++, this.host.backoff))
+        this.host.readGate(this.ref).fail(this, () => void this.load(replace), error)
       }
       return []
     }
     if (token !== this.loadToken || this.stopped) return []
     this.loading = null
-    this.attempt = 0
+    this.host.readGate(this.ref).succeed()
     const added: Observer<T>[] = []
     const seen = new Set<string>()
     let newer = false

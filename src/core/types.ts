@@ -105,6 +105,7 @@ export type ObservedErrorCode =
   | 'channel_error'
   | 'disconnected'
   | 'no_plugin'
+  | 'closed'
 
 /** Options of {@link ObservedError}. */
 export interface ObservedErrorOptions {
@@ -184,6 +185,11 @@ export interface Driver {
   readonly maxIdsPerWatch?: number
   /** How many ids one `mGet` may ask for (the backend's read-size limit). Default: 500. */
   readonly maxIdsPerRead?: number
+  /**
+   * Optional: throws a `bad_argument` ObservedError for an id the backend refuses (e.g. Sanity's `.` and `..`), so
+   * that the core refuses it when an observer is created, before it joins a shared read or watch.
+   */
+  checkId?(id: string): void
   get(c: CollectionRef, id: string): Promise<Doc | null>
   /** Missing ids are simply absent from the result. */
   mGet(c: CollectionRef, ids: readonly string[]): Promise<Doc[]>

@@ -15,7 +15,7 @@ import type { Kuzzle } from 'kuzzle-sdk'
 import type { CollectionRef, Doc, Driver, DriverSearchSpec, Page, PageRequest, SortKey, Watch, WatchSink, WatchSpec } from '../core/types'
 import { ObservedError } from '../core/types'
 import { KuzzleConnection } from './kuzzle/connection'
-import { toDoc, toObservedError } from './kuzzle/documents'
+import { isDocumentNotFound, toDoc, toObservedError } from './kuzzle/documents'
 import { esToKoncorde } from './kuzzle/es-to-koncorde'
 import type { KoncordeFilter } from './kuzzle/es-to-koncorde'
 import { KuzzleWatch } from './kuzzle/watch'
@@ -30,6 +30,11 @@ export interface KuzzleDriverOptions {
    * ids counts N conditions). Default 100, Kuzzle's default.
    */
   maxIdsPerWatch?: number
+  /**
+   * Most ids one `document:mGet` may ask for: Kuzzle's `limits.documentsFetchCount` (a larger read is refused with
+   * `services.storage.get_limit_exceeded`). Default 10,000, Kuzzle's default (`.kuzzlerc.sample.jsonc`).
+   */
+  maxIdsPerRead?: number
   /**
    * Appends `{ _id: 'asc' }` to every search sort so that pages are stable and ties are ordered as the observer
    * orders them. Turn it off on Elasticsearch 8 setups where sorting on `_id` is disabled. Default true.
@@ -86,6 +91,10 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
   if (!Number.isInteger(maxIdsPerWatch) || maxIdsPerWatch < 1) {
     throw new ObservedError('bad_argument', 'maxIdsPerWatch must be a positive integer')
   }
+  const maxIdsPerRead = options.maxIdsPerRead ?? 10_000
+  if (!Number.isInteger(maxIdsPerRead) || maxIdsPerRead < 1) {
+    throw new ObservedError('bad_argument', 'maxIdsPerRead must be a positive integer')
+  }
   const tieBreaker = options.sortTieBreaker ?? true
   const handoverDelay = options.handoverDelay ?? 1000
   if (!(handoverDelay >= 0) || !Number.isFinite(handoverDelay)) {
@@ -96,6 +105,7 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
   return {
     name: 'kuzzle',
     maxIdsPerWatch,
+    maxIdsPerRead,
 
     async get(c: CollectionRef, id: string): Promise<Doc | null> {
       checkRef(c)
@@ -103,8 +113,9 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
       try {
         raw = await kuzzle.document.get(c.index, c.collection, id)
       } catch (err) {
-        if ((err as { status?: unknown })?.status === 404) return null
-        throw toObservedError(err, 'read_failed', `Reading ${c.index}/${c.collection}/${id} failed`)
+        // Only a missing document is null: any other 404 (an unknown action) is an error.
+        if (isDocumentNotFound(err)) return null
+        throw toObservedError(err, 'read_failed', `Reading ${c.index}/${c.collection}/${id} failed`, c)
       }
       const doc = toDoc(raw)
       if (!doc) throw new ObservedError('bad_event', `Kuzzle returned a malformed document for ${id}`)
@@ -118,8 +129,7 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
       try {
         result = await kuzzle.document.mGet(c.index, c.collection, [...ids])
       } catch (err) {
-        if ((err as { status?: unknown })?.status === 404) return []
-        throw toObservedError(err, 'read_failed', `Reading ${ids.length} documents of ${c.index}/${c.collection} failed`)
+        throw toObservedError(err, 'read_failed', `Reading ${ids.length} documents of ${c.index}/${c.collection} failed`, c)
       }
       const docs: Doc[] = []
       for (const raw of Array.isArray(result?.successes) ? result.successes : []) {
@@ -137,8 +147,7 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
       try {
         result = await kuzzle.document.search(c.index, c.collection, body, { from: page.from, size: page.size })
       } catch (err) {
-        if ((err as { status?: unknown })?.status === 404) return { hits: [], total: 0 }
-        throw toObservedError(err, 'read_failed', `Searching ${c.index}/${c.collection} failed`)
+        throw toObservedError(err, 'read_failed', `Searching ${c.index}/${c.collection} failed`, c)
       }
       const hits: Doc[] = []
       for (const raw of Array.isArray(result.hits) ? result.hits : []) {

@@ -14,6 +14,7 @@
  * @module
  */
 import { comparator } from '../core/sort'
+import { TopK } from './memory/top-k'
 import type {
   CollectionRef,
   Doc,
@@ -308,13 +309,17 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
       const match = matcherOf(spec)
       const sort = comparator(Array.isArray(spec.sort) ? spec.sort : [])
       await read()
-      const matches: Array<{ _id: string; _source: StoredDoc['source']; doc: StoredDoc }> = []
+      // Only the first `from + size` matches are kept (a count keeps none): a window of 50 over 100,000 documents
+      // costs one comparison per match, not a sort of every match.
+      const best = new TopK<{ _id: string; _source: StoredDoc['source']; doc: StoredDoc }>(page.from + page.size, sort)
+      let total = 0
       for (const [id, doc] of docsOf(keyOf(c.index, c.collection))) {
-        if (match(doc.source, id)) matches.push({ _id: id, _source: doc.source, doc })
+        if (!match(doc.source, id)) continue
+        total++
+        best.offer({ _id: id, _source: doc.source, doc })
       }
-      matches.sort(sort)
-      const hits = matches.slice(page.from, page.from + page.size).map((m) => out<DocSource>(m._id, m.doc))
-      return { hits, total: matches.length }
+      const hits = best.sorted().slice(page.from).map((m) => out<DocSource>(m._id, m.doc))
+      return { hits, total }
     },
 
     watch(c, spec, sink) {

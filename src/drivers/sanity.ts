@@ -1,7 +1,7 @@
 /**
  * The Sanity driver: turns the app's own `@sanity/client` into the driver contract. Index = dataset (`''` for the
  * client's own), collection = document `_type`, id = `_id`; a search query is a GROQ filter expression with params,
- * and each watch is one listener (`client.listen()`, Server-Sent Events).
+ * and each watch is one listener (the listen endpoint, Server-Sent Events, read by the driver with a size cap).
  *
  * @example
  * ```ts
@@ -28,10 +28,15 @@ import type {
   WatchSpec,
 } from '../core/types'
 import { ObservedError } from '../core/types'
+import { missingDataset, missingDatasetSink } from './sanity/dataset'
 import { readError } from './sanity/errors'
-import { collectionFilter, listenQuery, readFilter, readParams, SANITY_ID, searchQuery, stableJson } from './sanity/groq'
+import { mismatch, type Expected } from './sanity/expected'
+import { checkedCondition } from './sanity/filter-check'
+import { readFilter, readParams, searchQuery, stableJson } from './sanity/groq'
+import { checkSanityId, isSanityId } from './sanity/ids'
+import { readDocuments, readQuery } from './sanity/reads'
 import { WatchGroup } from './sanity/group'
-import { listenUrlLength, SanityWatch, toSource } from './sanity/watch'
+import { listenUrl, SanityWatch, toSource } from './sanity/watch'
 
 export type { ListenTarget } from './sanity/watch'
 
@@ -51,8 +56,20 @@ export const LISTEN_URL_BUDGET = 12_000
  */
 export const DEFAULT_MAX_IDS_PER_WATCH = 250
 
-/** Characters of ids per `doc` request in `mGet` (ids go in the path, comma-separated). */
+/**
+ * Ids per `mGet` (the core splits larger reads, and retries failed ones per batch of this size). Ids go in the `doc`
+ * endpoint's path, comma-separated: 100 UUIDs take 3.7 KB, 100 `drafts.` UUIDs 4.4 KB.
+ */
+export const MAX_IDS_PER_READ = 100
+
+/** Characters of ids per `doc` request: only ids far longer than UUIDs split a batch over several requests. */
 const MAX_ID_CHARS_PER_READ = 8000
+
+/**
+ * Default cap on one listener event: 16 Mi characters (16 to 32 MB of memory), above Sanity's own document size
+ * limit, so that no real event reaches it.
+ */
+export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 /** Options of {@link sanityDriver}. */
 export interface SanityDriverOptions {
@@ -68,12 +85,19 @@ export interface SanityDriverOptions {
   enableResume?: boolean
   /** Request tag for reads and listeners, shown in Sanity's request logs. Default none. */
   tag?: string
+  /**
+   * The most characters one listener event may hold (its data and its longest line). A bigger event, or a line that
+   * never ends, drops the listener with a non-fatal `bad_event` and the core reopens it with backoff; memory stays
+   * bounded whatever a server or proxy sends. Default {@link DEFAULT_MAX_EVENT_SIZE}.
+   */
+  maxEventSize?: number
 }
 
 /** The Sanity driver: a {@link Driver} over the app's client. */
 export interface SanityDriver extends Driver {
   readonly name: 'sanity'
   readonly maxIdsPerWatch: number
+  readonly maxIdsPerRead: number
 }
 
 /**
@@ -89,11 +113,12 @@ function readsPublished(client: SanityClient): boolean {
   return perspective === 'published' || (Array.isArray(perspective) && perspective.length === 1 && perspective[0] === 'published')
 }
 
-function toDoc(raw: unknown, type: string): Doc | null {
+/** A document of a read, or null when it is not one the read asked for (dropped: never shown). */
+function toDoc(raw: unknown, expected: Expected): Doc | null {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
   const doc = raw as Record<string, unknown>
-  if (typeof doc._id !== 'string' || doc._type !== type) return null
-  return { _id: doc._id, _source: toSource(doc), ...(typeof doc._rev === 'string' ? { _rev: doc._rev } : {}) }
+  if (mismatch(doc, expected) !== undefined) return null
+  return { _id: doc._id as string, _source: toSource(doc), ...(typeof doc._rev === 'string' ? { _rev: doc._rev } : {}) }
 }
 
 /** Splits ids into runs of at most `budget` characters, each id costing its length plus `overhead`. */
@@ -124,6 +149,10 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
   if (!Number.isInteger(maxIdsPerWatch) || maxIdsPerWatch < 1) {
     throw new ObservedError('bad_argument', `maxIdsPerWatch must be a positive integer, got ${maxIdsPerWatch}`)
   }
+  const maxEventSize = options.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE
+  if (!Number.isInteger(maxEventSize) || maxEventSize < 1) {
+    throw new ObservedError('bad_argument', `maxEventSize must be a positive integer, got ${maxEventSize}`)
+  }
   const enableResume = options.enableResume ?? true
   const tag = options.tag
   const clients = new Map<string, SanityClient>()
@@ -147,82 +176,88 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
     return derived
   }
 
-  const requestOptions = tag ? { tag } : {}
-
   const driver: SanityDriver = {
     name: 'sanity',
     maxIdsPerWatch,
+    maxIdsPerRead: MAX_IDS_PER_READ,
+
+    checkId: checkSanityId,
 
     async get(c, id) {
       const sanity = clientOf(c)
-      if (typeof id !== 'string' || !SANITY_ID.test(id)) return null // cannot exist, and must not reach a URL path
+      checkSanityId(id)
       try {
-        return toDoc(await sanity.getDocument(id, requestOptions), c.collection)
+        const [raw] = await readDocuments(sanity, [id], tag)
+        return toDoc(raw, { type: c.collection, ids: new Set([id]), excludeDrafts: false })
       } catch (err) {
-        throw readError(err, `get of "${id}"`, token())
+        throw missingDataset(err, sanity) ?? readError(err, `get of "${id}"`, token())
       }
     },
 
     async mGet(c, ids) {
       const sanity = clientOf(c)
-      const wanted = [...new Set(ids)].filter((id) => typeof id === 'string' && SANITY_ID.test(id))
-      const docs: Doc[] = []
+      // Ids Sanity refuses cannot exist: absent, and never in a URL (the core refuses them earlier with checkId).
+      const wanted = [...new Set(ids)].filter(isSanityId)
+      const expected: Expected = { type: c.collection, ids: new Set(wanted), excludeDrafts: false }
+      const docs = new Map<string, Doc>()
       try {
         for (const chunk of chunkIds(wanted, MAX_ID_CHARS_PER_READ, 1)) {
           if (chunk.length === 0) continue
-          for (const raw of await sanity.getDocuments(chunk, requestOptions)) {
-            const doc = toDoc(raw, c.collection)
-            if (doc) docs.push(doc)
+          for (const raw of await readDocuments(sanity, chunk, tag)) {
+            const doc = toDoc(raw, expected)
+            if (doc && !docs.has(doc._id)) docs.set(doc._id, doc)
           }
         }
       } catch (err) {
-        throw readError(err, `mGet of ${wanted.length} documents`, token())
+        throw missingDataset(err, sanity) ?? readError(err, `mGet of ${wanted.length} documents`, token())
       }
-      return docs
+      return [...docs.values()]
     },
 
     async search(c: CollectionRef, spec: DriverSearchSpec, page: PageRequest): Promise<Page> {
       const sanity = clientOf(c)
-      const { query } = searchQuery(spec, page.from, page.size)
+      const expected: Expected = { type: c.collection, excludeDrafts: readsPublished(sanity) }
       const params = { ...readParams(spec.params), __type: c.collection }
+      const query = searchQuery(await checkedCondition(readFilter(spec.query), expected.excludeDrafts, whereOf(sanity, c)), spec.sort, page.from, page.size)
       let response: unknown
       try {
-        response = await sanity.fetch(query, params, requestOptions)
+        response = await readQuery(sanity, query, params, tag)
       } catch (err) {
-        throw readError(err, 'search', token())
+        throw missingDataset(err, sanity) ?? readError(err, 'search', token())
       }
       const { hits, total } = (response ?? {}) as { hits?: unknown; total?: unknown }
       if (!Array.isArray(hits) || typeof total !== 'number') {
         throw new ObservedError('read_failed', 'Sanity search returned an unexpected shape')
       }
-      return { hits: hits.map((h) => toDoc(h, c.collection)).filter((d): d is Doc => d !== null), total }
+      return { hits: hits.map((h) => toDoc(h, expected)).filter((d): d is Doc => d !== null), total }
     },
 
-    watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Watch {
+    watch(c: CollectionRef, spec: WatchSpec, appSink: WatchSink): Watch {
       const sanity = clientOf(c)
+      const sink = missingDatasetSink(appSink, sanity)
       const excludeDrafts = readsPublished(sanity)
-      const settings = { enableResume, tag, token: token() }
+      const settings = { enableResume, tag, token: token(), maxEventSize }
       if ('ids' in spec) {
         // Ids are explicit: drafts asked for by id are followed whatever the perspective. Ids Sanity would refuse
         // cannot exist and are left out of the URL.
-        const ids = [...new Set(spec.ids)].filter((id) => typeof id === 'string' && SANITY_ID.test(id))
+        const ids = [...new Set(spec.ids)].filter(isSanityId)
         const targetOf = (chunk: string[]) => ({
-          query: listenQuery('_type == $__type && _id in $__ids', false),
+          query: '*[_type == $__type && _id in $__ids]',
           params: { __type: c.collection, __ids: chunk },
           kind: 'ids' as const,
+          expected: { type: c.collection, ids: new Set(chunk), excludeDrafts: false },
         })
         // An id adds itself and 9 characters once encoded as JSON in the query string.
-        const base = listenUrlLength(sanity, targetOf([]), settings)
+        const base = listenUrl(sanity, targetOf([]), settings).length
         const chunks = chunkIds(ids, LISTEN_URL_BUDGET - base, 9)
         if (chunks.length === 1) return new SanityWatch(sanity, targetOf(chunks[0]), sink, settings)
         return new WatchGroup(chunks.length, (i, memberSink) => new SanityWatch(sanity, targetOf(chunks[i]), memberSink, settings), sink)
       }
       const filter = readFilter(spec.query.query)
-      const target = {
-        query: listenQuery(collectionFilter(filter), excludeDrafts),
-        params: { ...readParams(spec.query.params), __type: c.collection },
-        kind: 'query' as const,
-      }
+      const params = { ...readParams(spec.query.params), __type: c.collection }
+      // The listener opens once the filter is checked (groq-js loads on first use); a refusal is a fatal sink error.
+      const expected: Expected = { type: c.collection, excludeDrafts }
+      const target = checkedCondition(filter, excludeDrafts, whereOf(sanity, c)).then((condition) => ({ query: `*[${condition}]`, params, kind: 'query' as const, expected }))
       return new SanityWatch(sanity, target, sink, settings)
     },
 
@@ -236,4 +271,9 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
     },
   }
   return driver
+}
+
+/** ` (dataset "x", type "y")`, for messages: the dataset the client really uses when the index is its own (`''`). */
+function whereOf(sanity: SanityClient, c: CollectionRef): string {
+  return ` (dataset "${sanity.config().dataset ?? c.index}", type "${c.collection}")`
 }

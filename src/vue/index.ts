@@ -5,5 +5,5 @@ export type { UseObservedDocumentOptions, UseObservedDocumentReturn } from './us
 export { useObservedSearch } from './use-observed-search'
 export type { UseObservedSearchOptions, UseObservedSearchReturn } from './use-observed-search'
 export type { ObservedOptions } from './lifecycle'
-export type { PatchableStore, SearchStoreTarget, StoreTarget } from './store-sync'
+export type { DocumentOf, DocumentStoreKey, HitOf, PatchableStore, SearchStoreKey, SearchStoreTarget, StoredHits, StoreTarget } from './store-sync'
 export type { ObservedDoc } from './types'

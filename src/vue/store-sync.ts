@@ -1,21 +1,66 @@
 import { reactive } from 'vue'
+import { ObservedError, type DocSource } from '../core'
 import { cloneSafe, replaceInPlace } from '../core/patch'
 import type { ObservedDoc } from './types'
 
-/** Any Pinia store (option or setup): only `$patch` is used, so devtools and `$subscribe` see every write. */
-export interface PatchableStore {
+/**
+ * Any Pinia store (option or setup): `$state` gives the keys and their types; only `$patch` writes, so devtools
+ * and `$subscribe` see every write.
+ */
+export interface PatchableStore<S extends object = any> {
+  readonly $state: S
   $patch(mutator: (state: any) => void): void
 }
 
-/** Where a composable writes into a Pinia store: `store.$state[key]`. */
-export interface StoreTarget {
-  store: PatchableStore
-  key: string
+/** Where a composable writes into a Pinia store: `store.$state[key]`. `key` is a key of the state. */
+export interface StoreTarget<S extends object = any, K extends string = string> {
+  store: PatchableStore<S>
+  key: K
 }
 
 /** A search kept in a store: as an array in sort order (default), or as an object keyed by `_id`. */
-export interface SearchStoreTarget extends StoreTarget {
-  as?: 'array' | 'map'
+export interface SearchStoreTarget<S extends object = any, K extends string = string, A extends 'array' | 'map' = 'array' | 'map'>
+  extends StoreTarget<S, K> {
+  as?: A
+}
+
+/** The document type held by a state property typed `ObservedDoc<T> | null` (or `{ _source: T }` alike). */
+export type DocumentOf<V> = [NonNullable<V>] extends [{ _source: infer T extends object }] ? T : DocSource
+
+/** The hit type held by a state property typed as a search writes it: `ObservedDoc<T>[]`, or a map by `_id`. */
+export type HitOf<V, A extends 'array' | 'map'> = A extends 'map'
+  ? [V] extends [Record<string, infer D>] ? DocumentOf<D> : DocSource
+  : [V] extends [ReadonlyArray<infer D>] ? DocumentOf<D> : DocSource
+
+/** What a search writes at its key: the hits in order, or a map by `_id`. */
+export type StoredHits<T extends object, A extends 'array' | 'map'> = A extends 'map' ? Record<string, ObservedDoc<T>> : ObservedDoc<T>[]
+
+/** The state keys of `S` that can hold a document (`ObservedDoc<T> | null`): what `store.key` of a document accepts. */
+export type DocumentStoreKey<S> = {
+  [K in keyof S]-?: [ObservedDoc<DocumentOf<S[K]>> | null] extends [S[K]] ? K : never
+}[keyof S] & string
+
+/** The state keys of `S` that can hold a search's hits, as an array (`as: 'array'`) or a map by `_id` (`as: 'map'`). */
+export type SearchStoreKey<S, A extends 'array' | 'map'> = {
+  [K in keyof S]-?: [StoredHits<HitOf<S[K], A>, A>] extends [S[K]] ? K : never
+}[keyof S] & string
+
+// Assigning to these on the state would replace its prototype or shadow what Vue and Pinia rely on.
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/**
+ * Refuses a key that is not a plain own property of the store's state (`bad_argument`): prototype keys, and keys
+ * the state does not declare (an inherited one such as `toString` would be shadowed, an undeclared one would
+ * escape SSR state transfer and devtools' state tree).
+ */
+function checkStoreKey({ store, key }: StoreTarget): void {
+  if (typeof key !== 'string' || key === '' || FORBIDDEN_KEYS.has(key)) {
+    throw new ObservedError('bad_argument', `Invalid store key ${JSON.stringify(key)}: use a property declared in the store's state`)
+  }
+  const state = (store as { $state?: object }).$state
+  if (state && typeof state === 'object' && !Object.hasOwn(state, key)) {
+    throw new ObservedError('bad_argument', `The store has no state property "${key}": declare it in the store's state`)
+  }
 }
 
 type Copy = { _id: string; _source: Record<string, unknown> }
@@ -27,7 +72,9 @@ type Copy = { _id: string; _source: Record<string, unknown> }
 export class StoreWriter {
   private copies = new Map<string, Copy>()
 
-  constructor(private readonly target: StoreTarget) {}
+  constructor(private readonly target: StoreTarget) {
+    checkStoreKey(target)
+  }
 
   /** Writes one document (or null) at the key. Called inside `$patch` so every copy update is one patch. */
   writeDocument(doc: ObservedDoc<object> | null): void {

@@ -3,23 +3,38 @@ import { lazyEventHook } from './lazy-event-hook'
 import { shallowRef, toValue, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
 import { asObservedError, ObservedError, type DocSource, type Observer, type ObserverStatus } from '../core'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
-import { StoreWriter, type StoreTarget } from './store-sync'
+import { StoreWriter, type DocumentOf, type DocumentStoreKey, type StoreTarget } from './store-sync'
 import type { ObservedDoc } from './types'
 
-/** Options of {@link useObservedDocument}. */
-export interface UseObservedDocumentOptions<T extends object> extends ObservedOptions {
+/**
+ * Options of {@link useObservedDocument}. `S` and `K` are the Pinia state and key of `store`, inferred from it
+ * (without a store they are `never`, so `store` is only accepted where its key is checked).
+ */
+export interface UseObservedDocumentOptions<T extends object, S extends object = never, K extends string = never> extends ObservedOptions {
   /** Write the document into this ref (yours) instead of a new one; `data` is then this ref. */
   target?: Ref<ObservedDoc<T> | null>
-  /** Also keep a copy in a Pinia store at `store.$state[key]`, written through `$patch`. */
-  store?: StoreTarget
+  /**
+   * Also keep a copy in a Pinia store at `store.$state[key]`, written through `$patch`. `key` must be a state
+   * property typed `ObservedDoc<T> | null`; the document type `T` is then the store's.
+   */
+  store?: StoreTarget<S, K>
+  /**
+   * While re-targeting (the id changes), keep showing the previous document until the new one is read, with
+   * `isPrevious` true meanwhile (TanStack Query's `placeholderData: keepPreviousData`, VueFire's `reset: false`).
+   * A null id still clears; an error for the new id replaces it.
+   */
+  keepPrevious?: boolean
 }
 
 /** What {@link useObservedDocument} returns; `await` it to wait for the first data. */
 export interface UseObservedDocumentReturn<T extends object> {
   /** The document (`{ _id, _source }`), or null when missing, deleted, paused or not read yet. */
   data: Ref<ObservedDoc<T> | null>
+  /** The status of the current target (`pending` while a kept previous document is shown). */
   status: ShallowRef<ObserverStatus>
   error: ShallowRef<ObservedError | null>
+  /** With `keepPrevious`: true while `data` is the previous target's, until the new target's first data is there. */
+  isPrevious: Readonly<ShallowRef<boolean>>
   /** True while started (not stopped by `stop()`, `immediate: false` or scope disposal). */
   isActive: Ref<boolean>
   start(): void
@@ -32,6 +47,9 @@ export interface UseObservedDocumentReturn<T extends object> {
   onError: EventHookOn<[ObservedError]>
 }
 
+/** Whether an observer in this status has had its first answer (a read, a deletion or an error). */
+const answered = (s: ObserverStatus) => s !== 'pending' && s !== 'reconnecting' && s !== 'idle'
+
 const sameDoc = (a: ObservedDoc<object> | null, id: string, source: object) => a !== null && a._id === id && a._source === source
 
 /**
@@ -39,21 +57,35 @@ const sameDoc = (a: ObservedDoc<object> | null, id: string, source: object) => a
  * Arguments may be values, refs or getters; a change re-targets (a late answer for the old id is discarded);
  * a null id pauses. Stops with the owning component, effect scope or Pinia setup store.
  */
+export function useObservedDocument<S extends object, K extends DocumentStoreKey<S>>(
+  index: MaybeRefOrGetter<string>,
+  collection: MaybeRefOrGetter<string>,
+  id: MaybeRefOrGetter<string | null | undefined>,
+  options: UseObservedDocumentOptions<DocumentOf<S[K]>, S, K> & { store: StoreTarget<S, K> },
+): UseObservedDocumentReturn<DocumentOf<S[K]>> & PromiseLike<UseObservedDocumentReturn<DocumentOf<S[K]>>>
 export function useObservedDocument<T extends object = DocSource>(
   index: MaybeRefOrGetter<string>,
   collection: MaybeRefOrGetter<string>,
   id: MaybeRefOrGetter<string | null | undefined>,
-  options: UseObservedDocumentOptions<T> = {},
+  options?: UseObservedDocumentOptions<T>,
+): UseObservedDocumentReturn<T> & PromiseLike<UseObservedDocumentReturn<T>>
+export function useObservedDocument<T extends object>(
+  index: MaybeRefOrGetter<string>,
+  collection: MaybeRefOrGetter<string>,
+  id: MaybeRefOrGetter<string | null | undefined>,
+  options: UseObservedDocumentOptions<T, any, string> = {},
 ): UseObservedDocumentReturn<T> & PromiseLike<UseObservedDocumentReturn<T>> {
   const data = options.target ?? shallowRef<ObservedDoc<T> | null>(null)
   const status = shallowRef<ObserverStatus>('idle')
   const error = shallowRef<ObservedError | null>(null)
+  const isPrevious = shallowRef(false)
   const changeHook = lazyEventHook<[ObservedDoc<T>, string[]]>()
   const deleteHook = lazyEventHook<[string]>()
   const errorHook = lazyEventHook<[ObservedError]>()
   const writer = options.store ? new StoreWriter(options.store) : null
 
   const setData = (next: ObservedDoc<T> | null) => {
+    isPrevious.value = false
     if (data.value === next) return
     data.value = next
     writer?.writeDocument(next)
@@ -61,6 +93,8 @@ export function useObservedDocument<T extends object = DocSource>(
   const sync = (o: Observer<T>) => {
     status.value = o.status
     error.value = o.error
+    // The previous target's document stays until the new target has an answer (content, deleted, error).
+    if (isPrevious.value && !answered(o.status)) return
     const source = o._source
     if (!source) setData(null)
     else if (!sameDoc(data.value, o._id, source)) setData({ _id: o._id, _source: source })
@@ -102,6 +136,7 @@ export function useObservedDocument<T extends object = DocSource>(
         fail(err)
         return null
       }
+      isPrevious.value = options.keepPrevious === true && data.value !== null
       const offs = [
         o.on('status', () => sync(o)),
         o.on('change', (source, changes) => {
@@ -128,6 +163,7 @@ export function useObservedDocument<T extends object = DocSource>(
     data,
     status,
     error,
+    isPrevious,
     isActive: lifecycle.isActive,
     start: lifecycle.start,
     stop: lifecycle.stop,

@@ -5,19 +5,38 @@ import { asObservedError, type ObservedError, type DocSource, type LiveMode, typ
 import { countOf } from '../core/guards'
 import { stableKey } from '../core/query-pool'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
-import { StoreWriter, type SearchStoreTarget } from './store-sync'
+import { StoreWriter, type HitOf, type SearchStoreKey, type SearchStoreTarget } from './store-sync'
 import type { ObservedDoc } from './types'
 
-/** Options of {@link useObservedSearch}. */
-export interface UseObservedSearchOptions<T extends object> extends ObservedOptions {
+/**
+ * Options of {@link useObservedSearch}. `S`, `K` and `A` are the Pinia state, key and `as` of `store`, inferred from
+ * it (without a store they are `never`, so `store` is only accepted where its key is checked).
+ */
+export interface UseObservedSearchOptions<
+  T extends object,
+  S extends object = never,
+  K extends string = never,
+  A extends 'array' | 'map' = 'array' | 'map',
+> extends ObservedOptions {
   /** Page size (default 20); `next()` fetches one more page. */
   size?: number
   /** `'hits'` (default): the hits stay live. `'query'`: documents also appear and disappear as they start or stop matching. */
   live?: LiveMode
   /** Write the hits into this ref (yours) instead of a new one; `hits` is then this ref. */
   target?: Ref<ObservedDoc<T>[]>
-  /** Also keep copies in a Pinia store at `store.$state[key]`, written through `$patch`; `as: 'map'` keys them by `_id`. */
-  store?: SearchStoreTarget
+  /**
+   * Also keep copies in a Pinia store at `store.$state[key]`, written through `$patch`; `as: 'map'` keys them by
+   * `_id`. `key` must be a state property typed `ObservedDoc<T>[]` (or `Record<string, ObservedDoc<T>>` with
+   * `as: 'map'`); the hit type `T` is then the store's.
+   */
+  store?: SearchStoreTarget<S, K, A>
+  /**
+   * While re-targeting (query, sort, size or collection change), keep showing the previous hits and total until
+   * the new search's first page is there, with `isPrevious` true meanwhile, so a filter change never flashes an
+   * empty list (TanStack Query's `placeholderData: keepPreviousData`, VueFire's `reset: false`). A null search
+   * still clears; an error for the new search replaces them.
+   */
+  keepPrevious?: boolean
 }
 
 /** What {@link useObservedSearch} returns; `await` it to wait for the first page. */
@@ -30,8 +49,11 @@ export interface UseObservedSearchReturn<T extends object> {
   hasMore: ComputedRef<boolean>
   /** Fetches the next page. */
   next(): Promise<void>
+  /** The status of the current search (`pending` while kept previous hits are shown). */
   status: ShallowRef<SearchStatus>
   error: ShallowRef<ObservedError | null>
+  /** With `keepPrevious`: true while `hits` and `total` are the previous search's, until the new first page is there. */
+  isPrevious: Readonly<ShallowRef<boolean>>
   isActive: Ref<boolean>
   start(): void
   stop(): void
@@ -46,16 +68,31 @@ export interface UseObservedSearchReturn<T extends object> {
   onDisappear: EventHookOn<[string]>
 }
 
+/** Whether a search in this status has had its first answer (a page or an error). */
+const answered = (s: SearchStatus) => s !== 'pending' && s !== 'reconnecting' && s !== 'idle'
+
 /**
  * Keeps a search live in component state:
  * `useObservedSearch<Taxi>('nyc-open-data', 'yellow-taxi', () => ({ query, sort }), { size: 20, live: 'query' })`.
  * A change of any argument re-targets; a null search pauses. Stops with the owning scope.
  */
+export function useObservedSearch<S extends object, K extends SearchStoreKey<S, A>, A extends 'array' | 'map' = 'array'>(
+  index: MaybeRefOrGetter<string>,
+  collection: MaybeRefOrGetter<string>,
+  search: MaybeRefOrGetter<SearchSpec | null | undefined>,
+  options: UseObservedSearchOptions<HitOf<S[K], A>, S, K, A> & { store: SearchStoreTarget<S, K, A> },
+): UseObservedSearchReturn<HitOf<S[K], A>> & PromiseLike<UseObservedSearchReturn<HitOf<S[K], A>>>
 export function useObservedSearch<T extends object = DocSource>(
   index: MaybeRefOrGetter<string>,
   collection: MaybeRefOrGetter<string>,
   search: MaybeRefOrGetter<SearchSpec | null | undefined>,
-  options: UseObservedSearchOptions<T> = {},
+  options?: UseObservedSearchOptions<T>,
+): UseObservedSearchReturn<T> & PromiseLike<UseObservedSearchReturn<T>>
+export function useObservedSearch<T extends object>(
+  index: MaybeRefOrGetter<string>,
+  collection: MaybeRefOrGetter<string>,
+  search: MaybeRefOrGetter<SearchSpec | null | undefined>,
+  options: UseObservedSearchOptions<T, any, string> = {},
 ): UseObservedSearchReturn<T> & PromiseLike<UseObservedSearchReturn<T>> {
   const hits = options.target ?? shallowRef<ObservedDoc<T>[]>([])
   const total = shallowRef(0)
@@ -63,6 +100,7 @@ export function useObservedSearch<T extends object = DocSource>(
   const more = shallowRef(false)
   const status = shallowRef<SearchStatus>('idle')
   const error = shallowRef<ObservedError | null>(null)
+  const isPrevious = shallowRef(false)
   const changeHook = lazyEventHook<[string, ObservedDoc<T>, string[]]>()
   const deleteHook = lazyEventHook<[string]>()
   const errorHook = lazyEventHook<[ObservedError, string | null]>()
@@ -78,10 +116,13 @@ export function useObservedSearch<T extends object = DocSource>(
     return view
   }
   const setHits = (list: ObservedDoc<T>[]) => {
+    isPrevious.value = false
     hits.value = list
     writer?.writeHits(list, options.store?.as)
   }
   const syncHits = (r: ObserverSearchResult<T>) => {
+    // The previous search's hits stay until the new one has an answer (its first page, or an error).
+    if (isPrevious.value && !answered(r.status)) return
     const next = new Map<string, ObservedDoc<T>>()
     const list = r.hits.map((hit) => {
       const view = viewOf(hit)
@@ -152,11 +193,13 @@ export function useObservedSearch<T extends object = DocSource>(
         return null
       }
       views = new Map()
+      isPrevious.value = options.keepPrevious === true && hits.value.length > 0
       const offs = [
         r.on('hits', () => syncHits(r)),
         r.on('status', (s) => {
           status.value = s
           error.value = r.error
+          if (isPrevious.value && answered(s)) syncHits(r)
         }),
         r.on('change', (id, source, changes) => {
           writer?.patch(id, source)
@@ -190,6 +233,7 @@ export function useObservedSearch<T extends object = DocSource>(
     },
     status,
     error,
+    isPrevious,
     isActive: lifecycle.isActive,
     start: lifecycle.start,
     stop: lifecycle.stop,

@@ -87,7 +87,7 @@ describe('reads', () => {
 
   it('never puts an impossible id in a URL', async () => {
     const before = server.requests.length
-    expect(await driver.get({ index: '', collection: 'post' }, '../query/production?query=*')).toBeNull()
+    await expect(driver.get({ index: '', collection: 'post' }, '../query/production?query=*')).rejects.toMatchObject({ code: 'bad_argument' })
     expect(await driver.mGet({ index: '', collection: 'post' }, ['a/b', 'x,y'])).toEqual([])
     expect(server.requests.length).toBe(before)
   })
@@ -176,8 +176,13 @@ describe('search', () => {
     expect(page.hits.map((h) => h._id)).toEqual(['s'])
   })
 
-  it('reports a GROQ error as read_failed', async () => {
-    await expect(driver.search(ref, { query: 'price >', sort: [] }, { from: 0, size: 1 })).rejects.toMatchObject({ code: 'read_failed' })
+  it('refuses a GROQ syntax error, fatally and before any request', async () => {
+    const before = server.requests.length
+    await expect(driver.search(ref, { query: 'price >', sort: [] }, { from: 0, size: 1 })).rejects.toMatchObject({
+      code: 'unsupported_query',
+      fatal: true,
+    })
+    expect(server.requests.length).toBe(before)
   })
 
   it('keys queries by filter and params only, params in any order', () => {
@@ -319,9 +324,12 @@ describe('watch by query', () => {
     expect(r.events()[0].id).toBe('drafts.p')
   })
 
-  it('refuses a filter that is not a self-contained GROQ expression, before any request', () => {
+  it('refuses a filter that is not a self-contained GROQ expression, before any request', async () => {
     const before = server.listenRequests
-    expect(() => watch('post', { query: { query: 'a]', sort: [] } })).toThrow(expect.objectContaining({ code: 'unsupported_query' }))
+    const w = watch('post', { query: { query: 'a]', sort: [] } })
+    await waitFor(() => w.errors().length === 1, 3000)
+    expect(w.errors()[0]).toMatchObject({ code: 'unsupported_query', fatal: true })
+    expect(w.types()).toEqual(['error'])
     expect(server.listenRequests).toBe(before)
   })
 })
@@ -336,10 +344,10 @@ describe('listener protocol', () => {
     await waitFor(() => server.openListeners === 0, 3000)
   })
 
-  it('a GROQ error in a query watch comes back as a fatal channel_error', async () => {
+  it('a GROQ error in a query watch is fatal, before the listener is live', async () => {
     const w = watch('note', { query: { query: 'a == ', sort: [] } })
     await waitFor(() => w.errors().length === 1, 3000)
-    expect(w.errors()[0]).toMatchObject({ code: 'channel_error', fatal: true })
+    expect(w.errors()[0]).toMatchObject({ code: 'unsupported_query', fatal: true })
     expect(w.readies()).toEqual([])
   })
 

@@ -70,8 +70,18 @@ describe.each(['memory', 'kuzzle', 'sanity'] as const)('%s driver', (backend) =>
 
     // A filter in the backend's own query language: the count agrees with the Pinia store's summary.
     const hired = await page.$eval('[data-test=summary] tr[data-status="hired"] td:last-child', (td) => td.textContent?.trim())
+    // keepPrevious: the list never goes empty while the new filter's first page is read.
+    await page.evaluate(() => {
+      const w = window as unknown as { minRows: number }
+      w.minRows = document.querySelectorAll('tbody tr').length
+      new MutationObserver(() => (w.minRows = Math.min(w.minRows, document.querySelectorAll('tbody tr').length))).observe(
+        document.querySelector('tbody')!,
+        { childList: true },
+      )
+    })
     await page.selectOption('[data-test=filter-status]', 'hired')
     await waitForText(page, '[data-test=list-count]', `${Math.min(25, Number(hired))} of ${hired}`)
+    expect(await page.evaluate(() => (window as unknown as { minRows: number }).minRows)).toBeGreaterThan(0)
     const statuses = await page.$$eval('tbody tr td:nth-child(3)', (cells) => cells.map((c) => c.textContent?.trim()))
     expect(new Set(statuses)).toEqual(new Set(['hired']))
     await waitForText(page, '[data-test=list-status]', 'live')
@@ -81,6 +91,46 @@ describe.each(['memory', 'kuzzle', 'sanity'] as const)('%s driver', (backend) =>
       const names = [...document.querySelectorAll('tbody tr td:nth-child(2)')].map((c) => c.textContent ?? '')
       return names.length > 1 && names.every((n, i) => i === 0 || names[i - 1] <= n)
     })
+  })
+  it('says what drives each panel: the composable call, a flash on a changed row, the event log', async () => {
+    const page = await pg.open(backend)
+    await waitForText(page, '[data-test=list-status]', 'live')
+    expect(await page.textContent('[data-test=what]')).toContain('live-synced')
+    // Each panel shows its own source's composable call.
+    const calls = await page.$$eval('[data-test=call-source] code', (codes) => codes.map((c) => c.textContent ?? ''))
+    expect(calls).toHaveLength(3)
+    expect(calls[0]).toContain('useObservedSearch<Taxi>(backend.index, backend.collection, search, { size: 25')
+    expect(calls[1]).toContain('useObservedDocument<Taxi>(backend.index, backend.collection, () => props.id)')
+    expect(calls[2]).toContain("{ size: 1000, live: 'query' }")
+    // A change flashes its row and is logged by the list's and the detail's composables. Sorted by driver, which a
+    // move never changes, the row stays in the window.
+    await page.selectOption('[data-test=sort]', 'driver:asc')
+    await page.waitForFunction(() => {
+      const names = [...document.querySelectorAll('tbody tr td:nth-child(2)')].map((c) => c.textContent ?? '')
+      return names.length > 1 && names.every((n, i) => i === 0 || names[i - 1] <= n)
+    })
+    const [first] = await rowIds(page)
+    await page.evaluate(() => {
+      const flashed: string[] = ((window as unknown as { flashed: string[] }).flashed = [])
+      new MutationObserver((records) => {
+        for (const r of records) {
+          const el = r.target as HTMLElement
+          if (el.classList.contains('flash')) flashed.push(el.dataset.id ?? '')
+        }
+      }).observe(document.querySelector('tbody')!, { attributes: true, attributeFilter: ['class'], subtree: true })
+    })
+    await page.click(`tbody tr[data-id="${first}"]`)
+    await waitForText(page, '[data-test=detail-id]', first)
+    await page.click('[data-test=update]')
+    await page.waitForFunction((id) => (window as unknown as { flashed: string[] }).flashed.includes(id), first, { timeout: WAIT_MS })
+    await page.waitForFunction(
+      (id) => [...document.querySelectorAll('[data-test=event-log] li[data-kind=change]')].some((li) => li.textContent?.includes(id) && li.textContent.includes('detail')),
+      first,
+      { timeout: WAIT_MS },
+    )
+    await page.click('[data-test=readme-link]')
+    await page.waitForSelector('[data-test=readme][open]', { timeout: WAIT_MS })
+    expect(await page.textContent('[data-test=readme] pre')).toMatch(/^# vue-observed/)
   })
 })
 
@@ -161,9 +211,12 @@ describe.each(['kuzzle', 'sanity'] as const)('%s driver, writes made server-side
     await waitForText(a, '[data-test=traffic]', 'Stop traffic (40/s, server-side)')
     expect(pg.backends.traffic[backend].rate).toBe(40)
     await b.waitForFunction(() => document.querySelector('tbody tr[data-id]')?.getAttribute('data-id') !== 'taxi-300')
+    // The other tab's toggle follows the server's traffic, both ways.
+    await waitForText(b, '[data-test=traffic]', 'Stop traffic (40/s, server-side)')
     await a.click('[data-test=traffic]')
     await waitForText(a, '[data-test=traffic]', 'Simulate traffic')
     expect(pg.backends.traffic[backend].rate).toBe(0)
+    await waitForText(b, '[data-test=traffic]', 'Simulate traffic')
   })
 })
 

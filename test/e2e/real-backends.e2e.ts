@@ -19,7 +19,8 @@ const pages: Page[] = []
 
 beforeAll(async () => {
   kuzzle = await startKuzzleServer()
-  sanity = await startSanityServer({ token: 'dev-token' })
+  // `taxis` exists, as a real project's dataset would: the test server creates none on first use.
+  sanity = await startSanityServer({ token: 'dev-token', datasets: ['taxis'] })
   const taxi = (driver: string, fare: number) => ({ driver, status: 'available', borough: 'Queens', position: { lat: 40.7, lon: -73.8 }, fare, updatedAt: 1 })
   kuzzle.documents.create(INDEX, COLLECTION, 'cab-1', taxi('Remote One', 10))
   kuzzle.documents.create(INDEX, COLLECTION, 'cab-2', taxi('Remote Two', 20))

@@ -64,6 +64,8 @@ export const kuzzleTarget: TargetFactory = {
   timing: { converge: 10_000, settle: 300, leak: 3000 },
   async create(schedule, rng) {
     const server = await startKuzzleServer()
+    // The collection exists, as in a real deployment: Kuzzle refuses document actions on an unknown one (412).
+    server.documents.createCollection(I, C)
     const sdks: Kuzzle[] = []
     const connect = async () => {
       const k = new Kuzzle(new KuzzleWebSocket('127.0.0.1', { port: server.port, reconnectionDelay: 20 }))

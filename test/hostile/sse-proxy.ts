@@ -1,10 +1,21 @@
 /**
  * An HTTP proxy for hostile-input tests: the real @sanity/client talks to it, it relays every request to the Sanity
  * test server, and the test injects raw text into the open listen streams (Server-Sent Events), between whole
- * events of the server's, so that what it writes is exactly what the client parses.
+ * events of the server's, so that what it writes is exactly what the client parses; or answers requests itself
+ * (`intercept`), as a failing or hostile server would.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+
+/** An answer the proxy sends instead of relaying. */
+export interface ProxyAnswer {
+  readonly status: number
+  readonly headers?: Record<string, string>
+  readonly body: string
+}
+
+/** Decides, per request, whether the proxy answers it itself (an answer) or relays it (undefined). */
+export type Interceptor = (req: IncomingMessage) => ProxyAnswer | undefined
 
 interface Stream {
   readonly url: string
@@ -20,6 +31,13 @@ export interface SseProxy {
   readonly streams: number
   /** Writes raw text into the open listen streams whose URL contains `match` (all when absent). Returns how many. */
   inject(text: string, match?: string): number
+  /**
+   * Writes `bytes` bytes of `char` into the open listen streams whose URL contains `match`, in 1 MB chunks and
+   * waiting for each to drain, with no newline: a line that never ends. Resolves once written or a stream closed.
+   */
+  flood(bytes: number, match?: string, char?: string): Promise<void>
+  /** Answers matching requests with `interceptor` from now on; `null` relays everything again. */
+  intercept(interceptor: Interceptor | null): void
   close(): Promise<void>
 }
 
@@ -27,7 +45,14 @@ export interface SseProxy {
 export async function startSseProxy(upstream: string): Promise<SseProxy> {
   const target = new URL(upstream)
   const streams = new Set<Stream>()
+  let interceptor: Interceptor | null = null
   const http: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const answer = interceptor?.(req)
+    if (answer) {
+      req.resume()
+      res.writeHead(answer.status, answer.headers).end(answer.body)
+      return
+    }
     const forward = request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
@@ -81,6 +106,20 @@ export async function startSseProxy(upstream: string): Promise<SseProxy> {
         n++
       }
       return n
+    },
+    async flood(bytes, match, char = 'x') {
+      const chunk = char.repeat(1024 * 1024)
+      const targets = [...streams].filter((s) => match === undefined || s.url.includes(match))
+      await Promise.all(
+        targets.map(async ({ res }) => {
+          for (let sent = 0; sent < bytes && !res.destroyed; sent += chunk.length) {
+            if (!res.write(chunk)) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve) })
+          }
+        }),
+      )
+    },
+    intercept(next) {
+      interceptor = next
     },
     async close() {
       for (const s of streams) s.res.destroy()

@@ -5,9 +5,10 @@
  */
 import { Kuzzle, WebSocket as KuzzleWebSocket } from 'kuzzle-sdk'
 import { createPinia, setActivePinia } from 'pinia'
+import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from 'vue'
-import { createObserver } from '../../src'
+import { createObserver, ObserverClient } from '../../src'
 import { kuzzleDriver } from '../../src/drivers/kuzzle'
 import { useBrowserLikeWebSocket } from '../helpers/browser-websocket'
 import { waitFor } from '../helpers/wait-for'
@@ -95,6 +96,49 @@ import TaxiList from './TaxiList.vue'
     await waitFor(() => server.subscriptionCount() === 0, 3000, { what: 'subscription released on $dispose' })
     kuzzle.disconnect()
   })
+
+  it('the store with Pinia installed: main.ts and App.vue as written render the store and follow a write', async () => {
+    // Its own folder: main.ts and App.vue of the setup test are already loaded under the shared one.
+    const storeDir = exampleDir('kuzzle-store')
+    if (!server.documents.list(I, C).some((d: { _id: string }) => d._id === 'aschen')) server.documents.create(I, C, 'aschen', { name: 'Aschen', city: 'Antalya' })
+    else server.documents.update(I, C, 'aschen', { name: 'Aschen' })
+    storeDir.write('taxi-store.ts', blocks['kuzzle-store'])
+    writeApp(
+      storeDir,
+      `${blocks['kuzzle-store-main']}\nexport { kuzzle }\n`,
+      ["new WebSocket('localhost', { port: 7512 })", `new WebSocket('127.0.0.1', { port: ${server.port} })`],
+      '#kuzzle-store-app',
+      blocks['kuzzle-store-app'],
+    )
+    document.body.innerHTML = '<div id="kuzzle-store-app"></div>'
+    const { kuzzle } = await import(/* @vite-ignore */ storeDir.path('main.ts'))
+    try {
+      await waitFor(() => text('#kuzzle-store-app p') === 'Aschen', 3000, { what: 'store rendered' })
+      server.documents.update(I, C, 'aschen', { name: 'Aschen C.' })
+      await waitFor(() => text('#kuzzle-store-app p') === 'Aschen C.', 3000, { what: 'store follows the change' })
+    } finally {
+      kuzzle.disconnect()
+      storeDir.remove()
+    }
+  })
+
+  it('kuzzle-esm: the CommonJS SDK imported from a Node ES module, run by node itself', { timeout: 30_000 }, async () => {
+    const script = blocks['kuzzle-esm']
+    expect(script).toContain("new WebSocket('localhost', { port: 7512 })")
+    const file = dir.write('script.mjs', script.replace("new WebSocket('localhost', { port: 7512 })", `new WebSocket('127.0.0.1', { port: ${server.port} })`))
+    // Node's own ESM loader, not Vite's: named imports of kuzzle-sdk fail there, the default one works.
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d) => (stdout += d))
+      child.stderr.on('data', (d) => (stderr += d))
+      child.on('close', (code) => resolve({ code, stdout, stderr }))
+    })
+    expect(out.stderr).toBe('')
+    expect(out.code).toBe(0)
+    expect(out.stdout.trim()).toMatch(/^Aschen/)
+  })
 })
 
 describe('README: Sanity', () => {
@@ -136,5 +180,19 @@ import Comments from './Comments.vue'
     await waitFor(() => items('#s-comments p').join() === 'second,first, edited', 3000, { what: 'an edit shows' })
     server.documents.delete('c3')
     await waitFor(() => items('#s-comments p').join() === 'first, edited', 3000, { what: 'a deleted comment leaves' })
+  })
+
+  it('sanity-local-api: apiHost + useProjectHostname: false reach a local API', async () => {
+    const source = blocks['sanity-local-api']
+    expect(source).toContain("apiHost: 'http://localhost:3333'")
+    dir.write('local.ts', source.replace("apiHost: 'http://localhost:3333'", `apiHost: '${server.url}'`))
+    const { driver } = await import(/* @vite-ignore */ dir.path('local.ts'))
+    const client = new ObserverClient({ driver })
+    server.documents.create({ _id: 'local-1', _type: 'comment', authorId: 'lee', text: 'from the local API', _createdAt: '2026-01-05T00:00:00Z' })
+    const comment = client.get<{ text: string }>('', 'comment', 'local-1')
+    await comment.ready()
+    expect(comment._source?.text).toBe('from the local API')
+    comment.stop()
+    client.close()
   })
 })

@@ -5,7 +5,8 @@
  */
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import { createApp, nextTick } from 'vue'
+import { createApp, nextTick, type Component } from 'vue'
+import { mount } from '@vue/test-utils'
 import { createObserver } from '../../src'
 import { memoryDriver } from '../../src/drivers/memory'
 import { waitFor } from '../helpers/wait-for'
@@ -18,7 +19,25 @@ afterAll(() => dir.remove())
 describe('README examples', () => {
   it('has the examples the tests expect', () => {
     expect(Object.keys(blocks).sort()).toEqual(
-      ['client', 'document', 'kuzzle-document', 'kuzzle-search', 'kuzzle-setup', 'kuzzle-store', 'pinia', 'sanity-comments', 'sanity-setup', 'search', 'setup'],
+      [
+        'client',
+        'destructure',
+        'document',
+        'kuzzle-document',
+        'kuzzle-esm',
+        'kuzzle-search',
+        'kuzzle-setup',
+        'kuzzle-store',
+        'kuzzle-store-app',
+        'kuzzle-store-main',
+        'pinia',
+        'sanity-comments',
+        'sanity-local-api',
+        'sanity-setup',
+        'search',
+        'setup',
+        'vueuse-debounce',
+      ],
     )
   })
 
@@ -91,5 +110,57 @@ import TaxiList from './TaxiList.vue'
     mod.result.stop()
     expect(mod.client.stats().documents).toBe(0)
     log.mockRestore()
+  })
+
+  it('destructure: destructured refs stay live in the template, and the destructured hook fires', async () => {
+    dir.write('Destructured.vue', blocks.destructure)
+    const { default: Destructured } = (await import(/* @vite-ignore */ dir.path('Destructured.vue'))) as { default: Component }
+    const driver = memoryDriver()
+    driver.seed('nyc-open-data', 'yellow-taxi', [{ _id: 'taxi-1', _source: { driver: 'Ana Alvarez', status: 'available', fare: 12.5 } }])
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined)
+    const w = mount(Destructured, { props: { id: 'taxi-1' }, global: { plugins: [createObserver({ driver })] } })
+    try {
+      await waitFor(() => w.text() === 'Ana Alvarez: $12.5 (live)', 2000, { what: 'destructured refs rendered' })
+      await driver.update('nyc-open-data', 'yellow-taxi', 'taxi-1', { fare: 14 })
+      await waitFor(() => w.text() === 'Ana Alvarez: $14 (live)', 2000, { what: 'destructured data follows a write' })
+      expect(log).toHaveBeenCalledWith('fare now 14')
+    } finally {
+      w.unmount()
+      log.mockRestore()
+    }
+  })
+
+  it('vueuse-debounce: the search re-targets once typing pauses, keeping the previous hits meanwhile', async () => {
+    dir.write('Debounced.vue', blocks['vueuse-debounce'])
+    const { default: Debounced } = (await import(/* @vite-ignore */ dir.path('Debounced.vue'))) as { default: Component }
+    const driver = memoryDriver({ latency: 150 })
+    driver.seed('nyc-open-data', 'yellow-taxi', [
+      { _id: 'a', _source: { driver: 'Ana', status: 'available', fare: 10 } },
+      { _id: 'b', _source: { driver: 'Bilal', status: 'hired', fare: 20 } },
+      { _id: 'c', _source: { driver: 'Chen', status: 'available', fare: 30 } },
+    ])
+    const searches = vi.spyOn(driver, 'search')
+    const w = mount(Debounced, { global: { plugins: [createObserver({ driver })] } })
+    const rows = () => w.findAll('li').map((li) => li.text()).join(',')
+    try {
+      await waitFor(() => rows() === 'Ana: $10,Bilal: $20,Chen: $30', 2000, { what: 'all taxis' })
+      const before = searches.mock.calls.length
+      const input = w.find('input')
+      for (const typed of ['1', '15', '25']) await input.setValue(typed)
+      // Typing is not a search: nothing re-targets before the pause, and the list stays full.
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      expect(searches.mock.calls.length).toBe(before)
+      expect(rows()).toBe('Ana: $10,Bilal: $20,Chen: $30')
+      // Then the previous hits stay, dimmed, until the new ones are read.
+      await waitFor(() => (w.find('ul').attributes('style') ?? '').includes('opacity: 0.5'), 3000, { what: 'previous hits dimmed' })
+      expect(rows()).toBe('Ana: $10,Bilal: $20,Chen: $30')
+      await waitFor(() => rows() === 'Chen: $30', 3000, { what: 'the search follows the last value' })
+      expect(w.find('ul').attributes('style') ?? '').toContain('opacity: 1')
+      // One search for the three keystrokes (pages and reads of that one search aside, none for '1' or '15').
+      const gtes = searches.mock.calls.slice(before).map((c) => JSON.stringify(c[1]))
+      expect(gtes.every((q) => q.includes('"gte":25'))).toBe(true)
+    } finally {
+      w.unmount()
+    }
   })
 })

@@ -53,6 +53,8 @@ async function rejection(promise: Promise<unknown>): Promise<ApiError> {
 
 beforeAll(async () => {
   server = await startKuzzleServer()
+  // Kuzzle refuses document actions on an unknown collection: create it, as an app's setup would.
+  server.documents.createCollection(INDEX, COLLECTION)
 })
 
 afterEach(() => {

@@ -169,7 +169,8 @@ describe('listen', () => {
     expect(gone).toMatchObject({ transition: 'disappear', previousRev: shown._rev })
     expect(gone).not.toHaveProperty('result')
     for (const e of rec.mutations()) {
-      expect(e).toMatchObject({ transactionTotalEvents: 1, transactionCurrentEvent: 1 })
+      // One matching event per transaction, numbered from 0 (@sanity/client MutationEvent.transactionCurrentEvent).
+      expect(e).toMatchObject({ transactionTotalEvents: 1, transactionCurrentEvent: 0 })
       expect(typeof e.timestamp).toBe('string')
     }
   })
@@ -191,8 +192,8 @@ describe('listen', () => {
     const tx = await client.transaction().create({ _id: 't1', _type: 'post' }).create({ _id: 't2', _type: 'post' }).commit()
     await waitFor(() => rec.mutations().length === 2, 3000)
     expect(rec.mutations().map((e) => [e.eventId, e.transactionTotalEvents, e.transactionCurrentEvent])).toEqual([
-      [`${tx.transactionId}#t1`, 2, 1],
-      [`${tx.transactionId}#t2`, 2, 2],
+      [`${tx.transactionId}#t1`, 2, 0],
+      [`${tx.transactionId}#t2`, 2, 1],
     ])
   })
 

@@ -262,3 +262,25 @@ describe('useObservedSearch over Kuzzle', () => {
     await waitFor(() => state[1].hits.value.map((h) => h._id).join() === 'n,n2', 3000)
   })
 })
+
+describe('a misnamed index or collection over Kuzzle', () => {
+  it('composables show a fatal not_found naming index and collection (Kuzzle 412 unknown_collection / unknown_index)', async () => {
+    app = await client()
+    server.documents.create(I, C, 'a', { fare: 1 })
+    const { state } = mountWith(
+      app,
+      () => ({
+        doc: useObservedDocument<Taxi>(I, 'yelow-taxi', 'a'),
+        search: useObservedSearch<Taxi>('nyc-opendata', C, { sort: 'fare' }, { live: 'query' }),
+      }),
+      () => h('p'),
+    )
+    await waitFor(() => state.doc.status.value === 'error' && state.search.status.value === 'error', 3000)
+    expect(state.doc.error.value).toMatchObject({ code: 'not_found', fatal: true })
+    expect(state.doc.error.value?.message).toMatch(/"yelow-taxi".*"nyc-open-data"/)
+    expect(state.doc.data.value).toBeNull()
+    expect(state.search.error.value).toMatchObject({ code: 'not_found', fatal: true })
+    expect(state.search.error.value?.message).toMatch(/no index "nyc-opendata"/)
+    expect(state.search.hits.value).toEqual([])
+  })
+})

@@ -67,7 +67,7 @@ describe('Pinia', () => {
     const { r } = mountApp(driver, () => {
       const store = useCurrent()
       store.$subscribe((m) => mutations.push(m.type), { flush: 'sync' })
-      const d = useObservedDocument<Taxi>('nyc', 'taxi', 'a', { store: { store, key: 'taxi' } })
+      const d = useObservedDocument('nyc', 'taxi', 'a', { store: { store, key: 'taxi' } })
       return { store, d }
     })
     await waitFor(() => r.store.taxi !== null, 1000)
@@ -92,7 +92,7 @@ describe('Pinia', () => {
     const { r } = mountApp(driver, () => {
       const store = useList()
       store.$subscribe((m) => mutations.push(m.type), { flush: 'sync' })
-      useObservedSearch<Taxi>('nyc', 'taxi', { query: { equals: { color: 'red' } }, sort: 'n' }, { live: 'query', store: { store, key: 'taxis' } })
+      useObservedSearch('nyc', 'taxi', { query: { equals: { color: 'red' } }, sort: 'n' }, { live: 'query', store: { store, key: 'taxis' } })
       return store
     })
     await waitFor(() => r.taxis.length === 2, 1000)
@@ -114,7 +114,7 @@ describe('Pinia', () => {
     const useMap = defineStore('map', { state: () => ({ byId: {} as Record<string, ObservedDoc<Taxi>> }) })
     const { r } = mountApp(driver, () => {
       const store = useMap()
-      useObservedSearch<Taxi>('nyc', 'taxi', { sort: 'n' }, { live: 'query', store: { store, key: 'byId', as: 'map' } })
+      useObservedSearch('nyc', 'taxi', { sort: 'n' }, { live: 'query', store: { store, key: 'byId', as: 'map' } })
       return store
     })
     await waitFor(() => Object.keys(r.byId).length === 3, 1000)

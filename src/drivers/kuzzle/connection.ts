@@ -100,8 +100,9 @@ export class KuzzleConnection {
     const protocol = this.#kuzzle.protocol
     protocol.removeListener('connect', this.#onOnline)
     protocol.removeListener('reconnect', this.#onOnline)
-    protocol.removeListener('disconnect', this.#onOffline)
-    protocol.removeListener('networkError', this.#onOffline)
+    protocol.removeListener('disconnect', this.#onProtocolOffline)
+    protocol.removeListener('networkError', this.#onProtocolOffline)
+    protocol.removeListener('tokenExpired', this.#onTokenExpired)
     this.#kuzzle.removeListener('connected', this.#onConnected)
     clearInterval(this.#watchdog)
     this.#watchdog = undefined
@@ -183,8 +184,38 @@ export class KuzzleConnection {
     // The protocol's events, unlike the Kuzzle instance's, are not dropped when they repeat within 200 ms.
     protocol.addListener('connect', this.#onOnline)
     protocol.addListener('reconnect', this.#onOnline)
-    protocol.addListener('disconnect', this.#onOffline)
-    protocol.addListener('networkError', this.#onOffline)
+    protocol.addListener('disconnect', this.#onProtocolOffline)
+    protocol.addListener('networkError', this.#onProtocolOffline)
+    // Heard from the protocol too: the Kuzzle instance drops a token expiry while it believes a reconnection or a
+    // cookie renewal is in progress (a state one frame can set for good) or one came within the last second, yet
+    // the server has dropped every room all the same.
+    protocol.addListener('tokenExpired', this.#onTokenExpired)
+  }
+
+  /**
+   * True while the SDK's socket is really open. The SDK emits a frame's `room` as an event, so a frame
+   * `{"room":"disconnect"}` looks like a disconnection to its listeners: only the socket itself can say.
+   */
+  #socketOpen(): boolean {
+    const client = (this.#kuzzle.protocol as unknown as { client?: { readyState?: unknown; OPEN?: unknown } | null }).client
+    // The WebSocket OPEN constant is 1 in browsers and in `ws`.
+    return !!client && client.readyState === (typeof client.OPEN === 'number' ? client.OPEN : 1) && this.online
+  }
+
+  /**
+   * A `disconnect` or `networkError` of the protocol. Real ones come with the socket closing or closed (or
+   * replaced). One over an open socket came from a frame: nothing is down, but the SDK's realtime controller has
+   * already detached every room's listeners on it, so the watches subscribe again (the server keeps the
+   * subscriptions, joining is idempotent there) and resync what they may have missed.
+   */
+  readonly #onProtocolOffline: Listener = () => {
+    if (!this.#socketOpen()) return this.#onOffline()
+    // Deferred: the SDK detaches room listeners in its own listener of the same event, which may run after this one.
+    queueMicrotask(() => {
+      if (!this.#socketOpen()) return
+      this.#onOffline()
+      this.#onOnline()
+    })
   }
 
   #dropRooms(): void {
@@ -232,7 +263,7 @@ export class KuzzleConnection {
 
   readonly #checkListeners = (): void => {
     this.#guardFrames()
-    if (this.#kuzzle.protocol.listeners('disconnect').includes(this.#onOffline)) return
+    if (this.#kuzzle.protocol.listeners('disconnect').includes(this.#onProtocolOffline)) return
     this.#onOffline()
     this.#addProtocolListeners()
     if (this.online) this.#onOnline()
@@ -240,7 +271,7 @@ export class KuzzleConnection {
 
   readonly #onConnected: Listener = () => {
     // kuzzle.disconnect() removes every protocol listener without a 'disconnect' event: rooms are gone.
-    if (!this.#kuzzle.protocol.listeners('disconnect').includes(this.#onOffline)) {
+    if (!this.#kuzzle.protocol.listeners('disconnect').includes(this.#onProtocolOffline)) {
       this.#onOffline()
       this.#addProtocolListeners()
     }

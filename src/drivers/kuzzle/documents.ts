@@ -2,7 +2,7 @@
  * Kuzzle documents and notifications in the driver contract's terms: revisions from `_kuzzle_info`, notifications
  * as normalized events, SDK errors as ObservedErrors.
  */
-import type { Doc, DocEvent, DocSource, ObservedErrorCode } from '../../core/types'
+import type { CollectionRef, Doc, DocEvent, DocSource, ObservedErrorCode } from '../../core/types'
 import { ObservedError } from '../../core/types'
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -71,9 +71,41 @@ export function isNetworkError(err: unknown): boolean {
   return /not connected|Network error|Unable to connect/i.test(message)
 }
 
-/** An SDK error as an ObservedError. Status 400 and 403 are fatal (retrying cannot help), 401 is not. */
-export function toObservedError(err: unknown, code: ObservedErrorCode, what: string): ObservedError {
+/** True for document:get's answer on a missing document of an existing collection (404 services.storage.not_found). */
+export function isDocumentNotFound(err: unknown): boolean {
+  const e = err as SdkError | null | undefined
+  return e?.status === 404 && (e.id === undefined || e.id === 'services.storage.not_found')
+}
+
+/**
+ * Kuzzle's answer to a document action on an index or collection it does not know (412
+ * `services.storage.unknown_index` / `unknown_collection`, from its index cache) as a fatal `not_found` naming
+ * both: no retry can create a collection, and "no such document" would hide a misnamed one.
+ */
+export function unknownCollection(err: unknown, ref: CollectionRef): ObservedError | undefined {
+  const e = err as SdkError | null | undefined
+  if (e?.status !== 412) return undefined
+  const where = `collection "${ref.collection}" of index "${ref.index}"`
+  if (e.id === 'services.storage.unknown_index') {
+    return new ObservedError('not_found', `Kuzzle has no index "${ref.index}", so no ${where} [${e.id}]`, { fatal: true, cause: err })
+  }
+  if (e.id === 'services.storage.unknown_collection') {
+    return new ObservedError('not_found', `Kuzzle has no ${where} [${e.id}]`, { fatal: true, cause: err })
+  }
+  return undefined
+}
+
+/**
+ * An SDK error as an ObservedError. Status 400 and 403 are fatal (retrying cannot help), 401 is not.
+ * 429 (`api.process.too_many_requests`, `network.websocket.ratelimit_exceeded`) and 503 (`api.process.overloaded`,
+ * `shutting_down`, `not_enough_nodes`) are transient. Kuzzle sends no delay with them (lib/kerror/codes, no
+ * Retry-After over WebSocket) and the SDK's KuzzleError keeps only status, id, code, props and message: there is no
+ * delay to read, so `retryAfter` stays undefined and the core's own backoff applies.
+ */
+export function toObservedError(err: unknown, code: ObservedErrorCode, what: string, ref?: CollectionRef): ObservedError {
   if (err instanceof ObservedError) return err
+  const missing = ref && unknownCollection(err, ref)
+  if (missing) return missing
   const e = (err ?? {}) as SdkError
   const message = typeof e.message === 'string' ? e.message : String(err)
   const status = finite(e.status) ? e.status : undefined
@@ -81,5 +113,8 @@ export function toObservedError(err: unknown, code: ObservedErrorCode, what: str
   if (isNetworkError(err)) return new ObservedError('disconnected', `${what}: not connected to Kuzzle (${message})`, { cause: err })
   if (status === 401) return new ObservedError('unauthorized', `${what}: ${message}${id}`, { cause: err })
   if (status === 403) return new ObservedError('unauthorized', `${what}: ${message}${id}`, { cause: err, fatal: true })
+  if (status === 429 || status === 503) {
+    return new ObservedError(code, `${what}: Kuzzle is busy (${status}), try again later: ${message}${id}`, { cause: err })
+  }
   return new ObservedError(code, `${what}: ${message}${id}`, { cause: err, fatal: status === 400 })
 }

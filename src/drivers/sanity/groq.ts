@@ -1,9 +1,9 @@
 /**
- * GROQ the Sanity driver sends: a collection's filter (`_type == $__type` and the caller's filter expression), the
- * search query with its order and slice, and the listener queries. Parameters the driver adds start with `__`, a
- * prefix callers may not use.
+ * GROQ the Sanity driver sends: the search query with its order and slice around a collection's condition (built and
+ * checked by `filter-check.ts`), the caller's filter and params as read from a search spec, and stable keys.
+ * Parameters the driver adds start with `__`, a prefix callers may not use.
  */
-import type { DriverSearchSpec, SortKey } from '../../core/types'
+import type { SortKey } from '../../core/types'
 import { ObservedError } from '../../core/types'
 
 /** Parameters of a query, as the client sends them (`$name=<JSON>`). */
@@ -11,49 +11,18 @@ export type GroqParams = Record<string, unknown>
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 
-/** Sanity's document id rule (letters, digits, `.`, `_`, `-`; at most 128 characters). */
-export const SANITY_ID = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,127}$/
-
-/**
- * Checks that a filter expression cannot close the brackets the driver puts around it (`*[... && (<filter>)]`),
- * so it stays one expression: brackets balance outside string literals and `//` comments.
- */
-function assertSelfContained(filter: string): void {
-  const closing: Record<string, string> = { ')': '(', ']': '[', '}': '{' }
-  const stack: string[] = []
-  for (let i = 0; i < filter.length; i++) {
-    const ch = filter[i]
-    if (ch === '"' || ch === "'") {
-      let j = i + 1
-      while (j < filter.length && filter[j] !== ch) j += filter[j] === '\\' ? 2 : 1
-      if (j >= filter.length) throw unsupported(`Unterminated string in GROQ filter: ${filter}`)
-      i = j
-    } else if (ch === '/' && filter[i + 1] === '/') {
-      const end = filter.indexOf('\n', i)
-      i = end < 0 ? filter.length : end
-    } else if (ch === '(' || ch === '[' || ch === '{') {
-      stack.push(ch)
-    } else if (ch in closing) {
-      if (stack.pop() !== closing[ch]) throw unsupported(`Unbalanced "${ch}" in GROQ filter: ${filter}`)
-    }
-  }
-  if (stack.length > 0) throw unsupported(`Unclosed "${stack[stack.length - 1]}" in GROQ filter: ${filter}`)
-}
-
 function unsupported(message: string): ObservedError {
   return new ObservedError('unsupported_query', message, { fatal: true })
 }
 
-/** The caller's filter expression, validated; undefined when it matches everything. */
+/** The caller's filter expression (checked later, by `checkedCondition`); undefined when it matches everything. */
 export function readFilter(query: unknown): string | undefined {
   if (query === undefined || query === null) return undefined
   if (typeof query !== 'string') {
     throw unsupported(`A Sanity query is a GROQ filter expression string, got ${typeof query}`)
   }
   const filter = query.trim()
-  if (!filter) return undefined
-  assertSelfContained(filter)
-  return filter
+  return filter || undefined
 }
 
 /** The caller's parameters, validated: GROQ identifiers, none starting with `__`. */
@@ -100,27 +69,13 @@ export function orderClause(sort: readonly SortKey[]): string {
   return `order(${terms.join(', ')})`
 }
 
-/** The filter of a collection: its `_type`, and the caller's filter when there is one. */
-export function collectionFilter(filter: string | undefined): string {
-  return filter === undefined ? '_type == $__type' : `_type == $__type && (${filter})`
-}
-
-/** The search query: one page of hits in order and the total, in one request. */
-export function searchQuery(spec: DriverSearchSpec, from: number, size: number): { query: string; filter: string | undefined } {
-  const filter = readFilter(spec.query)
+/** The search query over a collection's checked condition: one page of hits in order and the total, in one request. */
+export function searchQuery(condition: string, sort: readonly SortKey[], from: number, size: number): string {
   if (!Number.isInteger(from) || from < 0 || !Number.isInteger(size) || size < 0) {
     throw new ObservedError('bad_argument', `Invalid page from=${from} size=${size}`)
   }
-  const where = `*[${collectionFilter(filter)}]`
-  return { query: `{"hits": ${where} | ${orderClause(spec.sort)} [${from}...${from + size}], "total": count(${where})}`, filter }
-}
-
-/**
- * A listener query for a collection. With `excludeDrafts` (a client reading the `published` perspective), drafts are
- * left out so that live results agree with what searches return.
- */
-export function listenQuery(filter: string, excludeDrafts: boolean): string {
-  return `*[${filter}${excludeDrafts ? ' && !(_id in path("drafts.**"))' : ''}]`
+  const where = `*[${condition}]`
+  return `{"hits": ${where} | ${orderClause(sort)} [${from}...${from + size}], "total": count(${where})}`
 }
 
 /** JSON with object keys sorted, so that equal parameters give equal keys. */

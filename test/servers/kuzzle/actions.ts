@@ -39,6 +39,19 @@ const isObject = (v: unknown): v is Source => typeof v === 'object' && v !== nul
 
 /** Maximum documents per read, as Kuzzle's `limits.documentsFetchCount`. */
 const FETCH_LIMIT = 10_000
+/** Maximum documents per write, as Kuzzle's `limits.documentsWriteCount` (checked by the *ByQuery actions). */
+const WRITE_LIMIT = 200
+
+/**
+ * The documents a *ByQuery action edits, as Kuzzle's `_getAllDocumentsFromQuery` collects them (services/storage
+ * elasticsearch.ts): every match, refused with 413 `write_limit_exceeded` past `documentsWriteCount`.
+ */
+function byQuery(server: ServerCore, index: string, collection: string, query: unknown): StoredDocument[] {
+  const match = compileQuery(query)
+  const docs = server.store.list(index, collection).filter(match)
+  if (docs.length > WRITE_LIMIT) throw errors.writeLimitExceeded()
+  return docs
+}
 
 function str(req: RequestFrame, name: '_id' | 'index' | 'collection'): string {
   const value = req[name]
@@ -61,10 +74,24 @@ function target(req: RequestFrame): [string, string] {
   return [str(req, 'index'), str(req, 'collection')]
 }
 
+/** Refuses the query options Kuzzle has and this server lacks (scroll cursors, Koncorde queries), instead of ignoring them. */
+function refuseUnsupported(req: RequestFrame): void {
+  if (req.scroll !== undefined && req.scroll !== null) throw errors.unsupported('scroll', 'no scroll (use from/size or search_after)')
+  if (req.lang !== undefined && req.lang !== null && req.lang !== 'elasticsearch') throw errors.unsupported('lang', '"elasticsearch"')
+}
+
+/** The target of a document action, which Kuzzle refuses on an unknown index or collection (412). */
+function stored(req: RequestFrame, server: ServerCore): [string, string] {
+  const [index, collection] = target(req)
+  server.store.assertCollection(index, collection)
+  return [index, collection]
+}
+
 const view = (doc: StoredDocument) => ({ _id: doc._id, _source: doc._source, _version: doc._version })
 
 function search(req: RequestFrame, server: ServerCore) {
-  const [index, collection] = target(req)
+  refuseUnsupported(req)
+  const [index, collection] = stored(req, server)
   const b = req.body === undefined || req.body === null ? {} : body(req)
   const from = Number(req.from ?? b.from ?? 0)
   const size = Number(req.size ?? b.size ?? 10)
@@ -105,7 +132,7 @@ function writeResult(action: keyof typeof writers, write: WriteResult, changes: 
 
 function single(action: keyof typeof writers): Handler {
   return (req, ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const changes = body(req)
     const write = writers[action](server, index, collection, optionalId(req), changes, ctx.kuid)
     ctx.notify(write)
@@ -115,7 +142,7 @@ function single(action: keyof typeof writers): Handler {
 
 function multiple(action: keyof typeof writers): Handler {
   return (req, ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const documents = body(req).documents
     if (!Array.isArray(documents)) throw errors.invalidType('body.documents', 'array')
     const successes: unknown[] = []
@@ -163,24 +190,28 @@ export const actions: Record<string, Handler> = {
   },
   'auth:getCurrentUser': (_req, ctx) => ({ _id: ctx.kuid, _source: { profileIds: ctx.kuid === '-1' ? ['anonymous'] : ['default'] } }),
 
-  'index:create': (req) => ({ acknowledged: true, index: str(req, 'index') }),
-  'index:exists': (req) => (str(req, 'index'), true),
+  'index:create': (req, _ctx, server) => {
+    const index = str(req, 'index')
+    server.store.createIndex(index)
+    return { acknowledged: true, index }
+  },
+  'index:exists': (req, _ctx, server) => server.store.hasIndex(str(req, 'index')),
   'collection:create': (req, _ctx, server) => {
     const [index, collection] = target(req)
     server.store.ensure(index, collection)
     return { acknowledged: true }
   },
-  'collection:exists': (req) => (target(req), true),
+  'collection:exists': (req, _ctx, server) => server.store.hasCollection(...target(req)),
 
   'document:get': (req, _ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const id = str(req, '_id')
     const doc = server.store.get(index, collection, id)
     if (!doc) throw errors.notFound(id, index, collection)
     return view(doc)
   },
   'document:mGet': (req, _ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const ids = body(req).ids
     if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw errors.invalidType('body.ids', 'string[]')
     if (ids.length > FETCH_LIMIT) throw errors.getLimitExceeded()
@@ -194,12 +225,13 @@ export const actions: Record<string, Handler> = {
     return { successes, errors: missing }
   },
   'document:exists': (req, _ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     return server.store.get(index, collection, str(req, '_id')) !== undefined
   },
   'document:search': (req, _ctx, server) => search(req, server),
   'document:count': (req, _ctx, server) => {
-    const [index, collection] = target(req)
+    refuseUnsupported(req)
+    const [index, collection] = stored(req, server)
     const match = compileQuery(isObject(req.body) ? req.body.query : undefined)
     return { count: server.store.list(index, collection).filter(match).length }
   },
@@ -208,7 +240,7 @@ export const actions: Record<string, Handler> = {
   'document:replace': single('replace'),
   'document:update': single('update'),
   'document:upsert': (req, ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const id = str(req, '_id')
     const b = body(req)
     const changes = isObject(b.changes) ? b.changes : {}
@@ -222,7 +254,7 @@ export const actions: Record<string, Handler> = {
     return { _id: id, _version: after._version, created: !existed, ...(req.source === true ? { _source: after._source } : {}) }
   },
   'document:delete': (req, ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const write = server.store.delete(index, collection, str(req, '_id'))
     ctx.notify(write)
     return { _id: write.id }
@@ -232,7 +264,7 @@ export const actions: Record<string, Handler> = {
   'document:mReplace': multiple('replace'),
   'document:mUpdate': multiple('update'),
   'document:mDelete': (req, ctx, server) => {
-    const [index, collection] = target(req)
+    const [index, collection] = stored(req, server)
     const ids = body(req).ids
     if (!Array.isArray(ids)) throw errors.invalidType('body.ids', 'array')
     const successes: string[] = []
@@ -248,17 +280,50 @@ export const actions: Record<string, Handler> = {
     }
     return { successes, errors: errs }
   },
+  // documentController.deleteByQuery: body.query defaults to {}; one delete notification per document; the result
+  // lists the documents (their _source only with `source: true`) and their ids.
+  'document:deleteByQuery': (req, ctx, server) => {
+    refuseUnsupported(req)
+    const [index, collection] = stored(req, server)
+    const b = req.body === undefined || req.body === null ? {} : body(req)
+    const documents: Array<{ _id: string; _source?: Source }> = []
+    for (const doc of byQuery(server, index, collection, b.query ?? {})) {
+      ctx.notify(server.store.delete(index, collection, doc._id))
+      documents.push(req.source === true ? { _id: doc._id, _source: doc._source } : { _id: doc._id })
+    }
+    return { documents, ids: documents.map((d) => d._id) }
+  },
+  // documentController.updateByQuery: body.query and body.changes required; each match updated as by mUpdate, with
+  // one update notification per document; `_source` in the successes only with `source: true`.
+  'document:updateByQuery': (req, ctx, server) => {
+    refuseUnsupported(req)
+    const [index, collection] = stored(req, server)
+    const b = body(req)
+    if (!isObject(b.query)) throw b.query === undefined ? errors.missingArgument('body.query') : errors.invalidType('body.query', 'object')
+    if (!isObject(b.changes)) throw b.changes === undefined ? errors.missingArgument('body.changes') : errors.invalidType('body.changes', 'object')
+    const successes: unknown[] = []
+    for (const doc of byQuery(server, index, collection, b.query)) {
+      const write = server.store.update(index, collection, doc._id, b.changes, ctx.kuid)
+      ctx.notify(write)
+      const after = write.after as StoredDocument
+      successes.push({ _id: after._id, _version: after._version, status: 200, ...(req.source === true ? { _source: after._source } : {}) })
+    }
+    return { successes, errors: [] }
+  },
 
   'realtime:subscribe': (req, ctx, server) => {
     const [index, collection] = target(req)
-    return server.realtime.subscribe(ctx.connectionId, index, collection, req.body, req.scope ?? 'all', req.users ?? 'none')
+    const volatile = isObject(req.volatile) ? req.volatile : {}
+    return server.realtime.subscribe(ctx.connectionId, index, collection, req.body, req.scope ?? 'all', req.users ?? 'none', volatile)
   },
   'realtime:unsubscribe': (req, ctx, server) =>
     server.realtime.unsubscribe(ctx.connectionId, isObject(req.body) ? req.body.roomId : undefined),
   'realtime:count': (req, _ctx, server) => ({ count: server.realtime.count(isObject(req.body) ? req.body.roomId : undefined) }),
-  'realtime:publish': (req, _ctx, server) => {
+  'realtime:publish': (req, ctx, server) => {
     const [index, collection] = target(req)
-    server.publish(index, collection, req._id === undefined ? null : String(req._id), body(req), req)
+    // realtimeController.publish stamps the message as a write would be (author and creation time only).
+    const message = { ...body(req), _kuzzle_info: { author: ctx.kuid, createdAt: Date.now() } }
+    server.publish(index, collection, req._id === undefined ? null : String(req._id), message, req)
     return { published: true }
   },
 }

@@ -20,24 +20,29 @@ export class KuzzleApiError extends Error {
   }
 }
 
-// Numeric codes of the errors this server can produce (from Kuzzle's error definitions).
+// Numeric codes of the errors this server can produce: Kuzzle's (domain << 24) | (subdomain << 16) | error, from
+// kuzzleio/kuzzle lib/kerror/codes/*.json (2.56).
 const CODES: Record<string, number> = {
   'api.assert.missing_argument': 0x02010003,
   'api.assert.invalid_type': 0x02010001,
   'api.assert.invalid_argument': 0x02010002,
-  'api.assert.body_required': 0x02010004,
+  'api.assert.body_required': 0x02010008,
   'api.assert.koncorde_dsl_error': 0x0201000e,
-  'api.process.action_not_found': 0x02040004,
-  'services.storage.not_found': 0x01010014,
-  'services.storage.document_already_exists': 0x01010013,
-  'services.storage.get_limit_exceeded': 0x01010019,
-  'services.storage.invalid_query': 0x01010021,
-  'core.realtime.not_subscribed': 0x00050002,
-  'core.realtime.invalid_scope': 0x00050004,
-  'core.realtime.invalid_users': 0x00050005,
-  'security.token.invalid': 0x07020002,
-  'security.token.expired': 0x07020004,
-  'security.rights.unauthorized': 0x07040001,
+  'api.process.action_not_found': 0x02020005,
+  'api.process.overloaded': 0x02020002,
+  'api.process.too_many_requests': 0x02020008,
+  'services.storage.unknown_index': 0x01010001,
+  'services.storage.unknown_collection': 0x01010002,
+  'services.storage.get_limit_exceeded': 0x01010003,
+  'services.storage.write_limit_exceeded': 0x01010004,
+  'services.storage.not_found': 0x0101000b,
+  'services.storage.document_already_exists': 0x01010011,
+  'core.realtime.invalid_scope': 0x00010004,
+  'core.realtime.invalid_users': 0x00010005,
+  'core.realtime.not_subscribed': 0x00010008,
+  'security.token.invalid': 0x07010001,
+  'security.token.expired': 0x07010006,
+  'security.rights.unauthorized': 0x07030001,
 }
 
 export const errors = {
@@ -50,14 +55,25 @@ export const errors = {
   bodyRequired: () => new KuzzleApiError('api.assert.body_required', 400, 'The request must specify a body.'),
   koncorde: (message: string) => new KuzzleApiError('api.assert.koncorde_dsl_error', 400, message, [message]),
   actionNotFound: (controller: string, action: string) =>
-    new KuzzleApiError('api.process.action_not_found', 404, `API action "${controller}":"${action}" not found.`, [controller, action]),
+    new KuzzleApiError('api.process.action_not_found', 404, `API action "${controller}":"${action}" not found`, [controller, action]),
   notFound: (id: string, index: string, collection: string) =>
     new KuzzleApiError('services.storage.not_found', 404, `Document "${id}" not found in "${index}":"${collection}".`, [id, index, collection]),
+  unknownIndex: (index: string) =>
+    new KuzzleApiError('services.storage.unknown_index', 412, `The index "${index}" does not exist.`, [index]),
+  unknownCollection: (index: string, collection: string) =>
+    new KuzzleApiError('services.storage.unknown_collection', 412, `The collection "${index}":"${collection}" does not exist.`, [index, collection]),
   alreadyExists: (id: string) =>
     new KuzzleApiError('services.storage.document_already_exists', 412, `Document "${id}" already exists.`, [id]),
   getLimitExceeded: () =>
-    new KuzzleApiError('services.storage.get_limit_exceeded', 400, 'The number of documents returned by this request exceeds the configured server limit.'),
+    new KuzzleApiError('services.storage.get_limit_exceeded', 413, 'The number of documents returned by this request exceeds the configured server limit.'),
+  writeLimitExceeded: () =>
+    new KuzzleApiError('services.storage.write_limit_exceeded', 413, 'The number of documents edited by this request exceeds the configured server limit.'),
+  /** What the test server answers for a request option Kuzzle has but it does not implement (never ignored). */
+  unsupported: (name: string, what: string) =>
+    new KuzzleApiError('api.assert.invalid_argument', 400, `Invalid argument "${name}". Expected: ${what} (the Kuzzle test server does not support it)`, [name, what]),
   invalidQuery: (message: string) => new KuzzleApiError('services.storage.invalid_query', 400, message, [message]),
+  overloaded: () => new KuzzleApiError('api.process.overloaded', 503, 'Request discarded: Kuzzle Server is temporarily overloaded.'),
+  tooManyRequests: () => new KuzzleApiError('api.process.too_many_requests', 429, 'Rejected: requests rate limit exceeded for this user.'),
   notSubscribed: (connectionId: string, roomId: string) =>
     new KuzzleApiError('core.realtime.not_subscribed', 412, `User "${connectionId}" has not subscribed to "${roomId}".`, [connectionId, roomId]),
   invalidScope: () => new KuzzleApiError('core.realtime.invalid_scope', 400, 'Invalid value for the "scope" parameter.'),

@@ -1,13 +1,14 @@
 /**
  * The test server's realtime engine: rooms keyed by Koncorde's normalized-filter id, channels per scope/users
- * option, and the document notifications Kuzzle sends (scope in / out, full document, `_updatedFields`).
+ * option (named as Kuzzle's lib/core/realtime/channel.ts names them), the document notifications Kuzzle sends (scope
+ * in / out, full document, `_updatedFields`) and its user notifications (join / leave with the room's count, to
+ * channels whose `users` option asks for them: hotelClerk.subscribeToRoom / removeRoomForCustomer, notifier).
  */
-import { createHash } from 'node:crypto'
 import { Koncorde } from 'koncorde'
 import { errors } from './errors'
 import type { Source, StoredDocument, WriteResult } from './store'
 
-type Scope = 'all' | 'in' | 'out'
+type Scope = 'all' | 'in' | 'out' | 'none'
 type Users = 'all' | 'in' | 'out' | 'none'
 
 interface Channel {
@@ -22,6 +23,8 @@ interface Room {
   readonly channels: Map<string, Channel>
   /** Connection id → the channels it joined in this room. */
   readonly members: Map<string, Set<string>>
+  /** Connection id → the `volatile` of its subscription, repeated in user notifications about it. */
+  readonly volatiles: Map<string, Record<string, unknown>>
 }
 
 /** Who caused a notification: the fields of the originating request that notifications repeat. */
@@ -42,14 +45,18 @@ export interface Outgoing {
 // (Koncorde checks for a Buffer although its typings say ArrayBuffer.)
 const SEED = Buffer.alloc(32, 42) as unknown as ArrayBuffer
 const NODE_ID = 'knode-test-server'
-const SCOPES = ['all', 'in', 'out']
+const SCOPES = ['all', 'in', 'out', 'none']
 const USERS = ['all', 'in', 'out', 'none']
 
 const koncordeIndex = (index: string, collection: string) => `${index}\n${collection}`
 
+// Channel.hash of lib/core/realtime/channel.ts: a digit for users (none shares out's 3), one for cluster
+// propagation (always on here), one for scope (none has no digit). The default channel is `<roomId>-311`.
+const USERS_DIGIT: Record<Users, string> = { all: '1', in: '2', out: '3', none: '3' }
+const SCOPE_DIGIT: Record<Scope, string> = { all: '1', in: '2', out: '3', none: '' }
+
 function channelName(roomId: string, channel: Channel): string {
-  const digest = createHash('sha256').update(JSON.stringify({ scope: channel.scope, users: channel.users, cluster: true })).digest()
-  return `${roomId}-${digest.readUInt32BE(0) % 1000}`
+  return `${roomId}-${USERS_DIGIT[channel.users]}1${SCOPE_DIGIT[channel.scope]}`
 }
 
 /** Rooms, subscriptions and notification fan-out. */
@@ -57,9 +64,12 @@ export class RealtimeEngine {
   readonly #koncorde: Koncorde
   readonly #rooms = new Map<string, Room>()
   readonly #byConnection = new Map<string, Set<string>>()
+  /** Sends user notifications, which subscriptions and departures cause outside any write. */
+  readonly #send: (outgoing: Outgoing[]) => void
 
-  constructor(maxConditions: number) {
+  constructor(maxConditions: number, send: (outgoing: Outgoing[]) => void = () => undefined) {
     this.#koncorde = new Koncorde({ maxConditions, regExpEngine: 're2', seed: SEED })
+    this.#send = send
   }
 
   /** realtime:subscribe. Idempotent for a connection already in the room. */
@@ -70,6 +80,7 @@ export class RealtimeEngine {
     filter: unknown,
     scope: unknown = 'all',
     users: unknown = 'none',
+    volatile: Record<string, unknown> = {},
   ): { roomId: string; channel: string } {
     if (typeof scope !== 'string' || !SCOPES.includes(scope)) throw errors.invalidScope()
     if (typeof users !== 'string' || !USERS.includes(users)) throw errors.invalidUsers()
@@ -84,16 +95,21 @@ export class RealtimeEngine {
     let room = this.#rooms.get(normalized.id)
     if (!room) {
       this.#koncorde.store(normalized)
-      room = { id: normalized.id, index, collection, channels: new Map(), members: new Map() }
+      room = { id: normalized.id, index, collection, channels: new Map(), members: new Map(), volatiles: new Map() }
       this.#rooms.set(room.id, room)
     }
     const channel: Channel = { scope: scope as Scope, users: users as Users }
     const name = channelName(room.id, channel)
-    room.channels.set(name, channel)
     let joined = room.members.get(connectionId)
+    // Only a connection new to the room is announced, to the channels that existed before its own.
+    const announce = !joined
+    const existing = [...room.channels.keys()]
+    // Room.createChannel keeps the first channel of a name: users 'none' and 'out' share one (both hash to 3).
+    if (!room.channels.has(name)) room.channels.set(name, channel)
     if (!joined) {
       joined = new Set()
       room.members.set(connectionId, joined)
+      room.volatiles.set(connectionId, volatile)
     }
     joined.add(name)
     let rooms = this.#byConnection.get(connectionId)
@@ -102,6 +118,7 @@ export class RealtimeEngine {
       this.#byConnection.set(connectionId, rooms)
     }
     rooms.add(room.id)
+    if (announce) this.#send(this.#userNotifications(room, existing, 'in', 'subscribe', volatile))
     return { roomId: room.id, channel: name }
   }
 
@@ -206,11 +223,45 @@ export class RealtimeEngine {
   }
 
   #leave(connectionId: string, room: Room): void {
+    const volatile = room.volatiles.get(connectionId) ?? {}
     room.members.delete(connectionId)
+    room.volatiles.delete(connectionId)
     this.#byConnection.get(connectionId)?.delete(room.id)
     if (room.members.size === 0) {
       this.#rooms.delete(room.id)
       this.#koncorde.remove(room.id, koncordeIndex(room.index, room.collection))
+      return
     }
+    this.#send(this.#userNotifications(room, [...room.channels.keys()], 'out', 'unsubscribe', volatile))
+  }
+
+  /**
+   * `type: 'user'` notifications of a join or leave, with the room's count after it, to the members of `channels`
+   * whose `users` option is `all` or this direction (notifier._notifyUser; UserNotification.fromRequest).
+   */
+  #userNotifications(room: Room, channels: string[], user: 'in' | 'out', action: string, volatile: Record<string, unknown>): Outgoing[] {
+    const out: Outgoing[] = []
+    const frame = {
+      status: 200,
+      type: 'user',
+      user,
+      result: { count: room.members.size },
+      node: NODE_ID,
+      timestamp: Date.now(),
+      volatile,
+      index: room.index,
+      collection: room.collection,
+      controller: 'realtime',
+      action,
+      protocol: 'websocket',
+    }
+    for (const name of channels) {
+      const channel = room.channels.get(name)
+      if (!channel || (channel.users !== 'all' && channel.users !== user)) continue
+      for (const [connectionId, joined] of room.members) {
+        if (joined.has(name)) out.push({ connectionId, frame: { ...frame, room: name } })
+      }
+    }
+    return out
   }
 }

@@ -40,7 +40,9 @@ export interface KuzzleServerDocuments {
   update(index: string, collection: string, id: string, changes: Source, options?: WriteOptions): StoredDocument
   /** Returns false when the document did not exist. */
   delete(index: string, collection: string, id: string, options?: WriteOptions): boolean
-  /** Removes every document, without notifications. */
+  /** Makes an index and collection exist, as `collection:create` does (server-side writes create them too). */
+  createCollection(index: string, collection: string): void
+  /** Removes every document, without notifications (indexes and collections stay). */
   clear(): void
 }
 
@@ -63,6 +65,11 @@ export interface KuzzleServerFaults {
    * `TokenExpired` and drops their subscriptions. Returns how many connections were affected.
    */
   expireTokens(kuid?: string): number
+  /**
+   * Refuses the next `count` document reads (get, mGet, search, count) as an overloaded Kuzzle does (503
+   * `api.process.overloaded`) or as its rate limiter does (429 `api.process.too_many_requests`). 0 stops refusing.
+   */
+  refuseReads(count: number, as?: 'overloaded' | 'too_many_requests'): void
 }
 
 /** One request as the server received it, for assertions. */
@@ -112,6 +119,7 @@ const isObject = (v: unknown): v is Source => typeof v === 'object' && v !== nul
 /** A held (reordered) notification is sent anyway after this long, so a reorder never becomes a loss. */
 const HOLD_LIMIT_MS = 1000
 const MAX_LOGGED = 10_000
+const READS = new Set(['get', 'mGet', 'search', 'count'])
 
 class KuzzleServer implements KuzzleTestServer, ServerCore {
   readonly store = new DocumentStore()
@@ -125,11 +133,12 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
   #port: number
   #delay = 0
   #reorder = 0
+  #refusals = { count: 0, as: 'overloaded' as 'overloaded' | 'too_many_requests' }
   #log: LoggedRequest[] = []
 
   constructor(options: KuzzleServerOptions) {
     this.#port = options.port ?? 0
-    this.realtime = new RealtimeEngine(options.maxConditions ?? 100)
+    this.realtime = new RealtimeEngine(options.maxConditions ?? 100, (outgoing) => this.#dispatch(outgoing))
     this.#requireAuth = options.requireAuth ?? false
     this.tokenTtlMs = options.tokenTtlMs ?? 3_600_000
   }
@@ -147,8 +156,6 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
       res.writeHead(426, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ error: 'This test server speaks the Kuzzle WebSocket protocol only' }))
     })
-    const wss = new WebSocketServer({ server: http })
-    wss.on('connection', (socket) => this.#accept(socket))
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject)
       http.listen(this.#port, '127.0.0.1', () => {
@@ -156,6 +163,9 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
         resolve()
       })
     })
+    // Attached once listening: a WebSocketServer re-emits its server's listen error (EADDRINUSE), uncaught.
+    const wss = new WebSocketServer({ server: http })
+    wss.on('connection', (socket) => this.#accept(socket))
     this.#port = (http.address() as AddressInfo).port
     this.#http = http
     this.#wss = wss
@@ -272,6 +282,10 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
     const action = String(req.action ?? '')
     const handler = Object.hasOwn(actions, `${controller}:${action}`) ? actions[`${controller}:${action}`] : undefined
     if (!handler) throw errors.actionNotFound(controller, action)
+    if (this.#refusals.count > 0 && controller === 'document' && READS.has(action)) {
+      this.#refusals.count--
+      throw this.#refusals.as === 'overloaded' ? errors.overloaded() : errors.tooManyRequests()
+    }
     let kuid = '-1'
     if (req.jwt !== undefined && req.jwt !== null && controller !== 'auth') {
       const info = this.tokens.verify(req.jwt)
@@ -380,6 +394,10 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
     reorderNotifications: (count = 1) => {
       this.#reorder += count
     },
+    refuseReads: (count, as = 'overloaded') => {
+      if (!Number.isInteger(count) || count < 0) throw new RangeError('refuseReads expects a count >= 0')
+      this.#refusals = { count, as }
+    },
     expireTokens: (kuid) => {
       let n = 0
       for (const connection of this.#connections.values()) {
@@ -408,6 +426,7 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
       this.#write(this.store.delete(index, collection, id), options)
       return true
     },
+    createCollection: (index, collection) => this.store.ensure(index, collection),
     clear: () => this.store.clear(),
   }
 

@@ -63,6 +63,8 @@ function dottedPaths(changes: Source, prefix = ''): string[] {
 /** In-memory collections of documents. */
 export class DocumentStore {
   readonly #collections = new Map<string, Map<string, StoredDocument>>()
+  /** Indexes and their collections, as Kuzzle's index cache (lib/core/storage/indexCache.ts) knows them. */
+  readonly #indexes = new Map<string, Set<string>>()
   #lastTimestamp = 0
 
   /** A write timestamp: now, but strictly increasing so that revisions built from it never tie. */
@@ -72,6 +74,7 @@ export class DocumentStore {
   }
 
   #collection(index: string, collection: string): Map<string, StoredDocument> {
+    this.ensure(index, collection)
     const key = `${index}\n${collection}`
     let docs = this.#collections.get(key)
     if (!docs) {
@@ -90,11 +93,35 @@ export class DocumentStore {
     return [...(this.#collections.get(`${index}\n${collection}`)?.values() ?? [])].map(copy)
   }
 
-  /** Makes a collection exist (collection:create); reads of unknown collections simply find nothing. */
-  ensure(index: string, collection: string): void {
-    this.#collection(index, collection)
+  /** Makes an index exist (index:create). */
+  createIndex(index: string): void {
+    if (!this.#indexes.has(index)) this.#indexes.set(index, new Set())
   }
 
+  /** Makes a collection (and its index) exist: collection:create, or a write made by the test itself. */
+  ensure(index: string, collection: string): void {
+    this.createIndex(index)
+    this.#indexes.get(index)!.add(collection)
+  }
+
+  hasIndex(index: string): boolean {
+    return this.#indexes.has(index)
+  }
+
+  hasCollection(index: string, collection: string): boolean {
+    return this.#indexes.get(index)?.has(collection) ?? false
+  }
+
+  /**
+   * Throws what Kuzzle answers to a document action on a collection it does not know: 412
+   * `services.storage.unknown_index`, else 412 `services.storage.unknown_collection` (indexCache.assertCollectionExists).
+   */
+  assertCollection(index: string, collection: string): void {
+    if (!this.#indexes.has(index)) throw errors.unknownIndex(index)
+    if (!this.hasCollection(index, collection)) throw errors.unknownCollection(index, collection)
+  }
+
+  /** Removes every document; indexes and collections stay, as after a truncate. */
   clear(): void {
     this.#collections.clear()
   }

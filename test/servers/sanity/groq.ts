@@ -23,9 +23,12 @@ function compile(query: string, params: Record<string, unknown>): ExprNode {
   try {
     return parse(query, { params })
   } catch (err) {
+    // Sanity's queryParseError: a description and the span of the offending text (@sanity/client draws the code
+    // frame from `query`, `start` and `end`, see its test/listen.test.ts "groq parse errors").
     const e = err as { message?: string; position?: number }
-    const start = typeof e.position === 'number' ? e.position : 0
-    throw new QueryError(e.message ?? String(err), query, start, start + 1, 'queryParseError')
+    const start = Math.min(typeof e.position === 'number' ? e.position : 0, query.length)
+    const description = (e.message ?? String(err)).replace(/^Syntax error in GROQ query at position \d+: /, '')
+    throw new QueryError(description, query, start, Math.min(start + 1, query.length), 'queryParseError')
   }
 }
 

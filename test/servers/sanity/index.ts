@@ -10,6 +10,6 @@ export type {
   SanityTestServer,
 } from './server'
 export type { EventMatcher } from './delivery'
-export type { DocumentChange, DocumentInput, Mutation, MutationResult, SanityDocument, Transaction } from './store'
+export type { DocumentChange, DocumentInput, DocumentQuery, Mutation, MutationResult, SanityDocument, Transaction } from './store'
 export { MutationError } from './store'
 export type { PatchOperations } from './patch'

@@ -16,6 +16,8 @@ export interface ListenOptions {
   readonly includeAllVersions: boolean
   readonly visibility: 'transaction' | 'query'
   readonly enableResume: boolean
+  /** `mendoza`: each event carries `effects` (the only format the API has). */
+  readonly effectFormat?: 'mendoza'
 }
 
 /** Reads listen options; the defaults are the API's (the client sends includeResult=true itself). */
@@ -31,7 +33,17 @@ export function readListenOptions(search: URLSearchParams): ListenOptions {
     includeAllVersions: flag('includeAllVersions', false),
     visibility: search.get('visibility') === 'query' ? 'query' : 'transaction',
     enableResume: flag('enableResume', false),
+    ...(search.get('effectFormat') === 'mendoza' ? { effectFormat: 'mendoza' as const } : {}),
   }
+}
+
+/**
+ * Mendoza effects (github.com/sanity-io/mendoza) of one change: `apply` turns the previous document into the result,
+ * `revert` the other way. Opcode 0 is `Value` (mendoza-js `src/internal-patcher.ts`, OPS[0]): "the result is this
+ * literal", so `[0, doc]` is a valid patch, if not the smallest one the real encoder would find.
+ */
+export function mendozaEffects(before: SanityDocument | null, after: SanityDocument | null): { apply: unknown[]; revert: unknown[] } {
+  return { apply: [0, after], revert: [0, before] }
 }
 
 /** A mutation event for one listener: the SSE id and the JSON data line. */
@@ -39,6 +51,8 @@ export interface MutationFrame {
   readonly id: string
   readonly documentId: string
   readonly transactionId: string
+  /** The index of the change in its transaction (resuming after an event id starts after it). */
+  readonly changeIndex: number
   readonly data: Record<string, unknown>
 }
 
@@ -71,7 +85,7 @@ export class Listener {
     this.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
   }
 
-  /** Sends a frame built by `frameFor`. */
+  /** Sends a frame built by `framesFor`. */
   sendMutation(frame: MutationFrame): void {
     this.send('mutation', frame.data, frame.id)
   }
@@ -85,34 +99,39 @@ export class Listener {
   }
 
   /**
-   * The event this listener gets for one document change of a transaction, or null when the document matches the
-   * listener neither before nor after.
+   * The events this listener gets for a transaction, one per change whose document matches the listener before or
+   * after it. `transactionTotalEvents` counts only these, and `transactionCurrentEvent` numbers them from 0, as
+   * @sanity/client's `MutationEvent` documents ("only includes the documents that matches the given filter", "the
+   * index is zero-based"), so a client can wait for a whole transaction.
    */
-  frameFor(tx: Transaction, index: number): MutationFrame | null {
-    const change = tx.changes[index]
+  framesFor(tx: Transaction): MutationFrame[] {
     const visible = (doc: SanityDocument | null) =>
       doc !== null && (this.options.includeAllVersions || !doc._id.startsWith('versions.')) && this.predicate(doc)
-    const was = visible(change.before)
-    const is = visible(change.after)
-    if (!was && !is) return null
-    const id = `${tx.id}#${change.id}`
-    const data: Record<string, unknown> = {
-      eventId: id,
-      documentId: change.id,
-      transactionId: tx.id,
-      transition: was && is ? 'update' : is ? 'appear' : 'disappear',
-      identity: 'p-test-identity',
-    }
-    if (this.options.includeMutations) data.mutations = change.mutations
-    if (this.options.includeResult && change.after) data.result = change.after
-    if (this.options.includePreviousRevision && change.before) data.previous = change.before
-    if (change.before) data.previousRev = change.before._rev
-    data.resultRev = tx.id
-    data.timestamp = tx.timestamp
-    data.visibility = this.options.visibility
-    data.transactionTotalEvents = tx.changes.length
-    data.transactionCurrentEvent = index + 1
-    return { id, documentId: change.id, transactionId: tx.id, data }
+    const matching = tx.changes
+      .map((change, changeIndex) => ({ change, changeIndex, was: visible(change.before), is: visible(change.after) }))
+      .filter((m) => m.was || m.is)
+    return matching.map(({ change, changeIndex, was, is }, current) => {
+      const id = `${tx.id}#${change.id}`
+      const data: Record<string, unknown> = {
+        eventId: id,
+        documentId: change.id,
+        transactionId: tx.id,
+        transition: was && is ? 'update' : is ? 'appear' : 'disappear',
+        identity: 'p-test-identity',
+      }
+      if (this.options.includeMutations) data.mutations = change.mutations
+      if (this.options.includeResult && change.after) data.result = change.after
+      // A creation has no previous revision: `previous` is null, not absent (MutationEvent.previous is `doc | null`).
+      if (this.options.includePreviousRevision) data.previous = change.before
+      if (this.options.effectFormat === 'mendoza') data.effects = mendozaEffects(change.before, change.after)
+      if (change.before) data.previousRev = change.before._rev
+      data.resultRev = tx.id
+      data.timestamp = tx.timestamp
+      data.visibility = this.options.visibility
+      data.transactionTotalEvents = matching.length
+      data.transactionCurrentEvent = current
+      return { id, documentId: change.id, transactionId: tx.id, changeIndex, data }
+    })
   }
 
   private write(chunk: string): void {

@@ -1,5 +1,7 @@
+import { applyDiffMatchPatch, DiffMatchPatchError } from './dmp'
+
 /**
- * Patch operations of Sanity's mutate endpoint (set, unset, setIfMissing, inc, dec, insert) over JSON paths such as
+ * Patch operations of Sanity's mutate endpoint (set, unset, setIfMissing, inc, dec, insert, diffMatchPatch) over JSON paths such as
  * `a.b`, `list[2]`, `list[-1]` and `list[_key=="k"].title`. Enough of Sanity's path language for tests; anything else
  * is rejected with a `PatchError` (the endpoint answers 400).
  */
@@ -19,7 +21,17 @@ export interface PatchOperations {
     readonly replace?: string
     readonly items: readonly unknown[]
   }
+  /** String fields patched with diff-match-patch patches (text form), see `dmp.ts`. */
+  readonly diffMatchPatch?: Record<string, string>
 }
+
+/**
+ * The keys a patch may hold: its selection (`id`, or `query` and `params`), `ifRevisionID` and the operations this
+ * server applies. Anything else is refused by the mutate endpoint rather than dropped.
+ */
+export const PATCH_KEYS: ReadonlySet<string> = new Set([
+  'id', 'query', 'params', 'ifRevisionID', 'set', 'setIfMissing', 'unset', 'inc', 'dec', 'insert', 'diffMatchPatch',
+])
 
 /** A patch the server cannot apply (bad path, wrong type). */
 export class PatchError extends Error {
@@ -163,7 +175,25 @@ function insertAt(doc: Record<string, unknown>, spec: NonNullable<PatchOperation
   else arr.splice(index, 1, ...items)
 }
 
-/** Applies a patch to a copy of `doc` and returns the copy. Order: set, setIfMissing, unset, inc, dec, insert. */
+function diffMatchPatchAt(doc: Record<string, unknown>, path: string, patch: unknown): void {
+  const segments = parsePath(path)
+  const parent = parentOf(doc, segments, false)
+  const key = parent === undefined ? undefined : locate(parent, segments[segments.length - 1])
+  const current = key === undefined ? undefined : read(parent, key)
+  if (typeof current !== 'string') throw new PatchError(`diffMatchPatch on "${path}" needs a string value`)
+  if (typeof patch !== 'string') throw new PatchError(`diffMatchPatch on "${path}" needs a patch string`)
+  try {
+    write(parent, key!, applyDiffMatchPatch(current, patch))
+  } catch (err) {
+    if (err instanceof DiffMatchPatchError) throw new PatchError(`${err.message} (path "${path}")`)
+    throw err
+  }
+}
+
+/**
+ * Applies a patch to a copy of `doc` and returns the copy. Order: set, setIfMissing, unset, inc, dec, insert,
+ * diffMatchPatch.
+ */
 export function applyPatch(doc: Record<string, unknown>, patch: PatchOperations): Record<string, unknown> {
   const next = structuredClone(doc)
   for (const [path, value] of Object.entries(patch.set ?? {})) setAt(next, path, value, false)
@@ -172,5 +202,6 @@ export function applyPatch(doc: Record<string, unknown>, patch: PatchOperations)
   for (const [path, value] of Object.entries(patch.inc ?? {})) addAt(next, path, value)
   for (const [path, value] of Object.entries(patch.dec ?? {})) addAt(next, path, -value)
   if (patch.insert) insertAt(next, patch.insert)
+  for (const [path, value] of Object.entries(patch.diffMatchPatch ?? {})) diffMatchPatchAt(next, path, value)
   return next
 }

@@ -29,6 +29,11 @@ export interface SanityServerOptions {
   retryMs?: number
   /** How many transactions per dataset are kept for `enableResume`. Default 1000. */
   historySize?: number
+  /**
+   * The datasets that exist. Default `['production']`. A dataset written through `documents` exists from then on;
+   * requests for any other get the real API's "not found" (Sanity creates datasets by management API only).
+   */
+  datasets?: readonly string[]
 }
 
 /** One request as the server saw it (never a header value: the token must not leak into test output). */
@@ -42,6 +47,8 @@ export interface RequestRecord {
   readonly hasAuthorization: boolean
   /** The `Last-Event-ID` header of a listen request. */
   readonly lastEventId?: string
+  /** When it was received (`Date.now()`). */
+  readonly at: number
 }
 
 /** Writes as another client would: every change goes through a transaction and reaches listeners. */
@@ -60,6 +67,12 @@ export interface SanityDocumentsApi {
   load(docs: readonly DocumentInput[], dataset?: string): SanityDocument[]
   /** Removes everything with no listener event. */
   wipe(dataset?: string): void
+  /**
+   * Deletes a dataset, as the management API would: its documents are gone, its listeners get `disconnect` (the
+   * client's DisconnectError: "eg in the case of a deleted dataset", @sanity/client src/data/eventsource.ts), and
+   * requests for it are refused as for any dataset that does not exist.
+   */
+  deleteDataset(dataset: string): void
 }
 
 /** What to answer when a listener asks to resume (`enableResume` and a `Last-Event-ID`). */
@@ -92,6 +105,11 @@ export interface SanityFaults {
   rejectNext(count: number, options?: { status?: number; endpoint?: SanityEndpoint }): void
   /** Shorthand for `rejectNext(count, { status: 401 })`. */
   unauthorized(count: number): void
+  /**
+   * An outage: answers `status` (default 503) to every request, of one endpoint or of any, for `ms`; with
+   * `retryAfter` (seconds) the answers carry a `Retry-After` header, as Sanity's rate limiter does.
+   */
+  refuseFor(ms: number, options?: { status?: number; endpoint?: SanityEndpoint; retryAfter?: number }): void
   /** How a resume request is answered. Default 'resume' (welcomeback and the missed events, or reset if too old). */
   resumeMode: ResumeMode
   /** Forgets the resume history, so the next resume gets `reset`. */
@@ -118,6 +136,14 @@ export interface SanityTestServer {
   stop(): Promise<void>
   /** Listens again on the same port, with the same documents. */
   restart(): Promise<void>
+}
+
+/** The project id the client names (`X-Sanity-Project-ID`, or the `<projectId>.api…` host), for error messages. */
+function projectIdOf(req: IncomingMessage): string | undefined {
+  const header = req.headers['x-sanity-project-id']
+  if (typeof header === 'string' && header) return header
+  const host = /^([a-z0-9-]+)\.api(?:cdn)?\./.exec(req.headers.host ?? '')
+  return host?.[1]
 }
 
 const ROUTE = /^(?:\/v[^/]+)?\/data\/(doc|query|mutate|listen)\/([^/?]+)(?:\/([^?]*))?$/
@@ -181,8 +207,13 @@ function readParams(search: URLSearchParams): Record<string, unknown> {
   return params
 }
 
-function queryErrorBody(err: QueryError): unknown {
+function queryErrorBody(err: QueryError): { error: Record<string, unknown> } {
   return { error: { description: err.message, type: err.type, query: err.query, start: err.start, end: err.end } }
+}
+
+/** The message of the real API for a dataset the project does not have. */
+function datasetNotFound(dataset: string, projectId: string | undefined): string {
+  return `Dataset "${dataset}" not found${projectId ? ` for project ID "${projectId}"` : ''}`
 }
 
 /** API versions from 2025-02-19 (and `X`) read the `published` perspective by default, older ones `raw`. */
@@ -192,14 +223,27 @@ function defaultPerspective(version: string | undefined): 'raw' | 'published' {
   return version >= '2025-02-19' ? 'published' : 'raw'
 }
 
-function inPerspective(perspective: string, doc: SanityDocument): boolean {
-  if (perspective === 'raw') return true
-  return !doc._id.startsWith('drafts.') && !doc._id.startsWith('versions.')
+/**
+ * The documents a perspective shows: `raw` all of them; `published` no draft or version; `drafts` each draft in place
+ * of its published document, under the published id with `_originalId` naming the draft (Sanity's "Perspectives"
+ * page: drafts "treat all drafts as published"). `previewDrafts` is the old name of `drafts`.
+ */
+function inPerspective(perspective: string, docs: readonly SanityDocument[]): Record<string, unknown>[] {
+  if (perspective === 'raw') return [...docs]
+  const published = docs.filter((d) => !d._id.startsWith('drafts.') && !d._id.startsWith('versions.'))
+  if (perspective === 'published') return published
+  const drafts = new Map(docs.filter((d) => d._id.startsWith('drafts.')).map((d) => [d._id.slice('drafts.'.length), d]))
+  const shown: Record<string, unknown>[] = published.filter((d) => !drafts.has(d._id))
+  for (const [id, draft] of drafts) shown.push({ ...draft, _id: id, _originalId: draft._id })
+  return shown
 }
+
+const PERSPECTIVES = new Set(['raw', 'published', 'drafts', 'previewDrafts'])
 
 /** Starts a Sanity-protocol server on 127.0.0.1. */
 export async function startSanityServer(options: SanityServerOptions = {}): Promise<SanityTestServer> {
   const store = new DocumentStore()
+  const datasets = new Set(options.datasets ?? ['production'])
   const delivery = new Delivery()
   const listeners = new Set<Listener>()
   /** The GROQ query each listener was opened with. */
@@ -210,6 +254,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
   const requests: RequestRecord[] = []
   const sockets = new Set<Socket>()
   let rejecting: { remaining: number; status: number; endpoint?: SanityEndpoint } | null = null
+  let outage: { until: number; status: number; endpoint?: SanityEndpoint; retryAfter?: number } | null = null
   let listenRequests = 0
   let resumeMode: ResumeMode = 'resume'
   let port = options.port ?? 0
@@ -226,12 +271,18 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     for (const l of open()) if (l.dataset === tx.dataset) emit(l, tx, 0)
   }
 
-  /** Sends a listener its events of one transaction, from change `from` on. */
+  /** Sends a listener its events of one transaction, for the changes from index `from` on. */
   function emit(l: Listener, tx: Transaction, from: number): void {
-    for (let i = from; i < tx.changes.length; i++) {
-      const frame = l.frameFor(tx, i)
-      if (frame) delivery.deliver({ documentId: frame.documentId, transactionId: frame.transactionId, send: () => l.sendMutation(frame) })
+    for (const frame of l.framesFor(tx)) {
+      if (frame.changeIndex < from) continue
+      delivery.deliver({ documentId: frame.documentId, transactionId: frame.transactionId, send: () => l.sendMutation(frame) })
     }
+  }
+
+  /** Refuses a request for a dataset that does not exist, as the real API does (404 on doc, query and mutate). */
+  function requireDataset(req: IncomingMessage, dataset: string): void {
+    if (datasets.has(dataset)) return
+    throw new HttpError(404, { error: 'Not Found', message: datasetNotFound(dataset, projectIdOf(req)), statusCode: 404 })
   }
 
   function commit(dataset: string, mutations: readonly Mutation[], transactionId?: string) {
@@ -240,7 +291,13 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     return out
   }
 
-  function handleDoc(res: ServerResponse, dataset: string, rest: string | undefined): void {
+  function handleDoc(res: ServerResponse, dataset: string, rest: string | undefined, url: URL): void {
+    // The doc endpoint reads by exact id (@sanity/client's getDocument never sends a perspective); one asked for
+    // anyway is refused rather than ignored.
+    const perspective = url.searchParams.get('perspective')
+    if (perspective !== null && perspective !== 'raw') {
+      throw new HttpError(400, { error: { description: `Perspective "${perspective}" is not supported on the doc endpoint by the test server`, type: 'validationError' } })
+    }
     const ids = (rest ?? '').split(',').map((s) => decodeURIComponent(s)).filter(Boolean)
     const documents: SanityDocument[] = []
     const omitted: { id: string; reason: string }[] = []
@@ -262,11 +319,12 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     }
     if (query === null) throw new HttpError(400, { error: { description: 'Missing query', type: 'queryError' } })
     const perspective = url.searchParams.get('perspective') ?? defaultPerspective(version)
-    if (perspective !== 'raw' && perspective !== 'published') {
+    if (!PERSPECTIVES.has(perspective)) {
+      // Release stacks (`rABC,drafts`) need content releases, which the test server does not have.
       throw new HttpError(400, { error: { description: `Perspective "${perspective}" is not supported by the test server`, type: 'queryError' } })
     }
     const started = performance.now()
-    const docs = [...store.dataset(dataset).values()].filter((d) => inPerspective(perspective, d))
+    const docs = inPerspective(perspective, [...store.dataset(dataset).values()])
     let result: unknown
     try {
       result = runQuery(query, params, docs)
@@ -308,17 +366,28 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
   }
 
   function handleListen(req: IncomingMessage, res: ServerResponse, dataset: string, url: URL): void {
+    const effectFormat = url.searchParams.get('effectFormat')
+    if (effectFormat !== null && effectFormat !== 'mendoza') {
+      throw new HttpError(400, { error: { description: `effectFormat must be "mendoza", got "${effectFormat}"`, type: 'validationError' } })
+    }
     const listenOptions = readListenOptions(url.searchParams)
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive' })
     res.flushHeaders()
     if (options.retryMs !== undefined) res.write(`retry: ${options.retryMs}\n\n`)
+    // A listener the API cannot serve is refused on the stream with `channelError` ("malformed filters, non-existant
+    // datasets or similar": @sanity/client src/data/eventsource.ts), which the client turns into a ChannelError.
+    const refuse = (data: unknown): void => {
+      res.end(`event: channelError\ndata: ${JSON.stringify(data)}\n\n`)
+    }
+    if (!datasets.has(dataset)) return refuse({ message: datasetNotFound(dataset, projectIdOf(req)) })
     let predicate
     try {
       predicate = listenerPredicate(url.searchParams.get('query') ?? '', readParams(url.searchParams))
     } catch (err) {
-      const message = err instanceof QueryError || err instanceof HttpError ? err.message : String(err)
-      res.end(`event: channelError\ndata: ${JSON.stringify({ message })}\n\n`)
-      return
+      // A GROQ error goes out as `{error: {type: 'queryParseError', description, query, start, end}}`, from which the
+      // client builds "GROQ query parse error" and a code frame (its test/listen.test.ts).
+      if (err instanceof QueryError) return refuse(queryErrorBody(err))
+      return refuse({ message: err instanceof HttpError ? err.message : String(err) })
     }
     const listener = new Listener(dataset, predicate, listenOptions, res, keepAliveMs, (l) => listeners.delete(l))
     listeners.add(listener)
@@ -352,9 +421,14 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
       return
     }
     if (endpoint === 'listen') listenRequests++
+    const at = Date.now()
     let status = 200
     try {
       if (!route) throw new HttpError(404, { error: 'Not Found', message: `No endpoint at ${url.pathname}`, statusCode: 404 })
+      if (outage && Date.now() < outage.until && (!outage.endpoint || outage.endpoint === endpoint)) {
+        if (outage.retryAfter !== undefined) res.setHeader('Retry-After', String(outage.retryAfter))
+        throw new HttpError(outage.status, { error: 'Service Unavailable', message: `Injected HTTP ${outage.status}`, statusCode: outage.status })
+      }
       if (rejecting && rejecting.remaining > 0 && (!rejecting.endpoint || rejecting.endpoint === endpoint)) {
         rejecting.remaining--
         const injected = rejecting.status
@@ -369,7 +443,8 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
       }
       const dataset = decodeURIComponent(route[2])
       const version = /^\/v([^/]+)\//.exec(url.pathname)?.[1]
-      if (endpoint === 'doc') handleDoc(res, dataset, route[3])
+      if (endpoint !== 'listen') requireDataset(req, dataset)
+      if (endpoint === 'doc') handleDoc(res, dataset, route[3], url)
       else if (endpoint === 'query') await handleQuery(req, res, dataset, url, version)
       else if (endpoint === 'mutate') await handleMutate(req, res, dataset, url)
       else handleListen(req, res, dataset, url)
@@ -384,6 +459,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
         endpoint,
         status,
         hasAuthorization: req.headers.authorization !== undefined,
+        at,
         ...(typeof req.headers['last-event-id'] === 'string' ? { lastEventId: req.headers['last-event-id'] } : {}),
       })
     }
@@ -422,27 +498,43 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
 
   await listen()
 
+  /** A dataset tests write to exists from then on (as if created in the project's management console). */
+  function writable(dataset: string): string {
+    datasets.add(dataset)
+    return dataset
+  }
+
   const documents: SanityDocumentsApi = {
     get: (id, dataset = 'production') => store.get(dataset, id),
     all: (dataset = 'production') => store.all(dataset),
-    mutate: (mutations, o = {}) => commit(o.dataset ?? 'production', mutations, o.transactionId),
+    mutate: (mutations, o = {}) => commit(writable(o.dataset ?? 'production'), mutations, o.transactionId),
     create(doc, dataset = 'production') {
-      const { results } = commit(dataset, [{ create: doc }])
+      const { results } = commit(writable(dataset), [{ create: doc }])
       return store.get(dataset, results[0].id)!
     },
     createOrReplace(doc, dataset = 'production') {
-      commit(dataset, [{ createOrReplace: doc }])
+      commit(writable(dataset), [{ createOrReplace: doc }])
       return store.get(dataset, doc._id)!
     },
     patch(id, operations, dataset = 'production') {
-      commit(dataset, [{ patch: { ...operations, id } }])
+      commit(writable(dataset), [{ patch: { ...operations, id } }])
       return store.get(dataset, id)!
     },
     delete(id, dataset = 'production') {
-      commit(dataset, [{ delete: { id } }])
+      commit(writable(dataset), [{ delete: { id } }])
     },
-    load: (docs, dataset = 'production') => store.load(dataset, docs),
+    load: (docs, dataset = 'production') => store.load(writable(dataset), docs),
     wipe: (dataset) => store.wipe(dataset),
+    deleteDataset(dataset) {
+      datasets.delete(dataset)
+      store.wipe(dataset)
+      history.delete(dataset)
+      for (const l of open()) {
+        if (l.dataset !== dataset) continue
+        l.send('disconnect', { reason: `Dataset "${dataset}" was deleted` })
+        l.close()
+      }
+    },
   }
 
   const faults: SanityFaults = {
@@ -475,6 +567,9 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     unauthorized: (count) => {
       rejecting = { remaining: count, status: 401 }
     },
+    refuseFor: (ms, o = {}) => {
+      outage = { until: Date.now() + ms, status: o.status ?? 503, endpoint: o.endpoint, retryAfter: o.retryAfter }
+    },
     get resumeMode() {
       return resumeMode
     },
@@ -485,6 +580,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     clear: () => {
       delivery.clear()
       rejecting = null
+      outage = null
       resumeMode = 'resume'
     },
   }

@@ -2,8 +2,9 @@
  * The document store of the Sanity-protocol test server: datasets of documents, and transactions that apply a list of
  * mutations atomically, stamping every touched document with the transaction id as its new `_rev`.
  */
+import { QueryError, runQuery } from './groq'
 import { DOCUMENT_ID, randomId } from './ids'
-import { applyPatch, PatchError, type PatchOperations } from './patch'
+import { applyPatch, PATCH_KEYS, PatchError, type PatchOperations } from './patch'
 
 /** A stored document: any JSON object with Sanity's system fields. */
 export type SanityDocument = Record<string, unknown> & {
@@ -22,8 +23,14 @@ export type Mutation =
   | { readonly create: DocumentInput }
   | { readonly createOrReplace: DocumentInput & { _id: string } }
   | { readonly createIfNotExists: DocumentInput & { _id: string } }
-  | { readonly delete: { readonly id: string } }
-  | { readonly patch: PatchOperations & { readonly id: string } }
+  | { readonly delete: { readonly id: string } | DocumentQuery }
+  | { readonly patch: PatchOperations & ({ readonly id: string } | DocumentQuery) }
+
+/** A selection by GROQ query (`delete` and `patch` by query; @sanity/client sends `patch([ids])` as one). */
+export interface DocumentQuery {
+  readonly query: string
+  readonly params?: Record<string, unknown>
+}
 
 /** How a transaction changed one document. `before`/`after` are null when it did not exist. */
 export interface DocumentChange {
@@ -131,6 +138,23 @@ export class DocumentStore {
     const touched = new Map<string, Mutation[]>()
     const results: MutationResult[] = []
     const current = (id: string) => (staged.has(id) ? staged.get(id)! : ds.get(id) ?? null)
+    /** The ids a `delete` / `patch` selects: its `id`, or every document its `query` returns, as the dataset is now. */
+    const select = (body: { id?: unknown; query?: unknown; params?: unknown }, kind: string, fail: (msg: string, status: number) => never): string[] => {
+      if (typeof body.id === 'string') return [body.id]
+      if (typeof body.query !== 'string') return fail(`${kind} requires an id or a query`, 400)
+      const params = typeof body.params === 'object' && body.params !== null ? (body.params as Record<string, unknown>) : {}
+      const ids = new Set([...ds.keys(), ...staged.keys()])
+      const docs = [...ids].map(current).filter((d): d is SanityDocument => d !== null)
+      let result: unknown
+      try {
+        result = runQuery(body.query, params, docs)
+      } catch (err) {
+        if (err instanceof QueryError) return fail(`Invalid query in ${kind}: ${err.message}`, 400)
+        throw err
+      }
+      const list = Array.isArray(result) ? result : result === null || result === undefined ? [] : [result]
+      return list.flatMap((d) => (typeof d === 'object' && d !== null && typeof (d as { _id?: unknown })._id === 'string' ? [(d as { _id: string })._id] : []))
+    }
     const touch = (id: string, m: Mutation, doc: SanityDocument | null) => {
       staged.set(id, doc)
       const list = touched.get(id) ?? []
@@ -151,7 +175,9 @@ export class DocumentStore {
         case 'createOrReplace':
         case 'createIfNotExists': {
           const input = body as DocumentInput
-          const id = input._id ?? (kind === 'create' ? randomId() : fail(`${kind} requires _id`, 400))
+          let id = input._id ?? (kind === 'create' ? randomId() : fail(`${kind} requires _id`, 400))
+          // An `_id` ending in "." is a prefix: the server appends a random id (Sanity's Mutation API, `create`).
+          if (kind === 'create' && typeof id === 'string' && id.endsWith('.')) id = `${id}${randomId()}`
           if (typeof id !== 'string' || !DOCUMENT_ID.test(id)) fail(`Invalid document ID "${String(id)}"`, 400, String(id))
           if (typeof input._type !== 'string' || !input._type) fail(`Document "${id}" needs a _type`, 400, id)
           const existing = current(id)
@@ -171,38 +197,43 @@ export class DocumentStore {
           return
         }
         case 'delete': {
-          const id = (body as { id?: unknown }).id
-          if (typeof id !== 'string') fail('delete requires an id (delete by query is not supported here)', 400)
-          const existing = current(id as string)
-          if (!existing) {
-            results.push({ id: id as string, operation: 'none' })
-            return
+          const sel = body as { id?: unknown; query?: unknown }
+          for (const id of select(sel, 'delete', fail)) {
+            if (!current(id)) {
+              // By id, a missing document is a no-op result; a query only ever selects existing ones.
+              results.push({ id, operation: 'none' })
+              continue
+            }
+            touch(id, m, null)
+            results.push({ id, operation: 'delete' })
           }
-          touch(id as string, m, null)
-          results.push({ id: id as string, operation: 'delete' })
           return
         }
         case 'patch': {
-          const patch = body as PatchOperations
-          const id = patch.id
-          if (typeof id !== 'string') fail('patch requires an id (patch by query is not supported here)', 400)
-          const existing = current(id as string)
-          if (!existing) fail(`Cannot modify document "${id}": it does not exist`, 404, id)
-          if (patch.ifRevisionID !== undefined && patch.ifRevisionID !== existing!._rev) {
-            fail(`Document "${id}" has unexpected revision ID ("${existing!._rev}"), expected "${patch.ifRevisionID}"`, 409, id)
+          const patch = body as PatchOperations & { id?: unknown; query?: unknown; params?: unknown }
+          // An operation the server does not apply is refused, never dropped (a 200 that changes nothing lies).
+          for (const key of Object.keys(patch)) {
+            if (!PATCH_KEYS.has(key)) fail(`Unknown patch operation "${key}"`, 400, typeof patch.id === 'string' ? patch.id : undefined)
           }
-          let next: Record<string, unknown>
-          try {
-            next = applyPatch(existing!, patch)
-          } catch (err) {
-            if (err instanceof PatchError) fail(err.message, 400, id)
-            throw err
+          for (const id of select(patch, 'patch', fail)) {
+            const existing = current(id)
+            if (!existing) fail(`Cannot modify document "${id}": it does not exist`, 404, id)
+            if (patch.ifRevisionID !== undefined && patch.ifRevisionID !== existing!._rev) {
+              fail(`Document "${id}" has unexpected revision ID ("${existing!._rev}"), expected "${patch.ifRevisionID}"`, 409, id)
+            }
+            let next: Record<string, unknown>
+            try {
+              next = applyPatch(existing!, patch)
+            } catch (err) {
+              if (err instanceof PatchError) fail(err.message, 400, id)
+              throw err
+            }
+            // System fields are the server's.
+            next!._id = existing!._id
+            next!._type = typeof next!._type === 'string' && next!._type ? next!._type : existing!._type
+            touch(id, m, next! as SanityDocument)
+            results.push({ id, operation: 'update' })
           }
-          // System fields are the server's.
-          next!._id = existing!._id
-          next!._type = typeof next!._type === 'string' && next!._type ? next!._type : existing!._type
-          touch(id as string, m, next! as SanityDocument)
-          results.push({ id: id as string, operation: 'update' })
           return
         }
         default:
