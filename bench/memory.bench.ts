@@ -5,10 +5,11 @@
  * (5,000 `client.get()`), to tell the Vue layer's share. (ii) Heap growth over
  * 10,000 mount/unmount cycles of a component observing a document, against the same cycles of a component holding
  * a plain ref; these mount through a renderer into plain objects (lib/null-renderer.ts), so that the DOM
- * implementation's own heap does not blur the figure. Heap is read after full collections (node --expose-gc).
+ * implementation's own heap does not blur the figure. (iii) Heap growth of one live search of size 10 while
+ * 20,000 documents are created then deleted. Heap is read after full collections (node --expose-gc).
  */
 import { defineComponent, effectScope, h, nextTick, shallowRef } from 'vue'
-import { createObserver, useObservedDocument, useObservedSearch } from '../src'
+import { ObserverClient, createObserver, useObservedDocument, useObservedSearch } from '../src'
 import { memoryDriver } from '../src/drivers/memory'
 import { COLLECTION, INDEX, idOf, makeDocs, type BenchSource } from './lib/dataset'
 import { ObservedChild, PlainChild } from './lib/mount'
@@ -143,4 +144,43 @@ report({
   ratio: `${ours.growth - plainCycles.growth >= 0 ? '+' : '−'}${bytes(Math.abs(ours.growth - plainCycles.growth))} vs the plain ref`,
   target: '< 1 MB',
   met: ours.growth < 1_000_000,
+})
+
+// ---- (iii) a long-lived live search over a long history (issue 13, finding 7) ------------------------------------
+/**
+ * One live-query search of size 10 while 20,000 documents are created then deleted, through the core: heap after
+ * 2,000 documents against heap after 20,000. What it keeps per past document is capped, so the two should match.
+ */
+async function history(): Promise<{ early: number; late: number }> {
+  const driver = memoryDriver()
+  driver.seed(INDEX, COLLECTION, [{ _id: 'keep', _source: { i: -1 } }])
+  const client = new ObserverClient({ driver })
+  const search = client.search(INDEX, COLLECTION, { sort: 'i' }, { size: 10, live: 'query' })
+  await until(() => search.status === 'live' && search.hits.length === 1, 10_000, 'the search live')
+  let early = 0
+  for (let k = 0; k < 20_000; k += 100) {
+    for (let j = k; j < k + 100; j++) {
+      await driver.create(INDEX, COLLECTION, { i: j }, `h${j}`)
+      await driver.delete(INDEX, COLLECTION, `h${j}`)
+    }
+    await until(() => search.hits.length === 1, 10_000, 'the batch settled')
+    if (k + 100 === 2_000) early = await heap()
+  }
+  await until(() => search.hits.length === 1 && search.total === 1, 10_000, 'the search back to its one match')
+  const late = await heap()
+  search.stop()
+  client.close()
+  return { early, late }
+}
+
+const grown = await history()
+log(`history: heap after 2,000 documents ${bytes(grown.early)}, after 20,000 ${bytes(grown.late)}`)
+report({
+  bench: 'memory',
+  measure: 'heap growth of one live search (size 10) from 2,000 to 20,000 documents created then deleted',
+  ours: `${bytes(grown.late - grown.early)} (heap ${bytes(grown.early)} → ${bytes(grown.late)})`,
+  baseline: '',
+  ratio: '',
+  target: '< 1 MB',
+  met: grown.late - grown.early < 1_000_000,
 })

@@ -80,6 +80,8 @@ export class DocEntry {
   private syncToken = 0
   /** A read was requested (beginSync) and its answer has not been applied yet. */
   private readPending = false
+  /** Content a search offered while this entry's read was in flight is shown: the search read it at this sequence number. */
+  private shownSeq = 0
   /** Per missing revision, the change that continues from it, as each watch that delivered it sent it. */
   private held = new Map<Rev | null, Held[]>()
   /** Events that were held when a read started: their callbacks learn of them once the read lands. */
@@ -151,8 +153,12 @@ export class DocEntry {
     this.readPending = false
     const buffered = this.buffer ?? []
     this.buffer = null
+    // A read is the server's truth as of when it was sent: it replaces whatever came before, however high its
+    // revision (a revision from the future must not pin a document; Kuzzle's is a clock we cannot check). Only
+    // content a search read after this read was sent, shown meanwhile, is compared, like any event after it.
     const keepCurrent =
-      this.synced && doc !== null && typeof doc._rev === 'number' && typeof this.rev === 'number' && doc._rev < this.rev
+      this.shownSeq > this.syncSeq && doc !== null && typeof doc._rev === 'number' && typeof this.rev === 'number' && doc._rev < this.rev
+    this.shownSeq = 0
     // The first content is not a change: listeners learn of it through the status. Content a search offered
     // before this first read landed is shown already: a difference from it is a change.
     const first = !this.synced && this.source === null
@@ -212,12 +218,19 @@ export class DocEntry {
     if (doc._rev !== undefined && doc._rev !== this.rev && this.recent.includes(doc._rev)) return true
     if (this.synced && seq < this.contentSeq && doc._rev !== this.rev) return true
     if (this.readPending) {
-      this.showUntilRead(doc)
+      this.showUntilRead(doc, seq)
       // Its own read will decide; meanwhile it may show an event's content that came after the page (kuzzle seed
       // 103332): the search must not place it by the page's older sort values.
       return this.source !== null && this.lastEventSeq > seq && doc._rev !== this.rev
     }
     if (!this.synced || this.lastEventSeq <= seq) {
+      if (this.synced && typeof doc._rev === 'number' && typeof this.rev === 'number' && doc._rev < this.rev) {
+        // Older than what is shown, which came before the page was read: the search index lags behind, or the
+        // content shown came from an event whose revision (a clock) nothing can check. A read settles it, unless
+        // the content shown is a read's already.
+        if (!this.fromRead) this.host.refetch(this)
+        return false
+      }
       const returning = event && !this.synced && this.returning
       this.applySnapshot(doc, this.beginSync(seq, true), true)
       // Seen again through an event after an earlier entry was disposed: what that entry held died with it (a
@@ -231,11 +244,13 @@ export class DocEntry {
     if (doc._rev !== undefined && doc._rev === this.rev) return false
     if (typeof doc._rev === 'number' && typeof this.rev === 'number') {
       if (doc._rev > this.rev) this.applySnapshot(doc, this.beginSync(seq, true), true)
+      // Kept, but known newer only by a revision nothing checked (an event's): a read confirms it or replaces it.
+      else if (!this.fromRead) this.host.refetch(this)
       return doc._rev < this.rev
     }
     this.host.refetch(this)
     // The same holds for the read just asked for (a missing document holding a change for a gap, say).
-    if (this.readPending) this.showUntilRead(doc)
+    if (this.readPending) this.showUntilRead(doc, seq)
     return false
   }
 
@@ -243,8 +258,9 @@ export class DocEntry {
    * A read of our own is in flight: its answer wins. Until it lands, a document not shown (not read yet, or missing
    * when last read) may show content a search offers, so that the search that read it keeps it.
    */
-  private showUntilRead(doc: Doc): void {
+  private showUntilRead(doc: Doc, seq: number): void {
     if (this.source !== null) return
+    this.shownSeq = seq
     try {
       this.setContent(doc, doc._rev, !this.synced)
     } catch (err) {
@@ -320,6 +336,9 @@ export class DocEntry {
           this.superseded.set(applied, e)
           this.tellSuperseded()
         }
+        // Older only by a clock (no chain places it) than content no read confirmed: a late event, or the content
+        // shown came with a revision from the future (a hostile server). A read decides, rather than the clock.
+        if (e.previousRev === undefined && typeof rev === 'number' && !this.fromRead && !this.readPending) this.host.refetch(this)
         return
       }
     }

@@ -54,3 +54,11 @@ export function checkSpec(spec: unknown): void {
     bad(`search must be an object like { query, sort }, got ${describe(spec)}`)
   }
 }
+
+/**
+ * A page's `total` when it is a count (a finite, non-negative integer), else undefined: unknown. A server can send
+ * anything (`1e309` parses to Infinity); such a total must not keep `hasMore` true for ever.
+ */
+export function countOf(total: unknown): number | undefined {
+  return typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : undefined
+}

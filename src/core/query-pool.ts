@@ -7,8 +7,13 @@ import { startWatchClock } from './watch-timeout'
 import type { CollectionRef, DocEvent, Driver, DriverSearchSpec, Rev, Watch, WatchSink } from './types'
 import { ObservedError } from './types'
 
-/** Documents whose last reported revision a query watch remembers, to notice one it missed. */
-const MAX_REPORTED = 10_000
+/**
+ * Documents whose last reported revision a query watch remembers, to notice one it missed: a fixed allowance,
+ * whatever the history (an entry goes when its document is deleted or leaves; past the cap the oldest goes). A
+ * forgotten document's next event is taken as its first, as after a resync; documents held by a search still
+ * order every event by their own revision chain and read on a gap.
+ */
+export const MAX_REPORTED = 10_000
 
 /** What a live-query search hears from its shared query watch. */
 export interface QueryListener {

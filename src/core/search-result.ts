@@ -2,6 +2,7 @@ import { backoffDelay, type BackoffOptions } from './backoff'
 import { Emitter } from './emitter'
 import type { Observer } from './observer'
 import type { JoinedQuery, QueryListener } from './query-pool'
+import { countOf } from './guards'
 import type { RetryGate } from './retry-gate'
 import { comparator } from './sort'
 import type { CollectionRef, Doc, DocEvent, DocSource, Driver, DriverSearchSpec, Page, Rev } from './types'
@@ -71,8 +72,18 @@ export interface SearchHost {
 
 /** Membership events buffered while a read is in flight; past this the search is read again instead. */
 const MAX_BUFFERED = 10_000
+/**
+ * Per-document memory of a search beyond its hits is capped, so that it is bounded by the window plus a fixed
+ * allowance whatever the history (issue 13: 20,000 documents created then deleted). The oldest entries go first;
+ * what forgetting one costs is said where each structure is defined.
+ */
 /** Documents outside the hits whose last event is remembered, to drop stale ones. */
-const MAX_OUTSIDE = 10_000
+export const MAX_OUTSIDE = 2_000
+/** Hits removed by their delete whose news of leaving the query has not come yet. */
+export const MAX_REMOVED = 1_000
+
+/** Key of the test-only view of a search's per-document memory (not exported by the package). */
+export const memoryStats = Symbol('memoryStats')
 
 /**
  * A live search: `hits` are observers in the query's sort order, `total` the number of matches. Emits a new
@@ -81,7 +92,10 @@ const MAX_OUTSIDE = 10_000
 export class ObserverSearchResult<T extends object = DocSource> extends Emitter<SearchEvents<T>> {
   /** The documents fetched so far, in sort order. Replaced by a new array on every membership or order change. */
   hits: Observer<T>[] = []
-  /** Number of documents matching the query. */
+  /**
+   * Number of documents matching the query. When the backend's count is unusable (not a finite, non-negative
+   * integer), the number of hits fetched: a lower bound, with `hasMore` telling whether the last page was full.
+   */
   total = 0
   readonly size: number
   readonly live: LiveMode
@@ -109,9 +123,21 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private newerReads = 0
   /** Live query: the shared watch has been ready since this search started (or since it last went offline). */
   private watchLive = false
+  /** The last page was full but its total was no count: more matches may exist, how many is unknown. */
+  private uncounted = false
+  /**
+   * Hits removed by their delete, until the query watch's news that they left (already counted off) comes. At most
+   * MAX_REMOVED, oldest forgotten first: news for a forgotten one counts it off again, and the recount that follows
+   * (a read) corrects the total.
+   */
   private removedByDelete = new Set<string>()
-  /** Last event seen for documents not held: events for them have no entry to order them. */
+  /**
+   * Last event seen for documents not held: events for them have no entry to order them. At most MAX_OUTSIDE,
+   * oldest forgotten first; once one is forgotten (`forgot`), a late event could pass for news, so a document that
+   * appears is confirmed by a read of its own.
+   */
   private outside = new Map<string, { rev?: Rev; previousRev?: Rev | null }>()
+  private forgot = false
 
   constructor(
     private readonly host: SearchHost,
@@ -133,7 +159,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   /** True when more matches exist than are fetched: call `next()`. */
   get hasMore(): boolean {
-    return this.hits.length < this.total
+    return this.hits.length < this.total || this.uncounted
   }
 
   get status(): SearchStatus {
@@ -191,8 +217,10 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     for (const id of [...this.byId.keys()]) this.release(id)
     this.hits = []
     this.window = 0
+    this.uncounted = false
     this.removedByDelete.clear()
     this.outside.clear()
+    this.forgot = false
     this.setStatus('stopped')
     this.emit('hits', this.hits)
   }
@@ -299,7 +327,12 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         this.release(h._id)
       }
     }
-    this.total = typeof page.total === 'number' ? Math.max(page.total - gone, this.hits.length) : this.hits.length
+    // A page shorter than asked ends the matches, whatever its total says (a hostile total must not make `next()`
+    // loop); an unusable total counts as unknown.
+    const count = countOf(page.total)
+    const ended = page.hits.length < size
+    this.total = count === undefined || ended ? this.hits.length : Math.max(count - gone, this.hits.length)
+    this.uncounted = count === undefined && !ended
     this.after = page.after
     this.window = replace ? size : this.window + size
     this.loaded = true
@@ -343,9 +376,16 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   private rememberOutside(id: string, rev: Rev | undefined, previousRev?: Rev | null): void {
     if (rev === undefined) return
+    this.remember(id, rev, previousRev)
+  }
+
+  private remember(id: string, rev: Rev | undefined, previousRev: Rev | null | undefined): void {
     this.outside.delete(id)
     this.outside.set(id, { rev, previousRev })
-    if (this.outside.size > MAX_OUTSIDE) this.outside.delete(this.outside.keys().next().value!)
+    if (this.outside.size > MAX_OUTSIDE) {
+      this.outside.delete(this.outside.keys().next().value!)
+      this.forgot = true
+    }
   }
 
   private hitChanged(hit: Observer<T>, source: T, changes: string[]): void {
@@ -385,6 +425,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     }
     if (this.live === 'query') {
       this.removedByDelete.add(hit._id)
+      if (this.removedByDelete.size > MAX_REMOVED) this.removedByDelete.delete(this.removedByDelete.values().next().value!)
       // Once out of the hits, only this remembers how recent it is: a late, older event must not bring it back.
       this.rememberOutside(hit._id, this.host.revision(hit))
     }
@@ -438,13 +479,17 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private staleOutside(e: DocEvent): boolean {
     const last = this.outside.get(e.id)
     if (e.rev !== undefined && last?.rev !== undefined) {
-      const stale = typeof e.rev === 'number' && typeof last.rev === 'number' ? e.rev <= last.rev : e.rev === last.rev || e.rev === last.previousRev
+      const numeric = typeof e.rev === 'number' && typeof last.rev === 'number'
+      const stale = numeric ? (e.rev as number) <= (last.rev as number) : e.rev === last.rev || e.rev === last.previousRev
       // Older than an event already seen for it; anything newer is remembered below.
-      if (stale) return true
+      if (stale) {
+        // News that it matches, older only by a clock (no chain places it): a late event, or the one remembered
+        // came from the future (a hostile server). The backend decides, rather than the clock.
+        if (numeric && e.rev !== last.rev && e.previousRev === undefined && e.kind === 'upsert' && e.inQuery !== false) this.reloadSoon()
+        return true
+      }
     }
-    this.outside.delete(e.id)
-    this.outside.set(e.id, { rev: e.rev, previousRev: e.previousRev })
-    if (this.outside.size > MAX_OUTSIDE) this.outside.delete(this.outside.keys().next().value!)
+    this.remember(e.id, e.rev, e.previousRev)
     return false
   }
 
@@ -457,7 +502,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       return
     }
     const held = this.byId.get(e.id)
-    if (!held && this.staleOutside(e)) return
+    if (!held && this.staleOutside(e)) {
+      // Already seen: the news of the delete that removed a hit, say, which is counted off already.
+      this.removedByDelete.delete(e.id)
+      return
+    }
     const inQuery = e.kind !== 'delete' && e.inQuery !== false
     if (!inQuery) {
       if (held) {
@@ -507,6 +556,13 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.hits = hits
     this.emit('appear', e.id, hit._source)
     this.emit('hits', this.hits)
+    // What this search knew of its past may be forgotten: the event may be a late one. Its read settles it.
+    if (this.forgot) void hit.refresh()
+  }
+
+  /** Test-only: the sizes of the per-document memory (see MAX_OUTSIDE, MAX_REMOVED). */
+  [memoryStats](): { held: number; outside: number; removedByDelete: number } {
+    return { held: this.byId.size, outside: this.outside.size, removedByDelete: this.removedByDelete.size }
   }
 
   private recount(): void {
@@ -515,9 +571,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       const token = this.loadToken
       this.host.driver.search(this.ref, this.spec, { from: 0, size: 0 }).then(
         (page) => {
-          if (token !== this.loadToken || this.stopped || typeof page?.total !== 'number') return
+          const count = countOf(page?.total)
+          if (token !== this.loadToken || this.stopped || count === undefined) return
           const before = this.total
-          this.total = Math.max(page.total, this.hits.length)
+          this.total = Math.max(count, this.hits.length)
+          this.uncounted = false
           this.emit('hits', this.hits)
           // Hits appended while every match seemed fetched may now sort after matches not fetched: read again.
           if (this.live === 'query' && this.total !== before && this.hasMore) void this.load(true)

@@ -2,6 +2,7 @@ import type { EventHookOn } from '@vueuse/core'
 import { lazyEventHook } from './lazy-event-hook'
 import { computed, markRaw, shallowRef, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
 import { asObservedError, type ObservedError, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
+import { countOf } from '../core/guards'
 import { stableKey } from '../core/query-pool'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
 import { StoreWriter, type HitOf, type SearchStoreKey, type SearchStoreTarget } from './store-sync'
@@ -95,6 +96,8 @@ export function useObservedSearch<T extends object>(
 ): UseObservedSearchReturn<T> & PromiseLike<UseObservedSearchReturn<T>> {
   const hits = options.target ?? shallowRef<ObservedDoc<T>[]>([])
   const total = shallowRef(0)
+  // The core's: a hostile total (Infinity, NaN) or a short page decides it, not `hits < total`.
+  const more = shallowRef(false)
   const status = shallowRef<SearchStatus>('idle')
   const error = shallowRef<ObservedError | null>(null)
   const isPrevious = shallowRef(false)
@@ -128,6 +131,7 @@ export function useObservedSearch<T extends object>(
     })
     views = next
     total.value = r.total
+    more.value = r.hasMore
     setHits(list)
   }
   const fail = (err: unknown) => {
@@ -135,6 +139,7 @@ export function useObservedSearch<T extends object>(
     views = new Map()
     setHits([])
     total.value = 0
+    more.value = false
     error.value = e
     status.value = 'error'
     errorHook.trigger(e, null)
@@ -163,6 +168,7 @@ export function useObservedSearch<T extends object>(
         views = new Map()
         setHits([])
         total.value = 0
+        more.value = false
         error.value = null
         status.value = 'idle'
         return null
@@ -171,7 +177,11 @@ export function useObservedSearch<T extends object>(
         status.value = 'pending'
         return client.readSearch(i, c, spec, { size }).then((page) => {
           setHits(page.hits.map((d) => ({ _id: d._id, _source: d._source as T })))
-          total.value = page.total
+          // As the core counts: an unusable total is unknown, a short page ends the matches.
+          const count = countOf(page.total)
+          const ended = page.hits.length < (size ?? 20)
+          total.value = count === undefined || ended ? page.hits.length : Math.max(count, page.hits.length)
+          more.value = !ended && (count === undefined || page.hits.length < count)
           status.value = 'live'
         }, fail)
       }
@@ -217,7 +227,7 @@ export function useObservedSearch<T extends object>(
   const shell: UseObservedSearchReturn<T> = {
     hits,
     total,
-    hasMore: computed(() => hits.value.length < total.value),
+    hasMore: computed(() => more.value),
     next: async () => {
       await lifecycle.current()?.next()
     },
