@@ -5,7 +5,9 @@
  */
 import { setupDevtoolsPlugin } from '@vue/devtools-api'
 import type { App } from 'vue'
-import type { ObserverClient, ObserverClientInspection, ObserverSearchResult, TraceRecord } from '../core'
+// Types only: a value imported from the library would make the bundler split the main entry into a shared chunk.
+import type { Observer, ObserverClient, ObserverClientInspection, ObserverSearchResult, TraceRecord } from '../core'
+import type { OwnedObserver } from './owners'
 
 /** The inspector's id (also how tests and the production-build check recognise this module). */
 export const DEVTOOLS_INSPECTOR_ID = 'vue-observed:inspector'
@@ -65,7 +67,7 @@ function short(value: unknown, max = 60): string {
  * Registers the devtools plugin for `app` and `client`. Called by the Vue plugin's `install()` in development
  * builds; safe to call where no devtools is present (the setup then never runs, and nothing is traced).
  */
-export function setupObserverDevtools(app: App, client: ObserverClient): void {
+export function setupObserverDevtools(app: App, client: ObserverClient, ownedObservers: ReadonlySet<OwnedObserver> = new Set()): void {
   setupDevtoolsPlugin(
     {
       id: 'dev.vue-observed',
@@ -75,11 +77,11 @@ export function setupObserverDevtools(app: App, client: ObserverClient): void {
       componentStateTypes: ['vue-observed'],
       app: app as never,
     },
-    (api) => connect(api as Api, app, client),
+    (api) => connect(api as Api, app, client, ownedObservers),
   )
 }
 
-function connect(api: Api, app: App, client: ObserverClient): void {
+function connect(api: Api, app: App, client: ObserverClient, ownedObservers: ReadonlySet<OwnedObserver>): void {
   const searchIds = new WeakMap<Search, number>()
   let nextSearchId = 0
   const searchId = (s: Search) => {
@@ -137,6 +139,15 @@ function connect(api: Api, app: App, client: ObserverClient): void {
     return stoppedHere.get(nodeId) ?? client.inspect().searches.find((s) => searchId(s.search) === nodeId)?.search
   }
 
+  // The component inspector: what each component observes.
+  api.on.inspectComponent((payload) => {
+    if (payload.app !== app) return
+    for (const owned of ownedObservers) {
+      if (owned.client !== client || owned.instance !== payload.componentInstance) continue
+      payload.instanceData.state.push({ type: 'vue-observed', key: owned.composable, value: describeOwned(owned), editable: false })
+    }
+  })
+
   api.on.getInspectorTree((payload) => {
     if (payload.app !== app || payload.inspectorId !== DEVTOOLS_INSPECTOR_ID) return
     payload.rootNodes = tree(client.inspect(), payload.filter ?? '')
@@ -184,6 +195,34 @@ function connect(api: Api, app: App, client: ObserverClient): void {
     ]
   }
 
+  function describeOwned(owned: OwnedObserver): Record<string, unknown> {
+    // Told apart by shape: devtools.ts imports no value from the library (see the imports).
+    const target = owned.current()
+    if (target && 'hits' in target) {
+      const search = target as Search
+      return {
+        collection: `${search.ref.index}/${search.ref.collection}`,
+        query: search.spec.query ?? null,
+        live: search.live,
+        status: search.status,
+        hits: search.hits.length,
+        total: search.total,
+        inspector: searchId(search),
+      }
+    }
+    if (target && '_id' in target) {
+      const observer = target as Observer
+      return { collection: `${observer.index}/${observer.collection}`, id: observer._id, status: observer.status, error: observer.error?.message ?? null }
+    }
+    return { status: 'paused or stopped' }
+  }
+
+  function componentName(owned: OwnedObserver): string {
+    const type = owned.instance?.type as { name?: string; __name?: string } | undefined
+    if (!owned.instance) return `${owned.composable} (no component: a store or an effect scope)`
+    return `<${type?.name ?? type?.__name ?? 'Anonymous'}> #${owned.instance.uid}`
+  }
+
   function fields(obj: Record<string, unknown>): StateField[] {
     return Object.entries(obj).map(([key, value]) => ({ key, value }))
   }
@@ -218,9 +257,10 @@ function connect(api: Api, app: App, client: ObserverClient): void {
     if (nodeId.startsWith('search:')) {
       const s = view.searches.find((s) => searchId(s.search) === nodeId)
       if (!s) return stoppedHere.has(nodeId) ? { search: fields({ status: 'stopped (from devtools)' }) } : null
-      const { search: _search, hits, error, ...rest } = s
+      const { search, hits, error, ...rest } = s
+      const components = [...ownedObservers].filter((o) => o.current() === search).map((o) => componentName(o))
       return {
-        search: fields(rest),
+        search: fields({ ...rest, components }),
         hits: [{ key: 'ids', value: hits }],
         ...(error ? { error: fields({ code: error.code, message: error.message, fatal: error.fatal }) } : {}),
       }

@@ -1,5 +1,6 @@
 import { hasInjectionContext, inject, reactive, type App, type InjectionKey } from 'vue'
 import { ObserverClient, type ObserverClientOptions } from '../core'
+import { ownedObservers } from './owners'
 
 /** Where the plugin provides its client. */
 export const observerClientKey: InjectionKey<ObserverClient> = Symbol('vue-observed')
@@ -44,7 +45,7 @@ export function createObserver(options: CreateObserverOptions): ObserverPlugin {
         (options.devtools ?? process.env.NODE_ENV !== 'test')
       ) {
         import('./devtools').then(
-          (devtools) => devtools.setupObserverDevtools(app, client),
+          (devtools) => devtools.setupObserverDevtools(app, client, ownedObservers),
           (err: unknown) => console.warn('[vue-observed] devtools plugin not loaded (is @vue/devtools-api installed?)', err),
         )
       }

@@ -19,7 +19,7 @@ const out = mkdtempSync(join(tmpdir(), 'vue-observed-devtools-'))
 afterAll(() => rmSync(out, { recursive: true, force: true }))
 
 /** An app importing `entry`, bundled by esbuild for the browser with NODE_ENV set to `mode`. */
-async function appBundle(entry: string, mode: 'production' | 'development'): Promise<string> {
+async function appBundle(entry: string, mode: 'production' | 'development', inputs: string[] = []): Promise<string> {
   const result = await esbuild({
     stdin: { contents: `export * from ${JSON.stringify(entry)}`, resolveDir: root, loader: 'ts' },
     bundle: true,
@@ -30,7 +30,11 @@ async function appBundle(entry: string, mode: 'production' | 'development'): Pro
     external: PEERS,
     define: { 'process.env.NODE_ENV': JSON.stringify(mode) },
     logLevel: 'error',
+    metafile: true,
   })
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) if (bytesInOutput > 0) inputs.push(file)
+  }
   return result.outputFiles.map((f) => f.text).join('\n')
 }
 
@@ -53,7 +57,11 @@ describe('devtools: production build', () => {
   }, 60_000)
 
   it('an app bundling the sources in production mode contains no devtools code', async () => {
-    const prod = await appBundle('./src/index.ts', 'production')
+    const inputs: string[] = []
+    const prod = await appBundle('./src/index.ts', 'production', inputs)
+    // Neither the plugin nor the registry of which component owns which observer.
+    expect(inputs.filter((f) => /src\/vue\/(devtools|owners)/.test(f))).toEqual([])
+    expect(inputs).toContain('src/vue/lifecycle.ts')
     expect(prod).not.toContain(MARKER)
     expect(prod).not.toContain('devtools-api')
     const dev = await appBundle('./src/index.ts', 'development')

@@ -6,7 +6,7 @@
  * the setup function with a recording API and asks for the inspector tree and state.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createApp, defineComponent, h, type App } from 'vue'
+import { createApp, defineComponent, getCurrentInstance, h, type App, type ComponentInternalInstance } from 'vue'
 import { createObserver, useObservedDocument, useObservedSearch, type ObserverPlugin } from '../../src'
 import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
 import { DEVTOOLS_INSPECTOR_ID, DEVTOOLS_LAYERS } from '../../src/vue/devtools'
@@ -87,8 +87,11 @@ afterEach(() => {
 /** Mounts an app whose component observes document `a` and searches `i/c`; connects the fake devtools. */
 async function setup(driver: MemoryDriver, options: { devtools?: boolean } = { devtools: true }) {
   const plugin: ObserverPlugin = createObserver({ driver, ...options })
+  let instance: ComponentInternalInstance | null = null
   const Comp = defineComponent({
+    name: 'TaxiBoard',
     setup() {
+      instance = getCurrentInstance()
       const doc = useObservedDocument('i', 'c', 'a')
       const list = useObservedSearch('i', 'c', { sort: { n: 'desc' } }, { size: 2, live: 'query' })
       return () => h('div', [String(doc.status.value), String(list.total.value)])
@@ -98,7 +101,7 @@ async function setup(driver: MemoryDriver, options: { devtools?: boolean } = { d
   app.use(plugin)
   app.mount(document.createElement('div'))
   mounted = app
-  return { app, plugin }
+  return { app, plugin, instance: instance! }
 }
 
 async function connect(app: App): Promise<FakeApi> {
@@ -174,6 +177,27 @@ describe('devtools inspector', () => {
     expect(group(tree(api, app, 'i/c/b'), 'documents').map((d) => d.id)).toEqual(['doc:i/c:b'])
     // Another app's request is not ours to answer.
     expect(tree(api, createApp({}))).toEqual([])
+  })
+
+  it('shows in the component inspector which observers a component owns, and in a search which components use it', async () => {
+    const driver = memoryDriver()
+    driver.seed('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
+    const { app, plugin, instance } = await setup(driver)
+    const api = await connect(app)
+    await waitFor(() => plugin.client.inspect().searches[0]?.status === 'live')
+    const payload = { app, componentInstance: instance, instanceData: { state: [] as any[] } }
+    for (const h of api.handlers.inspectComponent) h(payload)
+    expect(payload.instanceData.state).toMatchObject([
+      { type: 'vue-observed', key: 'useObservedDocument', value: { collection: 'i/c', id: 'a', status: 'live' } },
+      { type: 'vue-observed', key: 'useObservedSearch', value: { collection: 'i/c', live: 'query', status: 'live', hits: 1, total: 1 } },
+    ])
+    const searchNode = group(tree(api, app), 'searches')[0].id
+    expect(payload.instanceData.state[1].value.inspector).toBe(searchNode)
+    expect(field(state(api, app, searchNode), 'search', 'components')).toEqual([`<TaxiBoard> #${instance.uid}`])
+    // Another component owns nothing here.
+    const other = { app, componentInstance: {}, instanceData: { state: [] as any[] } }
+    for (const h of api.handlers.inspectComponent) h(other)
+    expect(other.instanceData.state).toEqual([])
   })
 
   it('stops, starts and refreshes a search from the inspector', async () => {
