@@ -44,7 +44,7 @@ describe('devtools: client.inspect() (inspector data from the core)', () => {
 
   it('shows a failed read as the document error', async () => {
     const driver = memoryDriver()
-    driver.faults.failReads = true
+    driver.faults.failReads = 1_000
     const client = new ObserverClient({ driver, backoff: { base: 10_000 } })
     client.get('i', 'c', 'x')
     await waitFor(() => client.inspect().documents[0]?.status === 'error')
