@@ -163,6 +163,7 @@ export class ObserverClient {
       revision: (observer) => this.table.peek(observer.ref, observer._id)?.rev,
       fromRead: (observer) => this.table.peek(observer.ref, observer._id)?.fromRead ?? false,
       joinQuery: (ref, spec, listener) => this.queries.join(ref, spec, listener),
+      readAgain: (ref, reason) => this.tracer.active && this.tracer.emit({ type: 'resync', collection: collectionName(ref), reason }),
       applyEvent: (observer, e, applied) => this.table.peek(observer.ref, observer._id)?.applyEvent(e, applied),
     }
   }

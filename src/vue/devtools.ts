@@ -73,7 +73,6 @@ export function setupObserverDevtools(app: App, client: ObserverClient, ownedObs
       id: 'dev.vue-observed',
       label: 'vue-observed',
       packageName: 'vue-observed',
-      homepage: 'https://github.com/vue-observed/vue-observed',
       componentStateTypes: ['vue-observed'],
       app: app as never,
     },

@@ -79,6 +79,22 @@ describe('devtools: client.onTrace() (timeline data from the core)', () => {
     client.close()
   })
 
+  it('traces a live search reading again when a hit leaves its window (timeline: read again)', async () => {
+    const driver = memoryDriver()
+    driver.seed('i', 'c', [{ _id: 'a', _source: { n: 1 } }, { _id: 'b', _source: { n: 2 } }, { _id: 'c', _source: { n: 3 } }])
+    const client = new ObserverClient({ driver })
+    const s = client.search('i', 'c', { sort: { n: 'asc' } }, { live: 'query', size: 2 })
+    await s.ready()
+    await waitFor(() => s.status === 'live' && s.hits.length === 2)
+    const trace: TraceRecord[] = []
+    client.onTrace((e) => trace.push(e))
+    await driver.delete('i', 'c', 'a')
+    await waitFor(() => s.hits.map((h) => h._id).join() === 'b,c')
+    expect(trace.find((e) => e.type === 'resync')).toMatchObject({ collection: 'i/c', reason: expect.stringContaining('refill') })
+    expect(trace.some((e) => e.type === 'search' && e.phase === 'sent')).toBe(true)
+    client.close()
+  })
+
   it('traces a gap (held) and a stale event (stale), and a listener that throws does not break the core', async () => {
     const driver = instrument(memoryDriver())
     driver.inner.seed('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
