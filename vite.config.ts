@@ -37,7 +37,7 @@ export default defineConfig(({ command }) => ({
     target: 'es2022',
     lib: { entry: entries, formats: ['es'], fileName: (_format, name) => `${name}.js` },
     rollupOptions: {
-      external: [/^vue$/, /^pinia$/, /^@vueuse\//, /^kuzzle-sdk/, /^@sanity\//, /^groq-js/, /^node:/],
+      external: [/^vue$/, /^pinia$/, /^@vueuse\//, /^@vue\/devtools-api/, /^kuzzle-sdk/, /^@sanity\//, /^groq-js/, /^node:/],
     },
   },
   test: {

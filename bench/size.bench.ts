@@ -9,7 +9,7 @@ import { bytes, log, report, times } from './lib/report'
 
 /** The project root: bench/run.mjs says where it is (this file runs from a bundle in bench/.out). */
 const root = process.env.BENCH_ROOT ?? process.cwd()
-const PEERS = ['vue', 'pinia', '@vueuse/*', 'kuzzle-sdk', '@sanity/client']
+const PEERS = ['vue', 'pinia', '@vueuse/*', 'kuzzle-sdk', '@sanity/client', '@vue/devtools-api']
 
 /** Minified and gzipped size of a module exporting `source`, with `external` left as imports. */
 async function size(source: string, external: string[]): Promise<{ min: number; gzip: number; files: Array<[string, number]> }> {
@@ -60,3 +60,16 @@ for (const [name, path, target] of entries) {
     met: target ? s.gzip <= target : null,
   })
 }
+
+// The devtools plugin (issue 19) is imported behind a development-only guard: a production build holds none of it.
+const production = await size(`export * from './src/index.ts'`, PEERS)
+const devtoolsBytes = production.files.filter(([file]) => file.includes('src/vue/devtools')).reduce((n, [, b]) => n + b, 0)
+report({
+  bench: 'size',
+  measure: 'devtools plugin in a production build (minified bytes)',
+  ours: bytes(devtoolsBytes),
+  baseline: '',
+  ratio: '',
+  target: '0 B',
+  met: devtoolsBytes === 0,
+})

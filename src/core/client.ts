@@ -9,8 +9,11 @@ import { RetryGate } from './retry-gate'
 import { DEFAULT_WATCH_TIMEOUT } from './watch-timeout'
 import { ObserverSearchResult, type SearchHost, type SearchOptions } from './search-result'
 import { normalizeSort } from './sort'
-import type { CollectionRef, Doc, DocSource, Driver, DriverSearchSpec, SearchSpec } from './types'
-import { ObservedError } from './types'
+import type { IdWatchInspection } from './pool'
+import type { QueryWatchInspection } from './query-pool'
+import { collectionName, Tracer, type TraceListener } from './trace'
+import type { CollectionRef, Doc, DocSource, Driver, DriverSearchSpec, Page, PageRequest, Rev, SearchSpec, SortKey } from './types'
+import { ObservedError, asObservedError } from './types'
 
 /** Options of {@link ObserverClient}. */
 export interface ObserverClientOptions {
@@ -46,6 +49,54 @@ export interface ObserverClientStats {
   queryWatches: number
 }
 
+/** A watch as {@link ObserverClient.inspect} shows it: an id watch (a shard of a pool) or a shared query watch. */
+export type WatchInspection = IdWatchInspection | QueryWatchInspection
+
+/** A held document as {@link ObserverClient.inspect} shows it. */
+export interface DocumentInspection {
+  collection: string
+  id: string
+  status: 'pending' | 'live' | 'reconnecting' | 'deleted' | 'error'
+  rev: Rev | undefined
+  /** The live content (not a copy: read it, do not change it); null when missing or not read yet. */
+  content: DocSource | null
+  /** Holders: observers and search hits sharing this document. */
+  refs: number
+  /** Where the content last came from: its own read, or an event or a search page. */
+  provenance: 'read' | 'event or page' | 'none'
+  error: ObservedError | null
+}
+
+/** A started search as {@link ObserverClient.inspect} shows it. */
+export interface SearchInspection {
+  /** The search itself, for actions (`refresh()`, `stop()`, `start()`). */
+  search: ObserverSearchResult<object>
+  collection: string
+  query: unknown
+  params: Record<string, unknown> | undefined
+  filters: unknown
+  sort: readonly SortKey[]
+  live: 'hits' | 'query'
+  /** Page size. */
+  size: number
+  /** Hits fetched so far (the window). */
+  fetched: number
+  hits: string[]
+  total: number
+  hasMore: boolean
+  status: ObserverSearchResult['status']
+  error: ObservedError | null
+}
+
+/** What {@link ObserverClient.inspect} returns: a read-only snapshot for devtools. */
+export interface ObserverClientInspection {
+  driver: string
+  closed: boolean
+  watches: WatchInspection[]
+  documents: DocumentInspection[]
+  searches: SearchInspection[]
+}
+
 /**
  * The framework-free observer client: `get`, `mGet` and `search` return live {@link Observer} and
  * {@link ObserverSearchResult} objects (the API of Kuzzle's Realtime Synchronization page) over any driver.
@@ -73,6 +124,8 @@ export class ObserverClient {
   private readonly options: Required<Pick<ObserverClientOptions, 'releaseDelay'>> & ObserverClientOptions
   private readonly observerHost: ObserverHost
   private readonly searchHost: SearchHost
+  /** The core's decisions, for devtools: costs nothing until someone calls `onTrace`. */
+  private readonly tracer = new Tracer()
 
   constructor(options: ObserverClientOptions) {
     if (!options || typeof options.driver?.watch !== 'function') {
@@ -81,9 +134,9 @@ export class ObserverClient {
     this.options = { releaseDelay: 100, ...options }
     this.driver = options.driver
     const backoff = options.backoff ?? {}
-    this.table = new EntryTable(this.driver, options.wrap ?? ((v) => v), options.gapTimeout ?? 1000, backoff)
+    this.table = new EntryTable(this.driver, options.wrap ?? ((v) => v), options.gapTimeout ?? 1000, backoff, this.tracer)
     this.watchGate = new RetryGate('probe', backoff)
-    this.queries = new QueryPool(this.driver, this.table, this.watchGate, this.watchTimeout)
+    this.queries = new QueryPool(this.driver, this.table, this.watchGate, this.watchTimeout, this.tracer)
     this.observerHost = {
       acquire: (ref, id, watch, owner) => {
         this.assertOpen(`observe "${id}"`)
@@ -100,7 +153,7 @@ export class ObserverClient {
       refetch: (entry) => this.table.refetch(entry),
     }
     this.searchHost = {
-      driver: this.driver,
+      driver: this.tracedSearches(),
       backoff,
       started: (search) => {
         this.assertOpen('start a search')
@@ -119,6 +172,7 @@ export class ObserverClient {
       revision: (observer) => this.table.peek(observer.ref, observer._id)?.rev,
       fromRead: (observer) => this.table.peek(observer.ref, observer._id)?.fromRead ?? false,
       joinQuery: (ref, spec, listener) => this.queries.join(ref, spec, listener),
+      readAgain: (ref, reason) => this.tracer.active && this.tracer.emit({ type: 'resync', collection: collectionName(ref), reason }),
       applyEvent: (observer, e, applied) => this.table.peek(observer.ref, observer._id)?.applyEvent(e, applied),
     }
   }
@@ -188,6 +242,82 @@ export class ObserverClient {
   }
 
   /**
+   * Listens to the core's decisions (events received, reads, watches, what the revision chain did with each event),
+   * synchronously as they happen; returns a function that stops listening. Nothing is kept for listeners: they
+   * bound what they keep. Tracing costs nothing while nobody listens.
+   */
+  onTrace(listener: TraceListener): () => void {
+    return this.tracer.on(listener)
+  }
+
+  /** A snapshot of the client's watches, documents and started searches, for devtools. */
+  inspect(): ObserverClientInspection {
+    const watches: WatchInspection[] = []
+    for (const pool of this.pools.values()) watches.push(...pool.inspect())
+    watches.push(...this.queries.inspect())
+    const documents: DocumentInspection[] = []
+    for (const entry of this.table.all()) {
+      documents.push({
+        collection: collectionName(entry.ref),
+        id: entry.id,
+        status: entry.status,
+        rev: entry.rev,
+        content: entry.source,
+        refs: entry.refs,
+        provenance: !entry.isSynced && entry.source === null ? 'none' : entry.fromRead ? 'read' : 'event or page',
+        error: entry.error,
+      })
+    }
+    const searches: SearchInspection[] = []
+    for (const owner of this.started) {
+      if (!(owner instanceof ObserverSearchResult)) continue
+      const search = owner as ObserverSearchResult<object>
+      searches.push({
+        search,
+        collection: collectionName(search.ref),
+        query: search.spec.query,
+        params: search.spec.params,
+        filters: search.spec.filters,
+        sort: search.spec.sort,
+        live: search.live,
+        size: search.size,
+        fetched: search.fetched,
+        hits: search.hits.map((h) => h._id),
+        total: search.total,
+        hasMore: search.hasMore,
+        status: search.status,
+        error: search.error,
+      })
+    }
+    return { driver: this.driver.name, closed: this.isClosed, watches, documents, searches }
+  }
+
+  /** The driver as searches see it: their page reads and counts are traced. */
+  private tracedSearches(): Driver {
+    const driver = this.driver
+    const tracer = this.tracer
+    const traced: Driver = Object.create(driver)
+    Object.defineProperty(traced, 'search', {
+      value: (ref: CollectionRef, spec: DriverSearchSpec, page: PageRequest): Promise<Page> => {
+        if (!tracer.active) return driver.search(ref, spec, page)
+        const base = { collection: collectionName(ref), from: page.from, size: page.size }
+        tracer.emit({ type: 'search', phase: 'sent', ...base })
+        return driver.search(ref, spec, page).then(
+          (result) => {
+            tracer.emit({ type: 'search', phase: 'answered', ...base, hits: result?.hits?.length, total: result?.total })
+            return result
+          },
+          (err: unknown) => {
+            tracer.emit({ type: 'search', phase: 'failed', ...base, error: asObservedError(err, 'read_failed') })
+            throw err
+          },
+        )
+      },
+    })
+    return traced
+  }
+
+  /**
    * Stops every observer and search of this client (their status becomes `stopped`) and closes every watch. Nothing
    * of the client runs afterwards: no timer, no driver call; `start()` throws. Safe to call twice.
    */
@@ -234,6 +364,7 @@ export class ObserverClient {
         releaseDelay: this.options.releaseDelay,
         gate: this.watchGate,
         watchTimeout: this.watchTimeout,
+        tracer: this.tracer,
         onEmpty: () => {
           if (this.pools.get(key) === created) this.pools.delete(key)
         },

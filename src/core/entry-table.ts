@@ -1,6 +1,7 @@
 import type { BackoffOptions } from './backoff'
 import { DocEntry, type EntryHost } from './entry'
 import { RetryGate } from './retry-gate'
+import { collectionName, type Tracer } from './trace'
 import type { CollectionRef, Doc, Driver } from './types'
 import { ObservedError, asObservedError } from './types'
 
@@ -51,7 +52,14 @@ export class EntryTable implements EntryHost {
     readonly wrap: <T extends object>(value: T) => T,
     readonly gapTimeout: number,
     private readonly backoff: BackoffOptions,
+    /** The client's tracer: entries report their decisions to it. */
+    readonly tracer?: Tracer,
   ) {}
+
+  /** Every document held, for devtools. */
+  *all(): IterableIterator<DocEntry> {
+    for (const byId of this.entries.values()) yield* byId.values()
+  }
 
   nextSeq(): number {
     return ++this.seq
@@ -143,11 +151,15 @@ export class EntryTable implements EntryHost {
   private async read(ref: CollectionRef, batch: Array<[DocEntry, number]>): Promise<void> {
     const gate = this.gate(collectionKey(ref))
     let docs: Doc[]
+    const ids = batch.map(([e]) => e.id)
+    const tracer = this.tracer?.active ? this.tracer : undefined
+    tracer?.emit({ type: 'read', phase: 'sent', collection: collectionName(ref), ids })
     try {
-      docs = await this.driver.mGet(ref, batch.map(([e]) => e.id))
+      docs = await this.driver.mGet(ref, ids)
       if (!Array.isArray(docs)) throw new TypeError('mGet did not return an array')
     } catch (err) {
       if (this.closed) return
+      if (this.tracer?.active) this.tracer.emit({ type: 'read', phase: 'failed', collection: collectionName(ref), ids, error: asObservedError(err, 'read_failed') })
       // A fatal driver error (an unknown collection, refused credentials) is shown as the driver said it and not
       // retried: retrying cannot help, and a failing server is not to be hammered.
       if (err instanceof ObservedError && err.fatal) {
@@ -171,6 +183,7 @@ export class EntryTable implements EntryHost {
       return
     }
     if (this.closed) return
+    if (this.tracer?.active) this.tracer.emit({ type: 'read', phase: 'answered', collection: collectionName(ref), ids, found: docs.length })
     gate.succeed()
     const byId = new Map<string, Doc>()
     for (const doc of docs) if (doc && typeof doc._id === 'string') byId.set(doc._id, doc)

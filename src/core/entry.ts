@@ -1,4 +1,5 @@
 import { cloneSafe, isPlainObject, replaceInPlace } from './patch'
+import { traceDecision, type Tracer } from './trace'
 import type { CollectionRef, Doc, DocEvent, DocSource, Rev } from './types'
 import { ObservedError, asObservedError } from './types'
 
@@ -17,6 +18,8 @@ export interface EntryHost {
   readonly currentSeq: number
   /** Asks for a fresh read of this document (batched by the entry table). */
   refetch(entry: DocEntry): void
+  /** Where decisions are traced (devtools), if anywhere. */
+  readonly tracer?: Tracer
 }
 
 /** Receives an entry's changes (observer handles, searches). */
@@ -272,6 +275,7 @@ export class DocEntry {
   applyEvent(e: DocEvent, applied?: AppliedCallback): void {
     this.lastEventSeq = this.host.nextSeq()
     if (this.buffer) {
+      traceDecision(this.host.tracer, this.ref, e, 'buffered')
       if (this.buffer.length < MAX_BUFFERED) this.buffer.push([e, applied, this.lastEventSeq])
       else {
         this.overflowed = true
@@ -324,6 +328,7 @@ export class DocEntry {
     if (rev !== undefined && this.rev !== undefined) {
       if (rev === this.rev && (e.previousRev !== undefined || e.kind === 'delete')) {
         // A duplicate of what we hold: nothing to apply, but its membership news is still current.
+        traceDecision(this.host.tracer, this.ref, e, 'duplicate')
         if (typeof e.previousRev === 'string') this.remember(e.previousRev)
         applied?.(e)
         return
@@ -332,6 +337,7 @@ export class DocEntry {
         // Stale content. A query watch's news that the document left may still be that watch's latest about it
         // (a document it no longer matches gets no newer event from it): its searches must ask again. News that
         // it matched is followed by a newer event from the same watch.
+        traceDecision(this.host.tracer, this.ref, e, 'stale')
         if (applied && (e.kind === 'delete' || e.inQuery === false)) {
           this.superseded.set(applied, e)
           this.tellSuperseded()
@@ -360,6 +366,7 @@ export class DocEntry {
   }
 
   private hold(e: DocEvent, applied: AppliedCallback | undefined): void {
+    traceDecision(this.host.tracer, this.ref, e, 'held')
     if (this.held.size >= MAX_HELD) {
       if (applied) this.superseded.set(applied, e)
       this.host.refetch(this)
@@ -410,6 +417,7 @@ export class DocEntry {
   private apply(e: DocEvent, applied: AppliedCallback | undefined): void {
     // The revision this change came from is passed too: its own event, arriving late, is stale.
     if (typeof e.previousRev === 'string') this.remember(e.previousRev)
+    traceDecision(this.host.tracer, this.ref, e, 'applied')
     this.fromRead = false
     if (e.kind === 'delete') {
       this.setContent(null, e.rev ?? this.rev)

@@ -1,6 +1,16 @@
 /** The framework-free observer client, usable without Vue. */
 export { ObserverClient } from './client'
-export type { ObserverClientOptions, ObserverClientStats } from './client'
+export type {
+  DocumentInspection,
+  ObserverClientInspection,
+  ObserverClientOptions,
+  ObserverClientStats,
+  SearchInspection,
+  WatchInspection,
+} from './client'
+export type { IdWatchInspection } from './pool'
+export type { QueryWatchInspection } from './query-pool'
+export type { TraceDecision, TraceEvent, TraceListener, TraceRecord } from './trace'
 export { Observer } from './observer'
 export type { ObserverEvents, ObserverStatus } from './observer'
 export { ObserverSearchResult } from './search-result'

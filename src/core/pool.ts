@@ -1,9 +1,27 @@
 import { isDocEvent } from './entry'
 import type { EntryTable } from './entry-table'
 import type { RetryGate } from './retry-gate'
+import { collectionName, type Tracer } from './trace'
 import { startWatchClock } from './watch-timeout'
 import type { CollectionRef, DocEvent, Driver, Watch, WatchSink } from './types'
 import { ObservedError, asObservedError } from './types'
+
+type ShardState = 'opening' | 'live' | 'offline' | 'waiting' | 'dead'
+
+/** One id watch of a pool, as `client.inspect()` shows it. */
+export interface IdWatchInspection {
+  target: 'ids'
+  collection: string
+  /** Which shard of its collection's pool (watches are split under the driver's per-watch id limit). */
+  shard: number
+  status: ShardState
+  since: number
+  /** Ids wanted. */
+  ids: string[]
+  /** Ids the open watch is known to follow. */
+  live: number
+  error: ObservedError | null
+}
 
 interface Shard {
   /** Ids wanted in this shard. */
@@ -21,7 +39,11 @@ interface Shard {
   /** Replaced watches kept a moment: events they had in flight when their replacement went live still apply. */
   readonly retiring: Map<Watch, ReturnType<typeof setTimeout>>
   /** `waiting`: failed, its reopening waits for the client's watch gate. */
-  state: 'opening' | 'live' | 'offline' | 'waiting' | 'dead'
+  state: ShardState
+  /** When `state` last changed (ms since the epoch), for devtools. */
+  since: number
+  /** A number unique in its pool, to tell shards apart in devtools. */
+  readonly n: number
   updating: boolean
   reconcileQueued: boolean
   /** The clock of the watch being opened (see watch-timeout.ts), until it goes live. */
@@ -44,8 +66,38 @@ export class CollectionPool {
     private readonly ref: CollectionRef,
     private readonly driver: Driver,
     private readonly table: EntryTable,
-    private readonly options: { maxIds: number; releaseDelay: number; watchTimeout: number; gate: RetryGate; onEmpty(): void },
+    private readonly options: { maxIds: number; releaseDelay: number; watchTimeout: number; gate: RetryGate; onEmpty(): void; tracer?: Tracer },
   ) {}
+
+  private shardCount = 0
+
+  /** The shards' state, for devtools. */
+  inspect(): IdWatchInspection[] {
+    const collection = collectionName(this.ref)
+    return [...this.shards].map((s) => ({
+      target: 'ids',
+      collection,
+      shard: s.n,
+      status: s.state,
+      since: s.since,
+      ids: [...s.ids],
+      live: s.live.size,
+      error: s.state === 'dead' || s.state === 'waiting' ? (this.dead.get(s) ?? this.lastError.get(s) ?? null) : null,
+    }))
+  }
+
+  private lastError = new WeakMap<Shard, ObservedError>()
+
+  /** Every state change goes through here: devtools shows since when, and traces it. */
+  private setState(shard: Shard, state: ShardState, error?: ObservedError): void {
+    shard.state = state
+    shard.since = Date.now()
+    if (error) this.lastError.set(shard, error)
+    const tracer = this.options.tracer
+    if (!tracer?.active) return
+    const phase = state === 'opening' ? 'open' : state === 'waiting' || state === 'dead' ? 'failed' : state
+    tracer.emit({ type: 'watch', phase, collection: collectionName(this.ref), target: 'ids', ids: shard.ids.size, error })
+  }
 
   /** Number of open driver watches (for stats and tests). */
   get watchCount(): number {
@@ -125,6 +177,8 @@ export class CollectionPool {
         replacing: null,
         retiring: new Map(),
         state: 'opening',
+        since: Date.now(),
+        n: ++this.shardCount,
         updating: false,
         reconcileQueued: false,
         narrowTimers: new Set(),
@@ -237,6 +291,8 @@ export class CollectionPool {
       },
       event: (e: DocEvent) => {
         if (!isDocEvent(e)) return
+        const tracer = this.options.tracer
+        if (tracer?.active) tracer.emit({ type: 'event', collection: collectionName(this.ref), id: e.id, kind: e.kind, rev: e.rev, via: 'ids' })
         if (isCurrent() || (previous !== undefined && shard.watch === previous) || (watch && shard.retiring.has(watch))) {
           this.table.peek(this.ref, e.id)?.applyEvent(e)
         }
@@ -248,7 +304,7 @@ export class CollectionPool {
         if (watch && shard.retiring.has(watch)) return this.retiredEarly(shard, watch)
         if (!isCurrent()) return
         wasOffline = true
-        shard.state = 'offline'
+        this.setState(shard, 'offline')
         for (const id of shard.live) this.table.peek(this.ref, id)?.setOffline(true)
       },
       error: (err) => {
@@ -265,7 +321,7 @@ export class CollectionPool {
       },
     }
     if (previous) shard.updating = true
-    else shard.state = 'opening'
+    else this.setState(shard, 'opening')
     let opening: Watch | null = null
     try {
       watch = this.driver.watch(this.ref, { ids: [...target] }, sink)
@@ -291,7 +347,8 @@ export class CollectionPool {
   private becameLive(shard: Shard, followed: Set<string>, resync: boolean): void {
     const before = shard.live
     shard.live = followed
-    shard.state = 'live'
+    // An update that resolved while live keeps its `since`.
+    if (shard.state !== 'live') this.setState(shard, 'live')
     this.options.gate.succeed()
     for (const id of followed) {
       if (!shard.ids.has(id)) continue
@@ -317,14 +374,14 @@ export class CollectionPool {
     closeQuietly(watch)
     this.dropReplacement(shard)
     shard.watch = null
-    shard.state = 'waiting'
+    this.setState(shard, 'waiting', err)
     shard.live = new Set()
     for (const id of shard.ids) this.table.peek(this.ref, id)?.fail(err)
     this.options.gate.fail(
       shard,
       () => {
         if (shard.state !== 'waiting' || !this.shards.has(shard)) return
-        shard.state = 'opening'
+        this.setState(shard, 'opening')
         this.reconcile(shard)
       },
       err,
@@ -334,7 +391,7 @@ export class CollectionPool {
   /** A fatal error: the shard stops and stays stopped; its observers show the error. */
   private kill(shard: Shard, err: ObservedError): void {
     this.closeShard(shard)
-    shard.state = 'dead'
+    this.setState(shard, 'dead', err)
     this.dead.set(shard, err)
     for (const id of shard.ids) this.table.peek(this.ref, id)?.fail(err)
   }
@@ -347,6 +404,8 @@ export class CollectionPool {
   private closeShard(shard: Shard): void {
     this.options.gate.forget(shard)
     this.stopClock(shard)
+    const tracer = this.options.tracer
+    if (shard.watch && tracer?.active) tracer.emit({ type: 'watch', phase: 'closed', collection: collectionName(this.ref), target: 'ids' })
     if (shard.watch) closeQuietly(shard.watch)
     this.dropReplacement(shard)
     shard.watch = null

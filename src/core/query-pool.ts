@@ -3,6 +3,7 @@ import type { EntryTable } from './entry-table'
 import { collectionKey } from './entry-table'
 import { closeQuietly, toError } from './pool'
 import type { RetryGate } from './retry-gate'
+import { collectionName, type Tracer } from './trace'
 import { startWatchClock } from './watch-timeout'
 import type { CollectionRef, DocEvent, Driver, DriverSearchSpec, Rev, Watch, WatchSink } from './types'
 import { ObservedError } from './types'
@@ -46,6 +47,20 @@ export interface JoinedQuery {
   read(id: string, rev: Rev | undefined): void
 }
 
+/** One shared query watch, as `client.inspect()` shows it. */
+export interface QueryWatchInspection {
+  target: 'query'
+  collection: string
+  query: DriverSearchSpec['query']
+  params: DriverSearchSpec['params']
+  filters: DriverSearchSpec['filters']
+  status: 'opening' | 'live' | 'offline' | 'waiting' | 'dead'
+  since: number
+  /** Searches sharing it. */
+  searches: number
+  error: ObservedError | null
+}
+
 /** One driver query watch shared by every search with the same (collection, query, params, filters). */
 class SharedQueryWatch {
   readonly listeners = new Set<QueryListener>()
@@ -60,6 +75,9 @@ class SharedQueryWatch {
   private reported = new Map<string, Rev>()
   /** Events may have been missed since the last time the watch was live (offline, error, reset). */
   private missed = false
+  /** When the watch's state last changed, and its last error (devtools). */
+  private since = Date.now()
+  private lastError: ObservedError | null = null
 
   constructor(
     private readonly ref: CollectionRef,
@@ -68,7 +86,20 @@ class SharedQueryWatch {
     private readonly table: EntryTable,
     private readonly gate: RetryGate,
     private readonly watchTimeout: number,
+    private readonly tracer?: Tracer,
   ) {}
+
+  inspect(): QueryWatchInspection {
+    const status = this.fatal ? 'dead' : this.waiting ? 'waiting' : this.live ? 'live' : this.missed ? 'offline' : 'opening'
+    const { query, params, filters } = this.spec
+    const error = this.fatal ?? (this.waiting ? this.lastError : null)
+    return { target: 'query', collection: collectionName(this.ref), query, params, filters, status, since: this.since, searches: this.listeners.size, error }
+  }
+
+  private trace(phase: 'open' | 'live' | 'offline' | 'failed' | 'closed', error?: ObservedError): void {
+    this.since = Date.now()
+    if (this.tracer?.active) this.tracer.emit({ type: 'watch', phase, collection: collectionName(this.ref), target: 'query', error })
+  }
 
   add(listener: QueryListener): void {
     this.listeners.add(listener)
@@ -94,11 +125,16 @@ class SharedQueryWatch {
         const resync = this.missed && !info?.resumed
         this.missed = false
         this.live = true
+        this.trace('live')
         this.gate.succeed()
         for (const l of [...this.listeners]) l.ready(resync)
       },
       event: (e) => {
-        if (isCurrent()) this.dispatch(e)
+        if (!isCurrent()) return
+        if (this.tracer?.active && isDocEvent(e)) {
+          this.tracer.emit({ type: 'event', collection: collectionName(this.ref), id: e.id, kind: e.kind, rev: e.rev, via: 'query' })
+        }
+        this.dispatch(e)
       },
       reset: () => {
         if (!isCurrent()) return
@@ -112,6 +148,7 @@ class SharedQueryWatch {
         this.missed = true
         this.live = false
         this.reported.clear()
+        this.trace('offline')
         for (const l of [...this.listeners]) l.offline()
       },
       error: (err) => {
@@ -119,6 +156,7 @@ class SharedQueryWatch {
         if (isCurrent()) this.failed(err)
       },
     }
+    this.trace('open')
     try {
       watch = this.driver.watch(this.ref, { query: this.spec }, sink)
       this.watch = watch
@@ -136,7 +174,7 @@ class SharedQueryWatch {
   private dispatch(e: DocEvent): void {
     if (!isDocEvent(e)) return
     // Searches may have counted or read while the missed revision had the document elsewhere: they read again.
-    if (this.skipped(e)) this.resyncSoon()
+    if (this.skipped(e)) this.resyncSoon('the watch skipped a revision of ' + e.id)
     const entry = this.table.peek(this.ref, e.id)
     // A held document orders the event by revision first; membership follows only once it is applied.
     if (entry) entry.applyEvent(e, this.notify)
@@ -173,7 +211,7 @@ class SharedQueryWatch {
   /** One function for every event, so that a document counts its callbacks by watch, not by event. */
   private readonly notify = (applied: DocEvent, superseded?: boolean) => {
     if (superseded) {
-      this.resyncSoon()
+      this.resyncSoon('a read superseded an event, membership unknown')
       return
     }
     for (const l of [...this.listeners]) l.membership(applied)
@@ -182,9 +220,10 @@ class SharedQueryWatch {
   private resyncQueued = false
 
   /** A read replaced an event before it was applied: whether it matched is unknown, so searches read again. */
-  private resyncSoon(): void {
+  private resyncSoon(reason: string): void {
     if (this.resyncQueued) return
     this.resyncQueued = true
+    if (this.tracer?.active) this.tracer.emit({ type: 'resync', collection: collectionName(this.ref), reason })
     queueMicrotask(() => {
       this.resyncQueued = false
       // Not live: the next ready resyncs anyway.
@@ -204,6 +243,8 @@ class SharedQueryWatch {
     this.live = false
     this.missed = true
     this.reported.clear()
+    this.lastError = err
+    this.trace('failed', err)
     for (const l of [...this.listeners]) l.error(err)
     if (err.fatal) {
       this.fatal = err
@@ -222,6 +263,7 @@ class SharedQueryWatch {
     this.stopClock()
     this.gate.forget(this)
     this.waiting = false
+    if (this.watch) this.trace('closed')
     if (this.watch) closeQuietly(this.watch)
     this.watch = null
     this.live = false
@@ -240,7 +282,13 @@ export class QueryPool {
     /** One backoff for every failing watch of the client (per connection, not per query). */
     private readonly gate: RetryGate,
     private readonly watchTimeout: number,
+    private readonly tracer?: Tracer,
   ) {}
+
+  /** Every shared query watch, for devtools. */
+  inspect(): QueryWatchInspection[] {
+    return [...this.watches.values()].map((w) => w.inspect())
+  }
 
   get watchCount(): number {
     let n = 0
@@ -258,7 +306,7 @@ export class QueryPool {
     }
     const key = `${collectionKey(ref)}:${need ?? `#${++this.unique}`}`
     let shared = this.watches.get(key)
-    if (!shared) this.watches.set(key, (shared = new SharedQueryWatch(ref, spec, this.driver, this.table, this.gate, this.watchTimeout)))
+    if (!shared) this.watches.set(key, (shared = new SharedQueryWatch(ref, spec, this.driver, this.table, this.gate, this.watchTimeout, this.tracer)))
     shared.add(listener)
     const joined = shared
     return {

@@ -62,6 +62,8 @@ export interface SearchHost {
   /** True when a held document's content comes from its own read rather than from an event or a search. */
   fromRead(observer: { readonly ref: CollectionRef; readonly _id: string }): boolean
   joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): JoinedQuery
+  /** Traces a decision to read again (devtools), when someone listens. */
+  readAgain?(ref: CollectionRef, reason: string): void
   /** Passes an event to a held document, which orders it and calls `applied` once it is applied. */
   applyEvent(
     observer: { readonly ref: CollectionRef; readonly _id: string },
@@ -442,6 +444,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private refill(): void {
     if (this.live !== 'query' || this.refillQueued || !this.hasMore || this.hits.length >= this.window) return
     this.refillQueued = true
+    this.host.readAgain?.(this.ref, 'a hit left the window: refill it')
     queueMicrotask(() => {
       this.refillQueued = false
       if (!this.stopped && this.loaded && this.hasMore && this.hits.length < this.window) void this.load(true)
@@ -469,6 +472,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private reloadSoon(): void {
     if (this.reloadQueued) return
     this.reloadQueued = true
+    this.host.readAgain?.(this.ref, 'membership unknown (a read superseded an event, or content a read gave changed)')
     queueMicrotask(() => {
       this.reloadQueued = false
       if (!this.stopped) void this.load(true)

@@ -1,6 +1,7 @@
 import { tryOnScopeDispose } from '@vueuse/core'
 import { getCurrentInstance, getCurrentScope, inject, onServerPrefetch, shallowRef, ssrContextKey, watch, type Ref, type WatchSource } from 'vue'
 import type { ObserverClient } from '../core'
+import { trackOwner } from './owners'
 import { useObserverClient } from './plugin'
 
 /** Options every composable accepts. */
@@ -87,7 +88,10 @@ export function useLifecycle<T extends Startable>(
   tryOnScopeDispose(stop)
   if (options.immediate !== false) start()
   else stopped()
-  return { client, isActive, current: () => bound?.target ?? null, start, stop }
+  const current = () => bound?.target ?? null
+  // Devtools show which component owns which observer; a production build drops this (and owners.ts).
+  if (process.env.NODE_ENV !== 'production') trackOwner(name, client, current)
+  return { client, isActive, current, start, stop }
 }
 
 /**

@@ -1,11 +1,19 @@
 import { hasInjectionContext, inject, reactive, type App, type InjectionKey } from 'vue'
 import { ObserverClient, type ObserverClientOptions } from '../core'
+import { ownedObservers } from './owners'
 
 /** Where the plugin provides its client. */
 export const observerClientKey: InjectionKey<ObserverClient> = Symbol('vue-observed')
 
 /** Options of {@link createObserver}: the client's options (`driver` first of all). */
-export type CreateObserverOptions = Omit<ObserverClientOptions, 'wrap'>
+export type CreateObserverOptions = Omit<ObserverClientOptions, 'wrap'> & {
+  /**
+   * Registers the Vue Devtools plugin (inspector and timeline; needs `@vue/devtools-api`, which Pinia brings).
+   * Development builds only: a production build contains none of its code, whatever this says. Default: on in the
+   * browser, off under `NODE_ENV === 'test'` (as Pinia does).
+   */
+  devtools?: boolean
+}
 
 /** The plugin, with the client it provides (for use outside components: router guards, tests). */
 export interface ObserverPlugin {
@@ -22,12 +30,25 @@ export function createObserver(options: CreateObserverOptions): ObserverPlugin {
     throw new TypeError('createObserver() needs a driver: app.use(createObserver({ driver: memoryDriver() }))')
   }
   // Reactive containers: replacing a document in place then triggers only the fields that changed.
-  const client = new ObserverClient({ ...options, wrap: reactive as <T extends object>(value: T) => T })
+  const { devtools: _devtools, ...clientOptions } = options
+  const client = new ObserverClient({ ...clientOptions, wrap: reactive as <T extends object>(value: T) => T })
   return {
     client,
     install(app: App) {
       app.provide(observerClientKey, client)
       app.onUnmount?.(() => client.close())
+      // The guard is Pinia's: bundlers replace process.env.NODE_ENV, so in production the branch and the dynamic
+      // import inside it are removed, and the devtools module is never bundled.
+      if (
+        process.env.NODE_ENV !== 'production' &&
+        typeof window !== 'undefined' &&
+        (options.devtools ?? process.env.NODE_ENV !== 'test')
+      ) {
+        import('./devtools').then(
+          (devtools) => devtools.setupObserverDevtools(app, client, ownedObservers),
+          (err: unknown) => console.warn('[vue-observed] devtools plugin not loaded (is @vue/devtools-api installed?)', err),
+        )
+      }
     },
   }
 }
