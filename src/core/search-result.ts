@@ -506,6 +506,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       return
     }
     const held = this.byId.get(e.id)
+    // What was last seen of it outside the hits: news that does not continue it is not placed by its chain.
+    const seen = held ? undefined : this.outside.get(e.id)
     if (!held && this.staleOutside(e)) {
       // Already seen: the news of the delete that removed a hit, say, which is counted off already.
       this.removedByDelete.delete(e.id)
@@ -560,8 +562,10 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.hits = hits
     this.emit('appear', e.id, hit._source)
     this.emit('hits', this.hits)
-    // What this search knew of its past may be forgotten: the event may be a late one. Its read settles it.
-    if (this.forgot) void hit.refresh()
+    // An appearance that does not continue what was last seen of the document (a creation arriving after the
+    // delete that followed it, reordered: sanity seed 320207), or one whose past this search may have forgotten,
+    // may be a late event. Its own read settles it.
+    if (this.forgot || (seen?.rev !== undefined && e.previousRev !== seen.rev)) void hit.refresh()
   }
 
   /** Test-only: the sizes of the per-document memory (see MAX_OUTSIDE, MAX_REMOVED). */
