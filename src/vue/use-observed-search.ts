@@ -1,7 +1,7 @@
 import type { EventHookOn } from '@vueuse/core'
 import { lazyEventHook } from './lazy-event-hook'
 import { computed, markRaw, shallowRef, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
-import { asObservedError, type ObservedError, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
+import { asObservedError, type ObservedError, type ObserverClient, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
 import { stableKey } from '../core/query-pool'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
 import { StoreWriter, type HitOf, type SearchStoreKey, type SearchStoreTarget } from './store-sync'
@@ -106,6 +106,8 @@ export function useObservedSearch<T extends object>(
   const writer = options.store ? new StoreWriter(options.store) : null
   // One plain `{ _id, _source }` per hit, kept while it stays a hit, so unchanged rows keep their identity.
   let views = new Map<string, ObservedDoc<T>>()
+  /** The key of the server's first page shown until this search's own first read confirms it (hydration). */
+  let hydrating: { key: string; client: ObserverClient } | null = null
 
   const viewOf = (hit: Observer<T>): ObservedDoc<T> => {
     let view = views.get(hit._id)
@@ -114,12 +116,20 @@ export function useObservedSearch<T extends object>(
   }
   const setHits = (list: ObservedDoc<T>[]) => {
     isPrevious.value = false
+    // The same rows in the same order (a hydrated page confirmed): nothing to render.
+    const current = hits.value
+    if (list.length === current.length && list.length > 0 && list.every((v, i) => v === current[i])) return
     hits.value = list
     writer?.writeHits(list, options.store?.as)
   }
   const syncHits = (r: ObserverSearchResult<T>) => {
     // The previous search's hits stay until the new one has an answer (its first page, or an error).
-    if (isPrevious.value && !answered(r.status)) return
+    if ((isPrevious.value || hydrating !== null) && !answered(r.status)) return
+    if (hydrating !== null) {
+      // The first read has answered: later searches of this key read afresh.
+      if (r.status !== 'error') hydrating.client.confirmHydratedSearch(hydrating.key)
+      hydrating = null
+    }
     const next = new Map<string, ObservedDoc<T>>()
     const list = r.hits.map((hit) => {
       const view = viewOf(hit)
@@ -138,6 +148,25 @@ export function useObservedSearch<T extends object>(
     error.value = e
     status.value = 'error'
     errorHook.trigger(e, null)
+  }
+
+  /**
+   * Hydration: shows the page the server rendered, during the first render, with the very containers the hits'
+   * documents will hold, so that a first read that confirms it changes nothing. Status stays `pending` until then.
+   */
+  const showHydrated = (client: ObserverClient, i: string, c: string, spec: SearchSpec, size: number | undefined): boolean => {
+    const page = client.hydratedSearch(i, c, spec, { size })
+    if (!page) return false
+    const next = new Map<string, ObservedDoc<T>>()
+    for (const id of page.ids) {
+      const source = client.hydratedSource(i, c, id)
+      if (source) next.set(id, markRaw({ _id: id, _source: source as T }))
+    }
+    hydrating = { key: page.key, client }
+    views = next
+    total.value = page.total
+    setHits([...next.values()])
+    return true
   }
 
   const target = () => [toValue(index), toValue(collection), toValue(search), options.size, options.live] as const
@@ -189,7 +218,7 @@ export function useObservedSearch<T extends object>(
         r.on('status', (s) => {
           status.value = s
           error.value = r.error
-          if (isPrevious.value && answered(s)) syncHits(r)
+          if ((isPrevious.value || hydrating !== null) && answered(s)) syncHits(r)
         }),
         r.on('change', (id, source, changes) => {
           writer?.patch(id, source)
@@ -203,9 +232,10 @@ export function useObservedSearch<T extends object>(
         r.on('appear', (id, source) => appearHook.trigger(views.get(id) ?? { _id: id, _source: source })),
         r.on('disappear', (id) => disappearHook.trigger(id)),
       ]
+      hydrating = null
       r.start()
       status.value = r.status
-      syncHits(r)
+      if (!showHydrated(client, i, c, spec, size)) syncHits(r)
       return { target: r, offs }
     },
     () => {
