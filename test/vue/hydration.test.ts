@@ -207,6 +207,72 @@ describe('SSR hydration in the browser', () => {
     expect(driver.reads).toEqual([{ op: 'mGet', ids: ['a'] }])
   })
 
+  it('a document deleted between render and hydration hydrates without mismatch, then shows it gone', async () => {
+    const driver = seeded()
+    let doc!: ReturnType<typeof useObservedDocument<Taxi>>
+    const Page = defineComponent({
+      setup() {
+        doc = useObservedDocument<Taxi>('i', 'c', 'a')
+        return () => h('p', doc.data.value ? doc.data.value._source.name : 'none')
+      },
+    })
+    const { html, text } = await serverRender(Page, driver)
+    await driver.inner.delete('i', 'c', 'a')
+    const { container } = hydrate(Page, html, driver, text)
+    expect(container.innerHTML).toBe('<p>Ana</p>')
+    await waitFor(() => doc.status.value === 'deleted')
+    await nextTick()
+    expect(container.innerHTML).toBe('<p>none</p>')
+  })
+
+  it('a hydrated search whose membership changed before hydration shows the server page, then the new one', async () => {
+    const driver = seeded()
+    let list!: UseObservedSearchReturn<Taxi>
+    let doc!: ReturnType<typeof useObservedDocument<Taxi>>
+    const Page = defineComponent({
+      setup() {
+        // The same document in a document composable (set up first) and in the search: one container for both.
+        doc = useObservedDocument<Taxi>('i', 'c', 'b')
+        list = useObservedSearch<Taxi>('i', 'c', { sort: { fare: 'desc' } }, { size: 2, live: 'query' })
+        return () => h('ul', list.hits.value.map((hit) => h('li', { key: hit._id }, `${hit._source.name}:${hit._source.fare}`)))
+      },
+    })
+    const { html, text } = await serverRender(Page, driver)
+    expect(html).toBe('<ul><li>Bo:9</li><li>Cy:5</li></ul>')
+    await driver.inner.update('i', 'c', 'a', { fare: 20 })
+    const { container } = hydrate(Page, html, driver, text)
+    expect(container.innerHTML).toBe(html)
+    expect(list.hits.value[0]._source).toBe(doc.data.value!._source)
+    await waitFor(() => container.innerHTML === '<ul><li>Ana:20</li><li>Bo:9</li></ul>')
+    expect(list.total.value).toBe(3)
+    expect(list.hits.value[1]._source).toBe(doc.data.value!._source)
+  })
+
+  it('a hydrated search kept in a Pinia store (as a map) keeps the objects Pinia hydrated', async () => {
+    const driver = seeded()
+    const useListStore = defineStore('list', { state: () => ({ byId: {} as Record<string, ObservedDoc<Taxi>> }) })
+    const Page = defineComponent({
+      setup() {
+        const store = useListStore()
+        useObservedSearch('i', 'c', { sort: 'fare' }, { size: 2, store: { store, key: 'byId', as: 'map' } })
+        return () => h('ul', Object.values(store.byId).map((hit) => h('li', { key: hit._id }, hit._source.name)))
+      },
+    })
+    const { html, text, piniaText } = await serverRender(Page, driver, createPinia())
+    expect(html).toBe('<ul><li>Ana</li><li>Cy</li></ul>')
+    const pinia = createPinia()
+    pinia.state.value = parseState(piniaText) as Pinia['state']['value']
+    const fromPinia = toRaw(pinia.state.value.list.byId)
+    const rows = { a: toRaw(fromPinia.a), c: toRaw(fromPinia.c) }
+    const { container } = hydrate(Page, html, driver, text, pinia)
+    const store = useListStore(pinia)
+    await waitFor(() => driver.reads.length >= 2)
+    await new Promise((r) => setTimeout(r, 10))
+    expect(toRaw(store.byId.a)).toBe(rows.a)
+    expect(toRaw(store.byId.c)).toBe(rows.c)
+    expect(container.innerHTML).toBe(html)
+  })
+
   for (const live of ['hits', 'query'] as const) {
     it(`a hydrated search (live: '${live}') renders its rows at once and keeps them through confirmation`, async () => {
       const driver = seeded()
