@@ -4,7 +4,10 @@ import { ObserverClient, type ObserverClientOptions } from '../core'
 /** Where the plugin provides its client. */
 export const observerClientKey: InjectionKey<ObserverClient> = Symbol('vue-observed')
 
-/** Options of {@link createObserver}: the client's options (`driver` first of all). */
+/**
+ * Options of {@link createObserver}: the client's options (`driver` first of all; `initialState` for the server's
+ * `client.dehydrate()` payload when hydrating a server-rendered page).
+ */
 export type CreateObserverOptions = Omit<ObserverClientOptions, 'wrap'>
 
 /** The plugin, with the client it provides (for use outside components: router guards, tests). */

@@ -30,7 +30,10 @@ export interface UseObservedDocumentOptions<T extends object, S extends object =
 export interface UseObservedDocumentReturn<T extends object> {
   /** The document (`{ _id, _source }`), or null when missing, deleted, paused or not read yet. */
   data: Ref<ObservedDoc<T> | null>
-  /** The status of the current target (`pending` while a kept previous document is shown). */
+  /**
+   * The status of the current target (`pending` while a kept previous document is shown, and while hydrated content
+   * from the server is shown until the first read after the watch is up confirms it).
+   */
   status: ShallowRef<ObserverStatus>
   error: ShallowRef<ObservedError | null>
   /** With `keepPrevious`: true while `data` is the previous target's, until the new target's first data is there. */

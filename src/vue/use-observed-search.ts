@@ -48,7 +48,10 @@ export interface UseObservedSearchReturn<T extends object> {
   hasMore: ComputedRef<boolean>
   /** Fetches the next page. */
   next(): Promise<void>
-  /** The status of the current search (`pending` while kept previous hits are shown). */
+  /**
+   * The status of the current search (`pending` while kept previous hits are shown, and while hydrated hits from the
+   * server's page are shown until this search's own first read confirms them).
+   */
   status: ShallowRef<SearchStatus>
   error: ShallowRef<ObservedError | null>
   /** With `keepPrevious`: true while `hits` and `total` are the previous search's, until the new first page is there. */
