@@ -173,8 +173,9 @@ export class ObserverClient {
     this.assertOpen('read')
     const ref = this.ref(index, collection)
     const docId = this.docId(id)
+    const at = Date.now()
     const doc = await this.driver.get(ref, docId)
-    this.hydration.recordDoc(ref, docId, doc)
+    this.hydration.recordDoc(ref, docId, doc, at)
     return doc
   }
 
@@ -185,14 +186,16 @@ export class ObserverClient {
     const ref = this.ref(index, collection)
     const spec = this.driverSpec(search)
     const size = checkSize(options.size)
+    const at = Date.now()
     const page = await this.driver.search(ref, spec, { from: 0, size })
-    if (page && Array.isArray(page.hits)) this.hydration.recordSearch(ref, spec, size, page.hits, page.total)
+    if (page && Array.isArray(page.hits)) this.hydration.recordSearch(ref, spec, size, page.hits, page.total, at)
     return page
   }
 
   /**
    * Everything `read` and `readSearch` returned (server-side rendering), as a versioned, serialisable payload for the
    * browser's client (`initialState` or `hydrate`). Inline it in HTML with `serializeState` (devalue), not JSON.
+   * Everything this client read is in it: on a server, use one client (one `createObserver`) per request.
    */
   dehydrate(): DehydratedState {
     return this.hydration.dehydrate()

@@ -106,23 +106,24 @@ export class HydrationStore {
     private readonly wrap: <T extends object>(value: T) => T,
   ) {}
 
-  recordDoc(ref: CollectionRef, id: string, doc: Doc | null): void {
+  /** `at`: when the read was sent (a read is the server's truth as of then). */
+  recordDoc(ref: CollectionRef, id: string, doc: Doc | null, at: number): void {
     const source = doc && isPlainObject(doc._source) ? cloneSafe(doc._source) : null
-    const d: DehydratedDoc = { driver: this.driver, index: ref.index, collection: ref.collection, id, source, at: Date.now() }
+    const d: DehydratedDoc = { driver: this.driver, index: ref.index, collection: ref.collection, id, source, at }
     if (doc && doc._rev !== undefined) d.rev = doc._rev
     this.recordedDocs.set(docKey(this.driver, ref, id), d)
   }
 
-  recordSearch(ref: CollectionRef, spec: DriverSearchSpec, size: number, hits: readonly Doc[], total: number): void {
+  recordSearch(ref: CollectionRef, spec: DriverSearchSpec, size: number, hits: readonly Doc[], total: number, at: number): void {
     const key = searchKey(this.driver, ref, spec, size)
     if (key === undefined) return
     const ids: string[] = []
     for (const hit of hits) {
       if (!hit || typeof hit._id !== 'string') continue
       ids.push(hit._id)
-      this.recordDoc(ref, hit._id, hit)
+      this.recordDoc(ref, hit._id, hit, at)
     }
-    this.recordedSearches.set(key, { key, ids, total: isCount(total) ? total : ids.length, size, at: Date.now() })
+    this.recordedSearches.set(key, { key, ids, total: isCount(total) ? total : ids.length, size, at })
   }
 
   dehydrate(): DehydratedState {
