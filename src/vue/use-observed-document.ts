@@ -86,6 +86,8 @@ export function useObservedDocument<T extends object>(
   const deleteHook = lazyEventHook<[string]>()
   const errorHook = lazyEventHook<[ObservedError]>()
   const writer = options.store ? new StoreWriter(options.store) : null
+  // Showing the server's content until confirmed: `await` resolves at once, so a Suspense hydration is not held up.
+  const hydrated = shallowRef(false)
 
   const setData = (next: ObservedDoc<T> | null) => {
     isPrevious.value = false
@@ -95,6 +97,7 @@ export function useObservedDocument<T extends object>(
   }
   const sync = (o: Observer<T>) => {
     status.value = o.status
+    if (o.status !== 'pending') hydrated.value = false
     error.value = o.error
     // The previous target's document stays until the new target has an answer (content, deleted, error).
     if (isPrevious.value && !answered(o.status)) return
@@ -155,6 +158,7 @@ export function useObservedDocument<T extends object>(
       ]
       o.start()
       sync(o)
+      hydrated.value = o.status === 'pending' && data.value !== null && !isPrevious.value
       return { target: o, offs }
     },
     () => {
@@ -177,5 +181,5 @@ export function useObservedDocument<T extends object>(
     onDelete: deleteHook.on,
     onError: errorHook.on,
   }
-  return makeAwaitable(shell, () => status.value !== 'pending')
+  return makeAwaitable(shell, () => status.value !== 'pending' || hydrated.value)
 }

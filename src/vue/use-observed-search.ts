@@ -111,6 +111,8 @@ export function useObservedSearch<T extends object>(
   let views = new Map<string, ObservedDoc<T>>()
   /** The key of the server's first page shown until this search's own first read confirms it (hydration). */
   let hydrating: { key: string; client: ObserverClient } | null = null
+  // Showing the server's page until confirmed: `await` resolves at once, so a Suspense hydration is not held up.
+  const hydrated = shallowRef(false)
 
   const viewOf = (hit: Observer<T>): ObservedDoc<T> => {
     let view = views.get(hit._id)
@@ -132,6 +134,7 @@ export function useObservedSearch<T extends object>(
       // The first read has answered: later searches of this key read afresh.
       if (r.status !== 'error') hydrating.client.confirmHydratedSearch(hydrating.key)
       hydrating = null
+      hydrated.value = false
     }
     const next = new Map<string, ObservedDoc<T>>()
     const list = r.hits.map((hit) => {
@@ -166,6 +169,7 @@ export function useObservedSearch<T extends object>(
       if (source) next.set(id, markRaw({ _id: id, _source: source as T }))
     }
     hydrating = { key: page.key, client }
+    hydrated.value = true
     views = next
     total.value = page.total
     setHits([...next.values()])
@@ -191,6 +195,8 @@ export function useObservedSearch<T extends object>(
     key,
     (client, ssr) => {
       const [i, c, spec, size, live] = target()
+      hydrating = null
+      hydrated.value = false
       if (spec === null || spec === undefined) {
         views = new Map()
         setHits([])
@@ -235,7 +241,6 @@ export function useObservedSearch<T extends object>(
         r.on('appear', (id, source) => appearHook.trigger(views.get(id) ?? { _id: id, _source: source })),
         r.on('disappear', (id) => disappearHook.trigger(id)),
       ]
-      hydrating = null
       r.start()
       status.value = r.status
       if (!showHydrated(client, i, c, spec, size)) syncHits(r)
@@ -269,5 +274,5 @@ export function useObservedSearch<T extends object>(
     onAppear: appearHook.on,
     onDisappear: disappearHook.on,
   }
-  return makeAwaitable(shell, () => status.value !== 'pending')
+  return makeAwaitable(shell, () => status.value !== 'pending' || hydrated.value)
 }

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, defineStore, type Pinia } from 'pinia'
-import { createSSRApp, defineComponent, h, nextTick, toRaw, type App, type Component } from 'vue'
+import { createSSRApp, defineComponent, h, nextTick, Suspense, toRaw, type App, type Component } from 'vue'
 import { renderToString } from 'vue/server-renderer'
 import { createObserver, ObserverClient, useObservedDocument, useObservedSearch, type ObservedDoc, type UseObservedSearchReturn } from '../../src'
 import { memoryDriver } from '../../src/drivers/memory'
@@ -343,6 +343,37 @@ describe('SSR hydration in the browser', () => {
     await driver.inner.update('i', 'c', 'a', { fare: 8 })
     await waitFor(() => container.innerHTML === '<p>Ana:8</p>')
     expect(toRaw(store.taxi)).toBe(fromPinia)
+  })
+
+  it('SSR with Suspense: awaited composables resolve at once on hydrated data, without waiting for confirmation', async () => {
+    const driver = seeded()
+    let doc!: ReturnType<typeof useObservedDocument<Taxi>>
+    let list!: UseObservedSearchReturn<Taxi>
+    const Inner = defineComponent({
+      async setup() {
+        const [d, l] = await Promise.all([
+          useObservedDocument<Taxi>('i', 'c', 'a'),
+          useObservedSearch<Taxi>('i', 'c', { sort: 'fare' }, { size: 2 }),
+        ])
+        doc = d
+        list = l
+        return () => h('p', `${d.data.value?._source.name}|${l.hits.value.map((x) => x._id).join(',')}`)
+      },
+    })
+    const Page = defineComponent({ setup: () => () => h(Suspense, null, { default: () => h(Inner) }) })
+    const { html, text } = await serverRender(Page, driver)
+    expect(html).toBe('<p>Ana|a,c</p>')
+    driver.holdReads = true
+    const { container } = hydrate(Page, html, driver, text)
+    // The confirmation reads are held: the awaited setup still resolves, from the hydrated data.
+    await waitFor(() => doc !== undefined && list !== undefined)
+    await waitFor(() => driver.pendingReads === 2)
+    expect(doc.status.value).toBe('pending')
+    expect(container.innerHTML).toBe(html)
+    driver.holdReads = false
+    driver.releaseReads()
+    await waitFor(() => doc.status.value === 'live' && list.status.value === 'live')
+    expect(container.innerHTML).toBe(html)
   })
 
   it('request count per hydration: a page of documents and searches reads once per collection and once per search', async () => {
