@@ -31,9 +31,10 @@ export function serializeState(payload: unknown): string {
 
 /**
  * Reads text `serializeState` wrote. Malformed text gives `undefined` (with one console warning) rather than a
- * crash: the client then simply starts without hydration.
+ * crash, and no text (a page rendered without state) `undefined` silently: the client then starts without hydration.
  */
-export function parseState(text: string): unknown {
+export function parseState(text: string | null | undefined): unknown {
+  if (text === null || text === undefined || text === '') return undefined
   try {
     return parse(text, revivers)
   } catch (err) {
