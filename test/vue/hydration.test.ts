@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, defineStore, type Pinia } from 'pinia'
 import { createSSRApp, defineComponent, h, nextTick, Suspense, toRaw, type App, type Component } from 'vue'
 import { renderToString } from 'vue/server-renderer'
-import { createObserver, ObserverClient, useObservedDocument, useObservedSearch, type ObservedDoc, type UseObservedSearchReturn } from '../../src'
+import { createObserver, ObserverClient, useObservedDocument, useObservedSearch, type ObservedDoc, type UseObservedDocumentReturn, type UseObservedSearchReturn } from '../../src'
 import { memoryDriver } from '../../src/drivers/memory'
 import { parseState, serializeState } from '../../src/ssr'
 import { instrument, type InstrumentedDriver } from '../helpers/instrumented-driver'
@@ -347,7 +347,7 @@ describe('SSR hydration in the browser', () => {
 
   it('SSR with Suspense: awaited composables resolve at once on hydrated data, without waiting for confirmation', async () => {
     const driver = seeded()
-    let doc!: ReturnType<typeof useObservedDocument<Taxi>>
+    let doc!: UseObservedDocumentReturn<Taxi>
     let list!: UseObservedSearchReturn<Taxi>
     const Inner = defineComponent({
       async setup() {
