@@ -403,6 +403,17 @@ describe('SSR hydration in the browser', () => {
     })
     const { html, text } = await serverRender(Page, driver)
     driver.reads.length = 0
+    // Whether each read went out after a ready watch covering it (subscribe before fetch).
+    const covered: boolean[] = []
+    const { mGet, search } = driver
+    driver.mGet = (c, ids) => {
+      covered.push(ids.every((id) => driver.openWatches().some((w) => w.ready && 'ids' in w.spec && w.spec.ids.includes(id))))
+      return mGet(c, ids)
+    }
+    driver.search = (c, spec, page) => {
+      covered.push(driver.openWatches().some((w) => w.ready && 'query' in w.spec && w.spec.query === spec))
+      return search(c, spec, page)
+    }
     const { client } = hydrate(Page, html, driver, text)
     expect(driver.reads).toEqual([])
     await waitFor(() => driver.reads.length >= 4)
@@ -411,6 +422,7 @@ describe('SSR hydration in the browser', () => {
     expect(mGets).toHaveLength(2)
     expect(mGets.map((r) => r.ids!.length).sort((a, b) => a - b)).toEqual([1, 10])
     expect(driver.reads.filter((r) => r.op === 'search')).toHaveLength(2)
+    expect(covered).toEqual([true, true, true, true])
     expect(client.stats().documents).toBeGreaterThan(0)
   })
 })
