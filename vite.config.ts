@@ -13,6 +13,7 @@ const entries: Record<string, string> = Object.fromEntries(
     memory: 'src/drivers/memory.ts',
     kuzzle: 'src/drivers/kuzzle.ts',
     sanity: 'src/drivers/sanity.ts',
+    ssr: 'src/ssr.ts',
   })
     .filter(([, path]) => existsSync(here(path)))
     .map(([name, path]) => [name, here(path)]),
@@ -21,6 +22,7 @@ const entries: Record<string, string> = Object.fromEntries(
 const alias = [
   { find: /^vue-observed$/, replacement: here('src/index.ts') },
   { find: /^vue-observed\/(memory|kuzzle|sanity)$/, replacement: here('src/drivers/$1.ts') },
+  { find: /^vue-observed\/ssr$/, replacement: here('src/ssr.ts') },
 ]
 
 export default defineConfig(({ command }) => ({
@@ -37,7 +39,7 @@ export default defineConfig(({ command }) => ({
     target: 'es2022',
     lib: { entry: entries, formats: ['es'], fileName: (_format, name) => `${name}.js` },
     rollupOptions: {
-      external: [/^vue$/, /^pinia$/, /^@vueuse\//, /^@vue\/devtools-api/, /^kuzzle-sdk/, /^@sanity\//, /^groq-js/, /^node:/],
+      external: [/^vue$/, /^pinia$/, /^@vueuse\//, /^@vue\/devtools-api/, /^kuzzle-sdk/, /^@sanity\//, /^groq-js/, /^devalue$/, /^node:/],
     },
   },
   test: {

@@ -1,6 +1,7 @@
 import type { BackoffOptions } from './backoff'
 
 import { EntryTable, collectionKey } from './entry-table'
+import { HydrationStore, type DehydratedState } from './hydration'
 import { checkCollection, checkId, checkIds, checkIndex, checkLive, checkSize, checkSpec } from './guards'
 import { Observer, type ObserverHost } from './observer'
 import { CollectionPool } from './pool'
@@ -37,6 +38,11 @@ export interface ObserverClientOptions {
    * `watch_timeout` error with status `reconnecting`, and it is opened again with backoff.
    */
   watchTimeout?: number
+  /**
+   * What the server's client dehydrated (`client.dehydrate()`, carried in the page): documents and searches show it
+   * at once, with status `pending` until their own read after the watch is up confirms it. See {@link ObserverClient.hydrate}.
+   */
+  initialState?: unknown
 }
 
 /** Counters for tests, benchmarks and devtools. */
@@ -126,6 +132,7 @@ export class ObserverClient {
   private readonly searchHost: SearchHost
   /** The core's decisions, for devtools: costs nothing until someone calls `onTrace`. */
   private readonly tracer = new Tracer()
+  private readonly hydration: HydrationStore
 
   constructor(options: ObserverClientOptions) {
     if (!options || typeof options.driver?.watch !== 'function') {
@@ -136,6 +143,13 @@ export class ObserverClient {
     const backoff = options.backoff ?? {}
     this.table = new EntryTable(this.driver, options.wrap ?? ((v) => v), options.gapTimeout ?? 1000, backoff, this.tracer)
     this.watchGate = new RetryGate('probe', backoff)
+    this.hydration = new HydrationStore(this.driver.name, options.wrap ?? ((v) => v))
+    // A new document entry starts from the hydrated content, if any (taken once).
+    this.table.onCreate = (entry) => {
+      const hydrated = this.hydration.takeDoc(entry.ref, entry.id)
+      if (hydrated) entry.hydrate(hydrated.source, hydrated.rev)
+    }
+    if (options.initialState !== undefined) this.hydration.hydrate(options.initialState)
     this.queries = new QueryPool(this.driver, this.table, this.watchGate, this.watchTimeout, this.tracer)
     this.observerHost = {
       acquire: (ref, id, watch, owner) => {
@@ -220,14 +234,66 @@ export class ObserverClient {
   /** Reads a document once, without observing it (server-side rendering). */
   async read(index: string, collection: string, id: string): Promise<Doc | null> {
     this.assertOpen('read')
-    return this.driver.get(this.ref(index, collection), this.docId(id))
+    const ref = this.ref(index, collection)
+    const docId = this.docId(id)
+    const at = Date.now()
+    const doc = await this.driver.get(ref, docId)
+    this.hydration.recordDoc(ref, docId, doc, at)
+    return doc
   }
 
   /** Runs a search once, without observing it (server-side rendering). */
   async readSearch(index: string, collection: string, search: SearchSpec = {}, options: { size?: number } = {}) {
     this.assertOpen('search')
     checkSpec(search)
-    return this.driver.search(this.ref(index, collection), this.driverSpec(search), { from: 0, size: checkSize(options.size) })
+    const ref = this.ref(index, collection)
+    const spec = this.driverSpec(search)
+    const size = checkSize(options.size)
+    const at = Date.now()
+    const page = await this.driver.search(ref, spec, { from: 0, size })
+    if (page && Array.isArray(page.hits)) this.hydration.recordSearch(ref, spec, size, page.hits, page.total, at)
+    return page
+  }
+
+  /**
+   * Everything `read` and `readSearch` returned (server-side rendering), as a versioned, serialisable payload for the
+   * browser's client (`initialState` or `hydrate`). Inline it in HTML with `serializeState` (devalue), not JSON.
+   * Everything this client read is in it: on a server, use one client (one `createObserver`) per request.
+   */
+  dehydrate(): DehydratedState {
+    return this.hydration.dehydrate()
+  }
+
+  /**
+   * Takes a server's payload: documents and searches observed from now on show it at once (status `pending`), and
+   * their first read after the watch is up replaces only what differs. A payload of another version or shape is
+   * ignored with one console warning. Returns whether it was taken.
+   */
+  hydrate(payload: unknown): boolean {
+    return this.hydration.hydrate(payload)
+  }
+
+  /**
+   * The hydrated content of a document, if any is waiting (the very container its entry will hold), without taking
+   * it: what a search's rows show before the search's first read. `null`: the server found it missing.
+   */
+  hydratedSource(index: string, collection: string, id: string): DocSource | null | undefined {
+    const ref = this.ref(index, collection)
+    // Taken already by an entry (another composable observes it): that entry's container is the one shown.
+    const entry = this.table.peek(ref, id)
+    if (entry?.source) return entry.source
+    return this.hydration.peekSource(ref, id)
+  }
+
+  /** The hydrated first page of a search (its key, hit ids, total, window size), if the server read it. */
+  hydratedSearch(index: string, collection: string, search: SearchSpec = {}, options: { size?: number } = {}) {
+    checkSpec(search)
+    return this.hydration.search(this.ref(index, collection), this.driverSpec(search), checkSize(options.size))
+  }
+
+  /** Forgets a hydrated search once confirmed: a later search of the same key reads afresh. */
+  confirmHydratedSearch(key: string): void {
+    this.hydration.dropSearch(key)
   }
 
   /** True once `close()` was called. */

@@ -46,6 +46,8 @@ export class EntryTable implements EntryHost {
   private closed = false
   /** Recently disposed documents, by collection key and id, oldest first. */
   private disposed = new Set<string>()
+  /** Called for each new entry before its first holder sees it (hydration seeds it there). */
+  onCreate?: (entry: DocEntry) => void
 
   constructor(
     private readonly driver: Driver,
@@ -88,6 +90,7 @@ export class EntryTable implements EntryHost {
     if (!entry) {
       const returning = this.disposed.delete(disposedKey(key, id))
       byId.set(id, (entry = new DocEntry(ref, id, this, returning)))
+      this.onCreate?.(entry)
     }
     entry.refs++
     return entry

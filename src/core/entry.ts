@@ -258,6 +258,18 @@ export class DocEntry {
   }
 
   /**
+   * Hydration: shows content the server rendered (a container already wrapped, shared with the rows built from it)
+   * until this entry's first read confirms it in place or replaces what differs. The status stays `pending`.
+   */
+  hydrate(source: DocSource | null, rev: Rev | undefined): void {
+    if (this.synced || this.source !== null || source === null) return
+    this.source = source
+    this.rev = rev
+    if (rev !== undefined && typeof rev !== 'number') this.remember(rev)
+    this.existedOnce = true
+  }
+
+  /**
    * A read of our own is in flight: its answer wins. Until it lands, a document not shown (not read yet, or missing
    * when last read) may show content a search offers, so that the search that read it keeps it.
    */

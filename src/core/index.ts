@@ -38,3 +38,5 @@ export type {
   WatchSink,
   WatchSpec,
 } from './types'
+export { docKey, searchKey, validateState } from './hydration'
+export type { DehydratedDoc, DehydratedSearch, DehydratedState } from './hydration'

@@ -5,7 +5,10 @@ import { ownedObservers } from './owners'
 /** Where the plugin provides its client. */
 export const observerClientKey: InjectionKey<ObserverClient> = Symbol('vue-observed')
 
-/** Options of {@link createObserver}: the client's options (`driver` first of all). */
+/**
+ * Options of {@link createObserver}: the client's options (`driver` first of all; `initialState` for the server's
+ * `client.dehydrate()` payload when hydrating a server-rendered page).
+ */
 export type CreateObserverOptions = Omit<ObserverClientOptions, 'wrap'> & {
   /**
    * Registers the Vue Devtools plugin (inspector and timeline; needs `@vue/devtools-api`, which Pinia brings).

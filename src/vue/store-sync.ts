@@ -1,6 +1,6 @@
-import { reactive } from 'vue'
+import { reactive, toRaw } from 'vue'
 import { ObservedError, type DocSource } from '../core'
-import { cloneSafe, replaceInPlace } from '../core/patch'
+import { cloneSafe, isPlainObject, replaceInPlace } from '../core/patch'
 import type { ObservedDoc } from './types'
 
 /**
@@ -71,13 +71,34 @@ type Copy = { _id: string; _source: Record<string, unknown> }
  */
 export class StoreWriter {
   private copies = new Map<string, Copy>()
+  /** Whether the copies the store already held were looked for (once, before the first write). */
+  private adopted = false
 
   constructor(private readonly target: StoreTarget) {
     checkStoreKey(target)
   }
 
+  /**
+   * Before the first write, the documents the state already holds at the key (Pinia hydrated them from the server's
+   * state, written there by this same writer) become the copies: the store keeps one source, patched in place, so a
+   * hydrated document that the observer confirms is not written again.
+   */
+  private adopt(): void {
+    if (this.adopted) return
+    this.adopted = true
+    const held: unknown = toRaw((this.target.store.$state as Record<string, unknown>)[this.target.key])
+    const values = Array.isArray(held) ? held : held && typeof held === 'object' && !('_source' in held) ? Object.values(held) : [held]
+    for (const value of values) {
+      const copy = toRaw(value) as Copy | null
+      if (copy && typeof copy === 'object' && typeof copy._id === 'string' && isPlainObject(toRaw(copy._source))) {
+        this.copies.set(copy._id, copy)
+      }
+    }
+  }
+
   /** Writes one document (or null) at the key. Called inside `$patch` so every copy update is one patch. */
   writeDocument(doc: ObservedDoc<object> | null): void {
+    this.adopt()
     this.target.store.$patch((state) => {
       state[this.target.key] = doc ? this.copyOf(doc) : null
     })
@@ -86,6 +107,7 @@ export class StoreWriter {
 
   /** Writes the hits' membership and order at the key (array or map). */
   writeHits(hits: ReadonlyArray<ObservedDoc<object>>, as: 'array' | 'map' = 'array'): void {
+    this.adopt()
     this.target.store.$patch((state) => {
       const next = new Map<string, Copy>()
       const list = hits.map((hit) => {

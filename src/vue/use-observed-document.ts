@@ -30,7 +30,10 @@ export interface UseObservedDocumentOptions<T extends object, S extends object =
 export interface UseObservedDocumentReturn<T extends object> {
   /** The document (`{ _id, _source }`), or null when missing, deleted, paused or not read yet. */
   data: Ref<ObservedDoc<T> | null>
-  /** The status of the current target (`pending` while a kept previous document is shown). */
+  /**
+   * The status of the current target (`pending` while a kept previous document is shown, and while hydrated content
+   * from the server is shown until the first read after the watch is up confirms it).
+   */
   status: ShallowRef<ObserverStatus>
   error: ShallowRef<ObservedError | null>
   /** With `keepPrevious`: true while `data` is the previous target's, until the new target's first data is there. */
@@ -83,6 +86,8 @@ export function useObservedDocument<T extends object>(
   const deleteHook = lazyEventHook<[string]>()
   const errorHook = lazyEventHook<[ObservedError]>()
   const writer = options.store ? new StoreWriter(options.store) : null
+  // Showing the server's content until confirmed: `await` resolves at once, so a Suspense hydration is not held up.
+  const hydrated = shallowRef(false)
 
   const setData = (next: ObservedDoc<T> | null) => {
     isPrevious.value = false
@@ -92,6 +97,7 @@ export function useObservedDocument<T extends object>(
   }
   const sync = (o: Observer<T>) => {
     status.value = o.status
+    if (o.status !== 'pending') hydrated.value = false
     error.value = o.error
     // The previous target's document stays until the new target has an answer (content, deleted, error).
     if (isPrevious.value && !answered(o.status)) return
@@ -152,6 +158,7 @@ export function useObservedDocument<T extends object>(
       ]
       o.start()
       sync(o)
+      hydrated.value = o.status === 'pending' && data.value !== null && !isPrevious.value
       return { target: o, offs }
     },
     () => {
@@ -174,5 +181,5 @@ export function useObservedDocument<T extends object>(
     onDelete: deleteHook.on,
     onError: errorHook.on,
   }
-  return makeAwaitable(shell, () => status.value !== 'pending')
+  return makeAwaitable(shell, () => status.value !== 'pending' || hydrated.value)
 }

@@ -1,7 +1,7 @@
 import type { EventHookOn } from '@vueuse/core'
 import { lazyEventHook } from './lazy-event-hook'
 import { computed, markRaw, shallowRef, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
-import { asObservedError, type ObservedError, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
+import { asObservedError, type ObservedError, type ObserverClient, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
 import { countOf } from '../core/guards'
 import { stableKey } from '../core/query-pool'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
@@ -49,7 +49,10 @@ export interface UseObservedSearchReturn<T extends object> {
   hasMore: ComputedRef<boolean>
   /** Fetches the next page. */
   next(): Promise<void>
-  /** The status of the current search (`pending` while kept previous hits are shown). */
+  /**
+   * The status of the current search (`pending` while kept previous hits are shown, and while hydrated hits from the
+   * server's page are shown until this search's own first read confirms them).
+   */
   status: ShallowRef<SearchStatus>
   error: ShallowRef<ObservedError | null>
   /** With `keepPrevious`: true while `hits` and `total` are the previous search's, until the new first page is there. */
@@ -109,6 +112,10 @@ export function useObservedSearch<T extends object>(
   const writer = options.store ? new StoreWriter(options.store) : null
   // One plain `{ _id, _source }` per hit, kept while it stays a hit, so unchanged rows keep their identity.
   let views = new Map<string, ObservedDoc<T>>()
+  /** The key of the server's first page shown until this search's own first read confirms it (hydration). */
+  let hydrating: { key: string; client: ObserverClient } | null = null
+  // Showing the server's page until confirmed: `await` resolves at once, so a Suspense hydration is not held up.
+  const hydrated = shallowRef(false)
 
   const viewOf = (hit: Observer<T>): ObservedDoc<T> => {
     let view = views.get(hit._id)
@@ -117,12 +124,21 @@ export function useObservedSearch<T extends object>(
   }
   const setHits = (list: ObservedDoc<T>[]) => {
     isPrevious.value = false
+    // The same rows in the same order (a hydrated page confirmed): nothing to render.
+    const current = hits.value
+    if (list.length === current.length && list.length > 0 && list.every((v, i) => v === current[i])) return
     hits.value = list
     writer?.writeHits(list, options.store?.as)
   }
   const syncHits = (r: ObserverSearchResult<T>) => {
     // The previous search's hits stay until the new one has an answer (its first page, or an error).
-    if (isPrevious.value && !answered(r.status)) return
+    if ((isPrevious.value || hydrating !== null) && !answered(r.status)) return
+    if (hydrating !== null) {
+      // The first read has answered: later searches of this key read afresh.
+      if (r.status !== 'error') hydrating.client.confirmHydratedSearch(hydrating.key)
+      hydrating = null
+      hydrated.value = false
+    }
     const next = new Map<string, ObservedDoc<T>>()
     const list = r.hits.map((hit) => {
       const view = viewOf(hit)
@@ -145,6 +161,26 @@ export function useObservedSearch<T extends object>(
     errorHook.trigger(e, null)
   }
 
+  /**
+   * Hydration: shows the page the server rendered, during the first render, with the very containers the hits'
+   * documents will hold, so that a first read that confirms it changes nothing. Status stays `pending` until then.
+   */
+  const showHydrated = (client: ObserverClient, i: string, c: string, spec: SearchSpec, size: number | undefined): boolean => {
+    const page = client.hydratedSearch(i, c, spec, { size })
+    if (!page) return false
+    const next = new Map<string, ObservedDoc<T>>()
+    for (const id of page.ids) {
+      const source = client.hydratedSource(i, c, id)
+      if (source) next.set(id, markRaw({ _id: id, _source: source as T }))
+    }
+    hydrating = { key: page.key, client }
+    hydrated.value = true
+    views = next
+    total.value = page.total
+    setHits([...next.values()])
+    return true
+  }
+
   const target = () => [toValue(index), toValue(collection), toValue(search), options.size, options.live] as const
   let identity = 0
   const specIds = new WeakMap<object, number>()
@@ -164,6 +200,8 @@ export function useObservedSearch<T extends object>(
     key,
     (client, ssr) => {
       const [i, c, spec, size, live] = target()
+      hydrating = null
+      hydrated.value = false
       if (spec === null || spec === undefined) {
         views = new Map()
         setHits([])
@@ -199,7 +237,7 @@ export function useObservedSearch<T extends object>(
         r.on('status', (s) => {
           status.value = s
           error.value = r.error
-          if (isPrevious.value && answered(s)) syncHits(r)
+          if ((isPrevious.value || hydrating !== null) && answered(s)) syncHits(r)
         }),
         r.on('change', (id, source, changes) => {
           writer?.patch(id, source)
@@ -215,7 +253,7 @@ export function useObservedSearch<T extends object>(
       ]
       r.start()
       status.value = r.status
-      syncHits(r)
+      if (!showHydrated(client, i, c, spec, size)) syncHits(r)
       return { target: r, offs }
     },
     () => {
@@ -246,5 +284,5 @@ export function useObservedSearch<T extends object>(
     onAppear: appearHook.on,
     onDisappear: disappearHook.on,
   }
-  return makeAwaitable(shell, () => status.value !== 'pending')
+  return makeAwaitable(shell, () => status.value !== 'pending' || hydrated.value)
 }

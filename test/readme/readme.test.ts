@@ -36,6 +36,8 @@ describe('README examples', () => {
         'sanity-setup',
         'search',
         'setup',
+        'ssr-client',
+        'ssr-server',
         'vueuse-debounce',
       ],
     )
@@ -72,6 +74,53 @@ import TaxiList from './TaxiList.vue'
     await waitFor(() => text('#card') === 'Ana Alvarez is hired (live)', 2000, { what: 'document follows the write' })
     expect(log).toHaveBeenCalledWith('taxi-1 changed:', ['status'])
     log.mockRestore()
+  })
+
+  it('ssr-server + ssr-client: SSR hydration renders on the server, hydrates over its HTML without mismatch, stays live', async () => {
+    const ssr = exampleDir('ssr')
+    try {
+      ssr.write(
+        'driver.ts',
+        `import { memoryDriver } from 'vue-observed/memory'
+const driver = memoryDriver()
+driver.seed('nyc-open-data', 'yellow-taxi', [{ _id: 'taxi-1', _source: { driver: 'Ana </script> Alvarez', fare: 12.5 } }])
+export const createDriver = () => driver
+`,
+      )
+      ssr.write(
+        'App.vue',
+        `<script setup lang="ts">
+import { useObservedDocument } from 'vue-observed'
+const taxi = useObservedDocument<{ driver: string; fare: number }>('nyc-open-data', 'yellow-taxi', 'taxi-1')
+</script>
+<template><p v-if="taxi.data.value">{{ taxi.data.value._source.driver }}: {{ taxi.data.value._source.fare }}</p><p v-else>none</p></template>
+`,
+      )
+      ssr.write('entry-server.ts', blocks['ssr-server'])
+      ssr.write('entry-client.ts', blocks['ssr-client'])
+      const { render } = await import(/* @vite-ignore */ ssr.path('entry-server.ts'))
+      const { createDriver } = await import(/* @vite-ignore */ ssr.path('driver.ts'))
+      const page: string = await render()
+      // The document's own "</script>" is escaped in the HTML and in the state: one script element, closed once.
+      expect(page.match(/<\/script>/g)).toHaveLength(1)
+      const [, html, json] = /^<div id="app">(.*)<\/div><script>window.__OBSERVED__ = (.*)<\/script>$/s.exec(page)!
+      expect(html).toBe('<p>Ana &lt;/script&gt; Alvarez: 12.5</p>')
+      ;(window as { __OBSERVED__?: string }).__OBSERVED__ = JSON.parse(json)
+      document.body.innerHTML = `<div id="app">${html}</div>`
+      const warn = vi.spyOn(console, 'warn')
+      const error = vi.spyOn(console, 'error')
+      await import(/* @vite-ignore */ ssr.path('entry-client.ts'))
+      const said = [...warn.mock.calls, ...error.mock.calls].map((args) => args.join(' '))
+      expect(said.filter((m) => /hydration|mismatch/i.test(m))).toEqual([])
+      expect(document.querySelector('#app')!.innerHTML).toBe(html)
+      await createDriver().update('nyc-open-data', 'yellow-taxi', 'taxi-1', { fare: 14 })
+      await waitFor(() => document.querySelector('#app p')?.textContent === 'Ana </script> Alvarez: 14', 2000, { what: 'hydrated page follows a write' })
+      warn.mockRestore()
+      error.mockRestore()
+    } finally {
+      ssr.remove()
+      delete (window as { __OBSERVED__?: string }).__OBSERVED__
+    }
   })
 
   it('pinia: the setup store follows the fleet and stops on $dispose()', async () => {
