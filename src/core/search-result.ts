@@ -559,7 +559,17 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     }
     const hits = [...this.hits]
     hits.splice(this.insertionPoint(hits, hit), 0, hit)
+    // The window keeps its size: an entry pushes the last hit out of it (still a match, still counted: hasMore).
+    const pushed = this.window > 0 && hits.length > this.window ? hits.pop()! : null
     this.hits = hits
+    if (pushed) {
+      this.rememberOutside(pushed._id, this.host.revision(pushed))
+      this.release(pushed._id)
+    }
+    if (pushed === hit) {
+      this.emit('hits', this.hits)
+      return
+    }
     this.emit('appear', e.id, hit._source)
     this.emit('hits', this.hits)
     // An appearance that does not continue what was last seen of the document (a creation arriving after the

@@ -1,0 +1,79 @@
+// A live query's window keeps its size (issue 23): a search of size n (times the pages loaded with next()) shows
+// exactly the first n matches in sort order; an entering document pushes the last one out, a leaving one is
+// replaced by the next match, and hasMore and total stay true.
+import { afterEach, describe, expect, it } from 'vitest'
+import { ObserverClient, type ObserverSearchResult } from '../../src/core'
+import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
+import { waitFor } from '../helpers/wait-for'
+
+const clients: ObserverClient[] = []
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close()
+})
+
+async function setup(count: number, size: number) {
+  const driver = memoryDriver()
+  driver.seed('i', 'c', Array.from({ length: count }, (_, n) => ({ _id: `d${String(n).padStart(2, '0')}`, _source: { n } })))
+  const client = new ObserverClient({ driver })
+  clients.push(client)
+  const s = client.search<{ n: number }>('i', 'c', { query: {}, sort: 'n' }, { live: 'query', size })
+  await s.ready()
+  return { driver, s }
+}
+
+/** Waits until the search shows exactly the first `size` matches of the store, in order, with the right total. */
+async function showsFirst(driver: MemoryDriver, s: ObserverSearchResult<{ n: number }>, size: number) {
+  let expected: string[] = []
+  let total = 0
+  await waitFor(
+    async () => {
+      const page = await driver.search({ index: 'i', collection: 'c' }, { query: {}, sort: [{ field: 'n', order: 'asc' }] }, { from: 0, size })
+      expected = page.hits.map((h) => h._id)
+      total = page.total
+      return s.hits.map((h) => h._id).join() === expected.join() && s.total === total && s.hasMore === total > size
+    },
+    3000,
+    { what: `the first ${size} matches` },
+  ).catch(() => {
+    expect({ hits: s.hits.map((h) => h._id), total: s.total, hasMore: s.hasMore }).toEqual({ hits: expected, total, hasMore: total > size })
+  })
+}
+
+describe('a live query window keeps its size', () => {
+  it('an entry pushes the last hit out; its exit brings it back', async () => {
+    const { driver, s } = await setup(10, 5)
+    await driver.create('i', 'c', { n: -1 }, 'x')
+    await showsFirst(driver, s, 5)
+    expect(s.hits).toHaveLength(5)
+    await driver.delete('i', 'c', 'x')
+    await showsFirst(driver, s, 5)
+    expect(s.hits).toHaveLength(5)
+  })
+
+  it('entries, moves out and deletions in a row, then next(): always exactly the first n', async () => {
+    const { driver, s } = await setup(12, 4)
+    await driver.create('i', 'c', { n: 0.5 }, 'a')
+    await driver.create('i', 'c', { n: 1.5 }, 'b')
+    await showsFirst(driver, s, 4)
+    await driver.update('i', 'c', 'd00', { n: 100 })
+    await showsFirst(driver, s, 4)
+    await driver.delete('i', 'c', 'a')
+    await showsFirst(driver, s, 4)
+    await s.next()
+    await showsFirst(driver, s, 8)
+    await driver.create('i', 'c', { n: -5 }, 'c')
+    await showsFirst(driver, s, 8)
+    await driver.delete('i', 'c', 'd01')
+    await driver.delete('i', 'c', 'd02')
+    await showsFirst(driver, s, 8)
+  })
+
+  it('an entry that sorts last when every match is shown leaves the window full and hasMore true', async () => {
+    const { driver, s } = await setup(5, 5)
+    expect(s.hasMore).toBe(false)
+    await driver.create('i', 'c', { n: 99 }, 'z')
+    await showsFirst(driver, s, 5)
+    expect(s.hits.map((h) => h._id)).not.toContain('z')
+    expect([s.total, s.hasMore]).toEqual([6, true])
+  })
+})
