@@ -9,7 +9,8 @@ import { bytes, log, report, times } from './lib/report'
 
 /** The project root: bench/run.mjs says where it is (this file runs from a bundle in bench/.out). */
 const root = process.env.BENCH_ROOT ?? process.cwd()
-const PEERS = ['vue', 'pinia', '@vueuse/*', 'kuzzle-sdk', '@sanity/client', '@vue/devtools-api']
+// Peers (optional ones too: groq-js is imported on a Sanity filter's first check, devalue by the ssr entry) stay imports.
+const PEERS = ['vue', 'pinia', '@vueuse/*', 'kuzzle-sdk', '@sanity/client', '@vue/devtools-api', 'groq-js', 'devalue']
 
 /** Minified and gzipped size of a module exporting `source`, with `external` left as imports. */
 async function size(source: string, external: string[]): Promise<{ min: number; gzip: number; files: Array<[string, number]> }> {
