@@ -1,0 +1,223 @@
+/**
+ * Writes and searches as Kuzzle 2.56 answers them (lib/api/controllers/documentController.js,
+ * lib/service/storage/8/elasticsearch.ts, lib/kerror/codes/*.json), through the real kuzzle-sdk: create of an
+ * existing _id, the m* result and error shapes and `strict`, delete with `source`, update without `source`, mGet
+ * with `strict`, scroll cursors, index and collection on hits, the fetch limit, and the numeric error codes.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { kuzzleFixture } from './kuzzle/fixtures'
+import type { KuzzleFixture } from './kuzzle/fixtures'
+
+const I = 'writes-index'
+const C = 'writes'
+
+let fx: KuzzleFixture
+
+beforeAll(async () => {
+  fx = await kuzzleFixture()
+  fx.server.documents.createCollection(I, C)
+})
+
+afterEach(() => {
+  fx.disconnectClients()
+  fx.server.documents.clear()
+})
+
+afterAll(async () => {
+  await fx?.close()
+})
+
+interface ApiError {
+  status: number
+  id: string
+  code: number
+  message: string
+  props?: string[]
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise
+  } catch (e) {
+    return e as ApiError
+  }
+  throw new Error('expected a rejection')
+}
+
+const info = expect.objectContaining({ author: '-1' })
+
+describe('create of an existing _id (esWrapper: version conflict → services.storage.document_already_exists)', () => {
+  it('answers 400 "Document already exists." with code 0x01010011 and leaves the document alone', async () => {
+    const kuzzle = await fx.client()
+    await kuzzle.document.create(I, C, { n: 1 }, 'a')
+    const e = await rejection(kuzzle.document.create(I, C, { n: 2 }, 'a'))
+    expect(e).toMatchObject({ status: 400, id: 'services.storage.document_already_exists', code: 0x01010011, message: 'Document already exists.' })
+    expect(fx.server.documents.get(I, C, 'a')?._source).toMatchObject({ n: 1 })
+  })
+})
+
+describe('m* actions (documentController._mChanges, elasticsearch.ts m* and _mExecute)', () => {
+  it('mCreate: successes are bulk items with created/result/status, an existing _id is { document: { _id, body }, reason: "document already exists", status: 400 }', async () => {
+    const kuzzle = await fx.client()
+    fx.server.documents.create(I, C, 'taken', { n: 0 })
+    const result = await kuzzle.document.mCreate(I, C, [
+      { _id: 'a', body: { n: 1 } },
+      { _id: 'taken', body: { n: 2 } },
+    ])
+    expect(result.successes).toEqual([
+      { _id: 'a', _source: { n: 1, _kuzzle_info: info }, _version: 1, created: true, result: 'created', status: 201 },
+    ])
+    expect(result.errors).toEqual([{ document: { _id: 'taken', body: { n: 2 } }, reason: 'document already exists', status: 400 }])
+    expect(fx.server.documents.get(I, C, 'taken')?._source).toMatchObject({ n: 0 })
+  })
+
+  it('mCreate: a body that is not an object is { document (as sent), reason: "document body must be an object", status: 400 }', async () => {
+    const kuzzle = await fx.client()
+    const raw = await kuzzle.query({ controller: 'document', action: 'mCreate', index: I, collection: C, body: { documents: [{ _id: 'x', body: 'nope' }] } })
+    expect(raw.result).toEqual({ successes: [], errors: [{ document: { _id: 'x', body: 'nope' }, reason: 'document body must be an object', status: 400 }] })
+  })
+
+  it('mCreateOrReplace: created true then false (result "created" / "updated", status 201 / 200)', async () => {
+    const kuzzle = await fx.client()
+    fx.server.documents.create(I, C, 'b', { n: 0 })
+    const result = await kuzzle.document.mCreateOrReplace(I, C, [{ _id: 'a', body: { n: 1 } }, { _id: 'b', body: { n: 2 } }])
+    expect(result.successes).toMatchObject([
+      { _id: 'a', _version: 1, created: true, result: 'created', status: 201 },
+      { _id: 'b', _version: 2, created: false, result: 'updated', status: 200 },
+    ])
+    expect(result.errors).toEqual([])
+  })
+
+  it('mReplace: a missing document is { document: { _id, body }, reason: "document not found", status: 404 }', async () => {
+    const kuzzle = await fx.client()
+    fx.server.documents.create(I, C, 'a', { n: 0, old: true })
+    const result = await kuzzle.document.mReplace(I, C, [{ _id: 'a', body: { n: 1 } }, { _id: 'ghost', body: { n: 2 } }])
+    expect(result.successes).toMatchObject([{ _id: 'a', _source: { n: 1 }, _version: 2, status: 200 }])
+    expect((result.successes[0] as { _source: object })._source).not.toHaveProperty('old')
+    expect(result.errors).toEqual([{ document: { _id: 'ghost', body: { n: 2 } }, reason: 'document not found', status: 404 }])
+  })
+
+  it('mUpdate: successes carry the whole updated document and status; a missing document is a 404 "document not found"', async () => {
+    const kuzzle = await fx.client()
+    fx.server.documents.create(I, C, 'a', { n: 0, keep: 'yes' })
+    const result = await kuzzle.document.mUpdate(I, C, [{ _id: 'a', body: { n: 1 } }, { _id: 'ghost', body: { n: 2 } }])
+    expect(result.successes).toEqual([{ _id: 'a', _source: { n: 1, keep: 'yes', _kuzzle_info: info }, _version: 2, status: 200 }])
+    expect(result.errors).toEqual([
+      { document: { _id: 'ghost', body: { n: 2, _kuzzle_info: { updatedAt: expect.any(Number), updater: '-1' } } }, reason: 'document not found', status: 404 },
+    ])
+  })
+
+  it('mDelete: successes are ids, a missing id is { _id, reason: "document not found", status: 404 }', async () => {
+    const kuzzle = await fx.client()
+    fx.server.documents.create(I, C, 'a', { n: 0 })
+    const raw = await kuzzle.query({ controller: 'document', action: 'mDelete', index: I, collection: C, body: { ids: ['a', 'ghost'] } })
+    expect(raw.result).toEqual({ successes: ['a'], errors: [{ _id: 'ghost', reason: 'document not found', status: 404 }] })
+  })
+
+  it('strict: any failure is 400 api.process.incomplete_multiple_request (0x0202000a) listing the failures; the other writes stand', async () => {
+    const kuzzle = await fx.client()
+    fx.server.documents.create(I, C, 'taken', { n: 0 })
+    const e = await rejection(kuzzle.document.mCreate(I, C, [{ _id: 'new', body: { n: 1 } }, { _id: 'taken', body: { n: 2 } }], { strict: true }))
+    expect(e).toMatchObject({ status: 400, id: 'api.process.incomplete_multiple_request', code: 0x0202000a, message: 'At least one of the mCreate actions failed.' })
+    expect(fx.server.documents.get(I, C, 'new')).not.toBeNull()
+    const del = await rejection(kuzzle.document.mDelete(I, C, ['new', 'ghost'], { strict: true }))
+    expect(del).toMatchObject({ status: 400, id: 'api.process.incomplete_multiple_request', message: 'At least one of the delete actions failed.' })
+  })
+
+  it('more than documentsWriteCount (200) documents is 413 services.storage.write_limit_exceeded, nothing written', async () => {
+    const kuzzle = await fx.client()
+    const documents = Array.from({ length: 201 }, (_, i) => ({ _id: `d${i}`, body: { i } }))
+    const e = await rejection(kuzzle.document.mCreate(I, C, documents))
+    expect(e).toMatchObject({ status: 413, id: 'services.storage.write_limit_exceeded', code: 0x01010004 })
+    expect(fx.server.documents.list(I, C)).toHaveLength(0)
+  })
+})
+
+describe('delete and update results (documentController.delete / update)', () => {
+  it('delete answers { _id }, and with source: true the deleted document { _id, _source, _version }', async () => {
+    const kuzzle = await fx.client()
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    fx.server.documents.create(I, C, 'b', { n: 2 })
+    const plain = await kuzzle.query({ controller: 'document', action: 'delete', index: I, collection: C, _id: 'a' })
+    expect(plain.result).toEqual({ _id: 'a' })
+    const withSource = await kuzzle.query({ controller: 'document', action: 'delete', index: I, collection: C, _id: 'b', source: true })
+    expect(withSource.result).toEqual({ _id: 'b', _source: { n: 2, _kuzzle_info: info }, _version: 1 })
+  })
+
+  it('update without source answers the changes plus the new _kuzzle_info; with source: true the whole document', async () => {
+    const kuzzle = await fx.client()
+    fx.server.documents.create(I, C, 'a', { n: 1, keep: 'yes' })
+    const partial = await kuzzle.document.update(I, C, 'a', { n: 2 })
+    expect(partial).toEqual({ _id: 'a', _version: 2, _source: { n: 2, _kuzzle_info: expect.objectContaining({ updater: '-1', updatedAt: expect.any(Number) }) } })
+    const full = await kuzzle.document.update(I, C, 'a', { n: 3 }, { source: true })
+    expect(full._source).toMatchObject({ n: 3, keep: 'yes' })
+  })
+})
+
+describe('mGet with strict (documentController.mGet)', () => {
+  it('without strict missing ids are listed in errors; with strict they fail the request with incomplete_multiple_request', async () => {
+    const kuzzle = await fx.client()
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    expect((await kuzzle.document.mGet(I, C, ['a', 'ghost'])).errors).toEqual(['ghost'])
+    const raw = await rejection(kuzzle.query({ controller: 'document', action: 'mGet', index: I, collection: C, strict: true, body: { ids: ['a', 'ghost'] } }))
+    expect(raw).toMatchObject({ status: 400, id: 'api.process.incomplete_multiple_request', message: 'At least one of the get actions failed.' })
+    expect((await kuzzle.query({ controller: 'document', action: 'mGet', index: I, collection: C, strict: true, body: { ids: ['a'] } })).result.successes).toHaveLength(1)
+  })
+})
+
+describe('search (elasticsearch.ts search / _formatSearchResult, documentController.search)', () => {
+  it('hits carry the index and collection searched', async () => {
+    const kuzzle = await fx.client()
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    const result = await kuzzle.document.search(I, C, {})
+    expect(result.hits).toEqual([{ _id: 'a', _score: 1, _source: { n: 1, _kuzzle_info: info }, index: I, collection: C }])
+  })
+
+  it('size - from over documentsFetchCount (10,000) is 413 services.storage.get_limit_exceeded (0x01010003)', async () => {
+    const kuzzle = await fx.client()
+    const e = await rejection(kuzzle.document.search(I, C, {}, { size: 10_001 }))
+    expect(e).toMatchObject({ status: 413, id: 'services.storage.get_limit_exceeded', code: 0x01010003 })
+    // The check is on size - from, as documentController.search does it.
+    await expect(kuzzle.document.search(I, C, {}, { from: 5, size: 10_004 })).resolves.toMatchObject({ total: 0 })
+  })
+
+  it('scroll: the first page gives a scrollId and remaining; document:scroll pages through a snapshot; SearchResult.next() follows it', async () => {
+    const kuzzle = await fx.client()
+    for (let i = 0; i < 5; i++) fx.server.documents.create(I, C, `d${i}`, { i })
+    const first = await kuzzle.document.search(I, C, { sort: { i: 'asc' } }, { scroll: '10s', size: 2 })
+    expect(first.hits.map((h) => h._id)).toEqual(['d0', 'd1'])
+    expect(first.total).toBe(5)
+    // A document created after the search is not in the scroll: Elasticsearch scrolls a point-in-time snapshot.
+    fx.server.documents.create(I, C, 'late', { i: -1 })
+    const ids = first.hits.map((h) => h._id)
+    let page = await first.next()
+    while (page) {
+      ids.push(...page.hits.map((h) => h._id))
+      page = await page.next()
+    }
+    expect(ids).toEqual(['d0', 'd1', 'd2', 'd3', 'd4'])
+    const scrolls = fx.server.requests().filter((r) => r.action === 'scroll')
+    expect(scrolls).toHaveLength(2)
+    expect(scrolls[0]).toMatchObject({ scroll: '10s', scrollId: expect.any(String) })
+  })
+
+  it('document:scroll answers { hits, remaining, scrollId, total }; once the last page is fetched the id is unknown (404 unknown_scroll_id)', async () => {
+    const kuzzle = await fx.client()
+    for (let i = 0; i < 3; i++) fx.server.documents.create(I, C, `d${i}`, { i })
+    const first = await kuzzle.query({ controller: 'document', action: 'search', index: I, collection: C, scroll: '5s', size: 2, body: { sort: ['i'] } })
+    expect(first.result).toMatchObject({ total: 3, remaining: 1, scrollId: expect.any(String) })
+    const scrollId = first.result.scrollId as string
+    const next = await kuzzle.query({ controller: 'document', action: 'scroll', scrollId, scroll: '5s' })
+    expect(next.result).toEqual({ hits: [expect.objectContaining({ _id: 'd2', index: I, collection: C })], remaining: 0, scrollId, total: 3 })
+    const gone = await rejection(kuzzle.query({ controller: 'document', action: 'scroll', scrollId }))
+    expect(gone).toMatchObject({ status: 404, id: 'services.storage.unknown_scroll_id', code: 0x0101000e, message: 'Non-existing or expired scroll identifier.' })
+    const missing = await rejection(kuzzle.query({ controller: 'document', action: 'scroll' }))
+    expect(missing).toMatchObject({ status: 400, id: 'api.assert.missing_argument' })
+  })
+
+  it('a scroll TTL over maxScrollDuration (1m) is 400 services.storage.scroll_duration_too_great', async () => {
+    const kuzzle = await fx.client()
+    const e = await rejection(kuzzle.document.search(I, C, {}, { scroll: '2m' }))
+    expect(e).toMatchObject({ status: 400, id: 'services.storage.scroll_duration_too_great', code: 0x0101002c, message: 'Scroll duration "2m" is too great.' })
+  })
+})
