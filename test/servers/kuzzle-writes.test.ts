@@ -220,4 +220,45 @@ describe('search (elasticsearch.ts search / _formatSearchResult, documentControl
     const e = await rejection(kuzzle.document.search(I, C, {}, { scroll: '2m' }))
     expect(e).toMatchObject({ status: 400, id: 'services.storage.scroll_duration_too_great', code: 0x0101002c, message: 'Scroll duration "2m" is too great.' })
   })
+
+  describe("lang: 'koncorde' (getLangParam; baseController.translateKoncorde; commons/queryTranslator.ts)", () => {
+    function seed(): void {
+      fx.server.documents.create(I, C, 'a', { n: 1, tag: 'x', color: 'red' })
+      fx.server.documents.create(I, C, 'b', { n: 2, tag: 'y' })
+      fx.server.documents.create(I, C, 'c', { n: 3, tag: 'x', color: 'blue' })
+    }
+    const ids = (r: { hits: Array<{ _id: string }> }) => r.hits.map((h) => h._id).sort()
+
+    it('translates equals, in, range, ids, exists, missing, and, or, not into the Elasticsearch query it runs', async () => {
+      seed()
+      const kuzzle = await fx.client()
+      const search = (query: object) => kuzzle.document.search(I, C, { query }, { lang: 'koncorde' })
+      expect(ids(await search({ equals: { tag: 'x' } }))).toEqual(['a', 'c'])
+      expect(ids(await search({ in: { n: [1, 2] } }))).toEqual(['a', 'b'])
+      expect(ids(await search({ range: { n: { gt: 1 } } }))).toEqual(['b', 'c'])
+      expect(ids(await search({ ids: { values: ['b'] } }))).toEqual(['b'])
+      expect(ids(await search({ exists: 'color' }))).toEqual(['a', 'c'])
+      expect(ids(await search({ exists: { field: 'color' } }))).toEqual(['a', 'c'])
+      expect(ids(await search({ exists: 'color["blue"]' }))).toEqual(['c'])
+      expect(ids(await search({ missing: 'color' }))).toEqual(['b'])
+      expect(ids(await search({ and: [{ equals: { tag: 'x' } }, { range: { n: { lt: 3 } } }] }))).toEqual(['a'])
+      expect(ids(await search({ or: [{ equals: { n: 1 } }, { equals: { n: 2 } }] }))).toEqual(['a', 'b'])
+      expect(ids(await search({ not: { equals: { tag: 'x' } } }))).toEqual(['b'])
+      expect(ids(await search({}))).toEqual(['a', 'b', 'c'])
+      expect(await kuzzle.document.count(I, C, { query: { equals: { tag: 'x' } } }, { lang: 'koncorde' })).toBe(2)
+    })
+
+    it('bool is 400 api.assert.koncorde_restricted_keyword; an unknown lang is 400 invalid_argument', async () => {
+      const kuzzle = await fx.client()
+      const bool = await rejection(kuzzle.document.search(I, C, { query: { bool: { must: [] } } }, { lang: 'koncorde' }))
+      expect(bool).toMatchObject({
+        status: 400,
+        id: 'api.assert.koncorde_restricted_keyword',
+        code: 0x0201000d,
+        message: 'The operator "bool" of Koncorde DSL is not supported for search queries.',
+      })
+      const lang = await rejection(kuzzle.query({ controller: 'document', action: 'search', index: I, collection: C, lang: 'sql', body: {} }))
+      expect(lang).toMatchObject({ status: 400, id: 'api.assert.invalid_argument', message: 'Invalid argument "lang". Expected: "elasticsearch" or "koncorde"' })
+    })
+  })
 })

@@ -3,6 +3,7 @@
  * shapes. Handlers run synchronously, so requests on one connection are processed in the order they arrive.
  */
 import { errors } from './errors'
+import { koncordeToEs } from './koncorde-query'
 import { compileQuery, compileSort, searchAfter, sortHits } from './es-query'
 import type { Hit } from './es-query'
 import type { Source, StoredDocument, WriteResult } from './store'
@@ -74,9 +75,16 @@ function target(req: RequestFrame): [string, string] {
   return [str(req, 'index'), str(req, 'collection')]
 }
 
-/** Refuses the query options Kuzzle has and this server lacks (Koncorde queries), instead of ignoring them. */
-function refuseKoncorde(req: RequestFrame): void {
-  if (req.lang !== undefined && req.lang !== null && req.lang !== 'elasticsearch') throw errors.unsupported('lang', '"elasticsearch"')
+/**
+ * The query of a search, count or *ByQuery in Elasticsearch form: with `lang: 'koncorde'` the Koncorde filter
+ * translated as Kuzzle translates it (KuzzleRequest.getLangParam, baseController.translateKoncorde).
+ */
+function esQuery(req: RequestFrame, query: unknown): unknown {
+  const lang = req.lang ?? 'elasticsearch'
+  if (typeof lang !== 'string') throw errors.invalidType('lang', 'string')
+  if (lang === 'elasticsearch') return query
+  if (lang !== 'koncorde') throw errors.invalidArgument('lang', '"elasticsearch" or "koncorde"')
+  return koncordeToEs(query)
 }
 
 /** Parses a scroll TTL the way the `ms` package Kuzzle uses does ("500ms", "15s", "1m", "1h", "2d", bare ms). */
@@ -117,7 +125,6 @@ const view = (doc: StoredDocument) => ({ _id: doc._id, _source: doc._source, _ve
 const formatHit = (index: string, collection: string) => (h: Hit) => ({ _id: h._id, _score: 1, _source: h._source, index, collection })
 
 function search(req: RequestFrame, server: ServerCore) {
-  refuseKoncorde(req)
   const [index, collection] = stored(req, server)
   const b = req.body === undefined || req.body === null ? {} : body(req)
   const from = Number(req.from ?? b.from ?? 0)
@@ -127,7 +134,7 @@ function search(req: RequestFrame, server: ServerCore) {
   // documentController.search: assertNotExceedMaxFetch(size - from).
   if (size - from > FETCH_LIMIT) throw errors.getLimitExceeded()
   const ttl = scrollTtl(req)
-  const match = compileQuery(b.query)
+  const match = compileQuery(esQuery(req, b.query))
   const keys = compileSort(b.sort)
   let hits: Hit[] = sortHits(server.store.list(index, collection).filter(match), keys)
   const total = hits.length
@@ -334,9 +341,8 @@ export const actions: Record<string, Handler> = {
   'document:search': (req, _ctx, server) => search(req, server),
   'document:scroll': (req, _ctx, server) => scroll(req, server),
   'document:count': (req, _ctx, server) => {
-    refuseKoncorde(req)
-    const [index, collection] = stored(req, server)
-    const match = compileQuery(isObject(req.body) ? req.body.query : undefined)
+      const [index, collection] = stored(req, server)
+    const match = compileQuery(esQuery(req, isObject(req.body) ? req.body.query : undefined))
     return { count: server.store.list(index, collection).filter(match).length }
   },
   'document:create': single('create'),
@@ -393,11 +399,10 @@ export const actions: Record<string, Handler> = {
   // documentController.deleteByQuery: body.query defaults to {}; one delete notification per document; the result
   // lists the documents (their _source only with `source: true`) and their ids.
   'document:deleteByQuery': (req, ctx, server) => {
-    refuseKoncorde(req)
-    const [index, collection] = stored(req, server)
+      const [index, collection] = stored(req, server)
     const b = req.body === undefined || req.body === null ? {} : body(req)
     const documents: Array<{ _id: string; _source?: Source }> = []
-    for (const doc of byQuery(server, index, collection, b.query ?? {})) {
+    for (const doc of byQuery(server, index, collection, esQuery(req, b.query ?? {}))) {
       ctx.notify(server.store.delete(index, collection, doc._id))
       documents.push(req.source === true ? { _id: doc._id, _source: doc._source } : { _id: doc._id })
     }
@@ -406,13 +411,12 @@ export const actions: Record<string, Handler> = {
   // documentController.updateByQuery: body.query and body.changes required; each match updated as by mUpdate, with
   // one update notification per document; `_source` in the successes only with `source: true`.
   'document:updateByQuery': (req, ctx, server) => {
-    refuseKoncorde(req)
-    const [index, collection] = stored(req, server)
+      const [index, collection] = stored(req, server)
     const b = body(req)
     if (!isObject(b.query)) throw b.query === undefined ? errors.missingArgument('body.query') : errors.invalidType('body.query', 'object')
     if (!isObject(b.changes)) throw b.changes === undefined ? errors.missingArgument('body.changes') : errors.invalidType('body.changes', 'object')
     const successes: unknown[] = []
-    for (const doc of byQuery(server, index, collection, b.query)) {
+    for (const doc of byQuery(server, index, collection, esQuery(req, b.query))) {
       const write = server.store.update(index, collection, doc._id, b.changes, ctx.kuid)
       ctx.notify(write)
       const after = write.after as StoredDocument
