@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { kuzzleFixture } from './kuzzle/fixtures'
+import { waitFor } from '../helpers/wait-for'
 import type { KuzzleFixture } from './kuzzle/fixtures'
 
 const I = 'writes-index'
@@ -260,5 +261,20 @@ describe('search (elasticsearch.ts search / _formatSearchResult, documentControl
       const lang = await rejection(kuzzle.query({ controller: 'document', action: 'search', index: I, collection: C, lang: 'sql', body: {} }))
       expect(lang).toMatchObject({ status: 400, id: 'api.assert.invalid_argument', message: 'Invalid argument "lang". Expected: "elasticsearch" or "koncorde"' })
     })
+  })
+})
+
+describe('realtime:list (realtimeController.list → hotelClerk.list, cluster state listRealtimeRooms)', () => {
+  it('answers { index: { collection: { roomId: subscribers } } }, rooms disappearing with their last subscriber', async () => {
+    const a = await fx.client()
+    const b = await fx.client()
+    const room = await a.realtime.subscribe(I, C, { equals: { n: 1 } }, () => undefined)
+    await b.realtime.subscribe(I, C, { equals: { n: 1 } }, () => undefined)
+    const other = await b.realtime.subscribe('elsewhere', 'things', {}, () => undefined)
+    const list = await a.query({ controller: 'realtime', action: 'list' })
+    expect(list.result).toEqual({ [I]: { [C]: { [room]: 2 } }, elsewhere: { things: { [other]: 1 } } })
+    await b.realtime.unsubscribe(other)
+    await waitFor(() => fx.server.subscriptionCount() === 2)
+    expect((await a.query({ controller: 'realtime', action: 'list' })).result).toEqual({ [I]: { [C]: { [room]: 2 } } })
   })
 })

@@ -432,6 +432,7 @@ export const actions: Record<string, Handler> = {
   },
   'realtime:unsubscribe': (req, ctx, server) =>
     server.realtime.unsubscribe(ctx.connectionId, isObject(req.body) ? req.body.roomId : undefined),
+  'realtime:list': (_req, _ctx, server) => server.realtime.list(),
   'realtime:count': (req, _ctx, server) => ({ count: server.realtime.count(isObject(req.body) ? req.body.roomId : undefined) }),
   'realtime:publish': (req, ctx, server) => {
     const [index, collection] = target(req)
