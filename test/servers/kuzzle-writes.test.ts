@@ -216,6 +216,14 @@ describe('search (elasticsearch.ts search / _formatSearchResult, documentControl
     expect(missing).toMatchObject({ status: 400, id: 'api.assert.missing_argument' })
   })
 
+  it('refuses what it does not implement (targets, aggregations) with 400 rather than dropping it', async () => {
+    const kuzzle = await fx.client()
+    const aggs = await rejection(kuzzle.document.search(I, C, { aggregations: { n: { terms: { field: 'n' } } } }))
+    expect(aggs).toMatchObject({ status: 400, id: 'api.assert.invalid_argument' })
+    const targets = await rejection(kuzzle.query({ controller: 'document', action: 'search', index: I, collection: C, targets: [{ index: I, collections: [C] }], body: {} }))
+    expect(targets).toMatchObject({ status: 400, id: 'api.assert.invalid_argument' })
+  })
+
   it('a scroll TTL over maxScrollDuration (1m) is 400 services.storage.scroll_duration_too_great', async () => {
     const kuzzle = await fx.client()
     const e = await rejection(kuzzle.document.search(I, C, {}, { scroll: '2m' }))

@@ -127,6 +127,11 @@ const formatHit = (index: string, collection: string) => (h: Hit) => ({ _id: h._
 function search(req: RequestFrame, server: ServerCore) {
   const [index, collection] = stored(req, server)
   const b = req.body === undefined || req.body === null ? {} : body(req)
+  // Kuzzle has these; this server would otherwise drop them silently (a multi-collection search, aggregations...).
+  if (req.targets !== undefined && req.targets !== null) throw errors.unsupported('targets', 'no targets (search one index and collection)')
+  for (const key of ['aggregations', 'aggs', 'highlight', 'suggest', 'collapse']) {
+    if (b[key] !== undefined) throw errors.unsupported(`body.${key}`, 'no ' + key)
+  }
   const from = Number(req.from ?? b.from ?? 0)
   const size = Number(req.size ?? b.size ?? 10)
   if (!Number.isInteger(from) || from < 0) throw errors.invalidArgument('from', 'a positive integer')
