@@ -286,3 +286,19 @@ describe('realtime:list (realtimeController.list → hotelClerk.list, cluster st
     expect((await a.query({ controller: 'realtime', action: 'list' })).result).toEqual({ [I]: { [C]: { [room]: 2 } } })
   })
 })
+
+describe("Kuzzle's error table (kerror/codes/*.json: code = domain << 24 | subdomain << 16 | error)", () => {
+  it('answers the ids, numeric codes and messages of the table', async () => {
+    const kuzzle = await fx.client()
+    const scope = await rejection(kuzzle.realtime.subscribe(I, C, {}, () => undefined, { scope: 'sideways' as never }))
+    expect(scope).toMatchObject({ id: 'core.realtime.invalid_scope', code: 0x00010004, status: 400, message: 'Invalid value for the "scope" parameter (allowed: "all", "in", "out", "none").' })
+    const users = await rejection(kuzzle.realtime.subscribe(I, C, {}, () => undefined, { users: 'some' as never }))
+    expect(users).toMatchObject({ id: 'core.realtime.invalid_users', code: 0x00010005, status: 400 })
+    const missing = await rejection(kuzzle.document.get(I, C, 'ghost'))
+    expect(missing).toMatchObject({ id: 'services.storage.not_found', code: 0x0101000b, status: 404, message: `Document "ghost" not found in "${I}":"${C}".` })
+    const index = await rejection(kuzzle.document.get('no-such-index', C, 'x'))
+    expect(index).toMatchObject({ id: 'services.storage.unknown_index', code: 0x01010001, status: 412 })
+    const body = await rejection(kuzzle.query({ controller: 'document', action: 'create', index: I, collection: C }))
+    expect(body).toMatchObject({ id: 'api.assert.body_required', code: 0x02010008, status: 400 })
+  })
+})

@@ -48,6 +48,7 @@ const CODES: Record<string, number> = {
   'services.storage.write_limit_exceeded': 0x01010004,
   'services.storage.not_found': 0x0101000b,
   'services.storage.document_already_exists': 0x01010011,
+  'core.fatal.unexpected_error': 0x00000001,
   'core.realtime.invalid_scope': 0x00010004,
   'core.realtime.invalid_users': 0x00010005,
   'core.realtime.not_subscribed': 0x00010008,
@@ -99,10 +100,12 @@ export const errors = {
   tooManyRequests: () => new KuzzleApiError('api.process.too_many_requests', 429, 'Rejected: requests rate limit exceeded for this user.'),
   notSubscribed: (connectionId: string, roomId: string) =>
     new KuzzleApiError('core.realtime.not_subscribed', 412, `User "${connectionId}" has not subscribed to "${roomId}".`, [connectionId, roomId]),
-  invalidScope: () => new KuzzleApiError('core.realtime.invalid_scope', 400, 'Invalid value for the "scope" parameter.'),
-  invalidUsers: () => new KuzzleApiError('core.realtime.invalid_users', 400, 'Invalid value for the "users" parameter.'),
+  invalidScope: () => new KuzzleApiError('core.realtime.invalid_scope', 400, 'Invalid value for the "scope" parameter (allowed: "all", "in", "out", "none").'),
+  invalidUsers: () => new KuzzleApiError('core.realtime.invalid_users', 400, 'Invalid value for the "users" parameter (allowed: "all", "in", "out", "none").'),
+  /** What Kuzzle answers when a handler fails unexpectedly (a bug of this server, never a deliberate answer). */
+  unexpected: (detail: string) => new KuzzleApiError('core.fatal.unexpected_error', 500, `Caught an unexpected error: ${detail}.`, [detail]),
   tokenInvalid: () => new KuzzleApiError('security.token.invalid', 401, 'Invalid token.'),
-  tokenExpired: () => new KuzzleApiError('security.token.expired', 401, 'Token expired.'),
+  tokenExpired: () => new KuzzleApiError('security.token.expired', 401, 'Token expired'),
   unauthorized: (controller: string, action: string) =>
-    new KuzzleApiError('security.rights.unauthorized', 401, `Unauthorized action [${controller}/${action}] for anonymous user.`, [controller, action]),
+    new KuzzleApiError('security.rights.unauthorized', 401, `Unauthorized: authentication required to execute the action "${controller}:${action}".`, [controller, action]),
 }

@@ -275,7 +275,7 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
     try {
       response.result = this.#handle(connection, req)
     } catch (e) {
-      const error = e instanceof KuzzleApiError ? e : new KuzzleApiError('core.fatal.unexpected_error', 500, String((e as Error)?.message ?? e))
+      const error = e instanceof KuzzleApiError ? e : errors.unexpected(String((e as Error)?.message ?? e))
       response.status = error.status
       response.error = error.toJSON()
     }
