@@ -107,5 +107,5 @@ export const errors = {
   tokenInvalid: () => new KuzzleApiError('security.token.invalid', 401, 'Invalid token.'),
   tokenExpired: () => new KuzzleApiError('security.token.expired', 401, 'Token expired'),
   unauthorized: (controller: string, action: string) =>
-    new KuzzleApiError('security.rights.unauthorized', 401, `Unauthorized: authentication required to execute the action "${controller}:${action}".`, [controller, action]),
+    new KuzzleApiError('security.rights.unauthorized', 401, `Unauthorized: authentication required to execute the action "${controller}:${action}".`, [controller, action, '-1']),
 }
