@@ -140,14 +140,14 @@ describe('document:updateByQuery', () => {
   })
 })
 
-describe('what the test server refuses rather than ignores', () => {
-  it("scroll and lang: 'koncorde' (Kuzzle has them, this server does not) answer 400 instead of a wrong result", async () => {
+describe("lang: 'koncorde' on *ByQuery (documentController.deleteByQuery / updateByQuery → translateKoncorde)", () => {
+  it('deletes and updates the documents the translated Koncorde filter matches', async () => {
     seed()
     const kuzzle = await fx.client()
-    for (const options of [{ scroll: '1m' }, { lang: 'koncorde' }]) {
-      await expect(kuzzle.document.search(I, C, {}, options)).rejects.toMatchObject({ status: 400, id: 'api.assert.invalid_argument' })
-    }
-    await expect(kuzzle.document.deleteByQuery(I, C, { query: { equals: { n: 1 } } }, { lang: 'koncorde' })).rejects.toMatchObject({ status: 400 })
-    expect(fx.server.documents.list(I, C)).toHaveLength(4)
+    const deleted = await kuzzle.document.deleteByQuery(I, C, { query: { equals: { n: 1 } } }, { lang: 'koncorde' })
+    expect(deleted).toEqual(['a'])
+    const updated = await kuzzle.document.updateByQuery(I, C, { range: { n: { gte: 3 } } }, { tag: 'y' }, { lang: 'koncorde' })
+    expect(updated.successes.map((d) => d._id).sort()).toEqual(['c', 'd'])
+    expect(fx.server.documents.list(I, C).map((d) => [d._id, d._source.tag])).toEqual([['b', 'x'], ['c', 'y'], ['d', 'y']])
   })
 })

@@ -3,6 +3,7 @@
  * shapes. Handlers run synchronously, so requests on one connection are processed in the order they arrive.
  */
 import { errors } from './errors'
+import { koncordeToEs } from './koncorde-query'
 import { compileQuery, compileSort, searchAfter, sortHits } from './es-query'
 import type { Hit } from './es-query'
 import type { Source, StoredDocument, WriteResult } from './store'
@@ -74,10 +75,38 @@ function target(req: RequestFrame): [string, string] {
   return [str(req, 'index'), str(req, 'collection')]
 }
 
-/** Refuses the query options Kuzzle has and this server lacks (scroll cursors, Koncorde queries), instead of ignoring them. */
-function refuseUnsupported(req: RequestFrame): void {
-  if (req.scroll !== undefined && req.scroll !== null) throw errors.unsupported('scroll', 'no scroll (use from/size or search_after)')
-  if (req.lang !== undefined && req.lang !== null && req.lang !== 'elasticsearch') throw errors.unsupported('lang', '"elasticsearch"')
+/**
+ * The query of a search, count or *ByQuery in Elasticsearch form: with `lang: 'koncorde'` the Koncorde filter
+ * translated as Kuzzle translates it (KuzzleRequest.getLangParam, baseController.translateKoncorde).
+ */
+function esQuery(req: RequestFrame, query: unknown): unknown {
+  const lang = req.lang ?? 'elasticsearch'
+  if (typeof lang !== 'string') throw errors.invalidType('lang', 'string')
+  if (lang === 'elasticsearch') return query
+  if (lang !== 'koncorde') throw errors.invalidArgument('lang', '"elasticsearch" or "koncorde"')
+  return koncordeToEs(query)
+}
+
+/** Parses a scroll TTL the way the `ms` package Kuzzle uses does ("500ms", "15s", "1m", "1h", "2d", bare ms). */
+function duration(ttl: string): number | undefined {
+  const m = /^(-?(?:\d+)?\.?\d+) *(ms|s|m|h|d)?$/i.exec(ttl.trim())
+  if (!m) return undefined
+  const unit = (m[2] ?? 'ms').toLowerCase()
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd']
+}
+
+/** `services.storageEngine.maxScrollDuration` and `defaults.scrollTTL` of .kuzzlerc.sample.jsonc. */
+const MAX_SCROLL_MS = 60_000
+const DEFAULT_SCROLL_TTL = '15s'
+
+/** The scroll TTL of a request (KuzzleRequest.getScrollTTLParam), refused past maxScrollDuration (elasticsearch.ts). */
+function scrollTtl(req: RequestFrame): string | undefined {
+  const ttl = req.scroll
+  if (ttl === undefined || ttl === null || ttl === '') return undefined
+  if (typeof ttl !== 'string') throw errors.invalidType('scroll', 'string')
+  const ms = duration(ttl)
+  if (ms !== undefined && ms > MAX_SCROLL_MS) throw errors.scrollDurationTooGreat(ttl)
+  return ttl
 }
 
 /** The target of a document action, which Kuzzle refuses on an unknown index or collection (412). */
@@ -89,24 +118,56 @@ function stored(req: RequestFrame, server: ServerCore): [string, string] {
 
 const view = (doc: StoredDocument) => ({ _id: doc._id, _source: doc._source, _version: doc._version })
 
+/**
+ * A hit as elasticsearch.ts `_formatSearchResult` returns it: with the index and collection searched (`highlight`
+ * and `inner_hits` are undefined without those features, so absent from the frame).
+ */
+const formatHit = (index: string, collection: string) => (h: Hit) => ({ _id: h._id, _score: 1, _source: h._source, index, collection })
+
 function search(req: RequestFrame, server: ServerCore) {
-  refuseUnsupported(req)
   const [index, collection] = stored(req, server)
   const b = req.body === undefined || req.body === null ? {} : body(req)
+  // Kuzzle has these; this server would otherwise drop them silently (a multi-collection search, aggregations...).
+  if (req.targets !== undefined && req.targets !== null) throw errors.unsupported('targets', 'no targets (search one index and collection)')
+  for (const key of ['aggregations', 'aggs', 'highlight', 'suggest', 'collapse']) {
+    if (b[key] !== undefined) throw errors.unsupported(`body.${key}`, 'no ' + key)
+  }
   const from = Number(req.from ?? b.from ?? 0)
   const size = Number(req.size ?? b.size ?? 10)
   if (!Number.isInteger(from) || from < 0) throw errors.invalidArgument('from', 'a positive integer')
   if (!Number.isInteger(size) || size < 0) throw errors.invalidArgument('size', 'a positive integer')
-  if (size > FETCH_LIMIT) throw errors.getLimitExceeded()
-  const match = compileQuery(b.query)
+  // documentController.search: assertNotExceedMaxFetch(size - from).
+  if (size - from > FETCH_LIMIT) throw errors.getLimitExceeded()
+  const ttl = scrollTtl(req)
+  const match = compileQuery(esQuery(req, b.query))
   const keys = compileSort(b.sort)
   let hits: Hit[] = sortHits(server.store.list(index, collection).filter(match), keys)
   const total = hits.length
   if (b.search_after !== undefined) hits = searchAfter(hits, keys, b.search_after)
-  return {
-    hits: hits.slice(from, from + size).map((h) => ({ _id: h._id, _score: 1, _source: h._source })),
-    total,
-  }
+  const page = hits.slice(from, from + size).map(formatHit(index, collection))
+  if (ttl === undefined) return { hits: page, total }
+  // Elasticsearch refuses `from` in a scroll context; esWrapper passes its message on as unexpected_bad_request.
+  if (from > 0) throw errors.unexpectedBadRequest('Validation Failed: 1: using [from] is not allowed in a scroll context;')
+  // A scroll is a snapshot of the matches at search time, paged by `size`; the cursor lives for its TTL from each call.
+  const scrollId = server.scrolls.open({ index, collection, hits, size, fetched: page.length }, duration(ttl) ?? 0)
+  return { hits: page, total, scrollId, remaining: total - page.length }
+}
+
+/** document:scroll (documentController.scroll, elasticsearch.ts scroll): the next page of a scroll cursor. */
+function scroll(req: RequestFrame, server: ServerCore) {
+  const id = req.scrollId
+  if (id === undefined || id === null || id === '') throw errors.missingArgument('scrollId')
+  if (typeof id !== 'string') throw errors.invalidType('scrollId', 'string')
+  const ttl = scrollTtl(req) ?? DEFAULT_SCROLL_TTL
+  const cursor = server.scrolls.get(id)
+  if (!cursor) throw errors.unknownScrollId()
+  const page = cursor.hits.slice(cursor.fetched, cursor.fetched + cursor.size)
+  cursor.fetched += page.length
+  const total = cursor.hits.length
+  // The last page deletes the cursor (elasticsearch.ts: fetched >= total → cache del + clearScroll).
+  if (cursor.fetched >= total) server.scrolls.close(id)
+  else server.scrolls.touch(id, duration(ttl) ?? 0)
+  return { hits: page.map(formatHit(cursor.index, cursor.collection)), remaining: total - cursor.fetched, scrollId: id, total }
 }
 
 type Write = (server: ServerCore, index: string, collection: string, id: string | undefined, source: Source, author: string) => WriteResult
@@ -125,7 +186,11 @@ function requireId(id: string | undefined): string {
 
 function writeResult(action: keyof typeof writers, write: WriteResult, changes: Source, wantSource: boolean) {
   const after = write.after as StoredDocument
-  if (action === 'update') return { _id: after._id, _version: after._version, _source: wantSource ? after._source : changes }
+  // documentController.update: without `source`, the changes sent plus the document's new _kuzzle_info.
+  if (action === 'update') {
+    if (wantSource) return view(after)
+    return { _id: after._id, _source: { ...changes, _kuzzle_info: after._source._kuzzle_info }, _version: after._version }
+  }
   if (action === 'createOrReplace') return { ...view(after), created: write.before === undefined }
   return view(after)
 }
@@ -140,25 +205,73 @@ function single(action: keyof typeof writers): Handler {
   }
 }
 
-function multiple(action: keyof typeof writers): Handler {
+/** The `strict` option of the m* actions: any failure fails the whole request (documentController). */
+function strictly(req: RequestFrame, action: string, failures: unknown[]): void {
+  if (req.strict === true && failures.length > 0) throw errors.incompleteMultipleRequest(action, failures)
+}
+
+/** A body without `_kuzzle_info`, as the m* errors echo it (elasticsearch.ts sets it to undefined). */
+const bare = (source: Source): Source => {
+  const { _kuzzle_info: _ignored, ...rest } = source
+  return rest
+}
+
+/**
+ * mCreate / mCreateOrReplace / mReplace / mUpdate as documentController._mChanges and elasticsearch.ts m* do them:
+ * every document is tried (failures are `{ document, reason, status }`, never thrown), `strict` turns any failure
+ * into 400 `api.process.incomplete_multiple_request`, more than documentsWriteCount documents is 413. A success is
+ * the bulk item: `{ _id, _source, _version, created, result, status }`; mUpdate's is `{ _id, _source (the whole
+ * document), _version, status }`.
+ */
+function multiple(action: keyof typeof writers, name: string): Handler {
   return (req, ctx, server) => {
     const [index, collection] = stored(req, server)
-    const documents = body(req).documents
+    const b = body(req)
+    if (b.documents === undefined) throw errors.missingArgument('body.documents')
+    const documents = b.documents
     if (!Array.isArray(documents)) throw errors.invalidType('body.documents', 'array')
+    if (documents.length > WRITE_LIMIT) throw errors.writeLimitExceeded()
+    documents.forEach((document, i) => {
+      if (isObject(document) && document._source !== undefined) {
+        throw errors.unexpectedArgument(`documents[${i}]._source`, `documents[${i}].body`)
+      }
+    })
     const successes: unknown[] = []
-    const errs: unknown[] = []
+    const failures: unknown[] = []
+    const reject = (document: unknown, reason: string, status: number) => failures.push({ document, reason, status })
+    const pending: Array<{ id: string | undefined; source: Source }> = []
+    const writes: WriteResult[] = []
     for (const document of documents) {
-      try {
-        if (!isObject(document) || !isObject(document.body)) throw errors.invalidType('body.documents[].body', 'object')
-        const id = document._id === undefined ? undefined : String(document._id)
-        const write = writers[action](server, index, collection, id, document.body, ctx.kuid)
-        ctx.notify(write)
-        successes.push({ ...writeResult(action, write, document.body, req.source === true), status: write.before ? 200 : 201 })
-      } catch (e) {
-        errs.push({ document, status: (e as { status?: number }).status ?? 500, reason: (e as Error).message })
+      if (!isObject(document) || !isObject(document.body)) reject(document, 'document body must be an object', 400)
+      else if (action !== 'create' && typeof document._id !== 'string') reject(document, 'document _id must be a string', 400)
+      else pending.push({ id: typeof document._id === 'string' && document._id !== '' ? document._id : undefined, source: bare(document.body) })
+    }
+    for (const { id, source } of pending) {
+      const exists = id !== undefined && server.store.get(index, collection, id) !== undefined
+      if (action === 'create' && exists) {
+        reject({ _id: id, body: source }, 'document already exists', 400)
+        continue
+      }
+      if ((action === 'replace' || action === 'update') && !exists) {
+        // mUpdate's bulk 404 echoes the extracted source, metadata included; mReplace's mget check drops it.
+        const echoed = action === 'update' ? { ...source, _kuzzle_info: { updatedAt: server.store.now(), updater: ctx.kuid } } : source
+        reject({ _id: id, body: echoed }, 'document not found', 404)
+        continue
+      }
+      const write = writers[action](server, index, collection, id, source, ctx.kuid)
+      writes.push(write)
+      const after = write.after as StoredDocument
+      if (action === 'update') {
+        successes.push({ _id: after._id, _source: after._source, _version: after._version, status: 200 })
+      } else {
+        const created = write.before === undefined
+        successes.push({ _id: after._id, _source: after._source, _version: after._version, created, result: created ? 'created' : 'updated', status: created ? 201 : 200 })
       }
     }
-    return { successes, errors: errs }
+    // The writes stand even when `strict` then fails the request, which notifies nothing (documentController._mChanges).
+    strictly(req, name, failures)
+    for (const write of writes) ctx.notify(write)
+    return { errors: failures, successes }
   }
 }
 
@@ -222,6 +335,8 @@ export const actions: Record<string, Handler> = {
       if (doc) successes.push(view(doc))
       else missing.push(id)
     }
+    // documentController.mGet: with `strict`, a missing id fails the request; the error lists the missing ids.
+    strictly(req, 'get', missing)
     return { successes, errors: missing }
   },
   'document:exists': (req, _ctx, server) => {
@@ -229,10 +344,10 @@ export const actions: Record<string, Handler> = {
     return server.store.get(index, collection, str(req, '_id')) !== undefined
   },
   'document:search': (req, _ctx, server) => search(req, server),
+  'document:scroll': (req, _ctx, server) => scroll(req, server),
   'document:count': (req, _ctx, server) => {
-    refuseUnsupported(req)
-    const [index, collection] = stored(req, server)
-    const match = compileQuery(isObject(req.body) ? req.body.query : undefined)
+      const [index, collection] = stored(req, server)
+    const match = compileQuery(esQuery(req, isObject(req.body) ? req.body.query : undefined))
     return { count: server.store.list(index, collection).filter(match).length }
   },
   'document:create': single('create'),
@@ -257,37 +372,42 @@ export const actions: Record<string, Handler> = {
     const [index, collection] = stored(req, server)
     const write = server.store.delete(index, collection, str(req, '_id'))
     ctx.notify(write)
-    return { _id: write.id }
+    // documentController.delete: the document as it was (get before delete) with `source: true`.
+    return req.source === true ? view(write.before as StoredDocument) : { _id: write.id }
   },
-  'document:mCreate': multiple('create'),
-  'document:mCreateOrReplace': multiple('createOrReplace'),
-  'document:mReplace': multiple('replace'),
-  'document:mUpdate': multiple('update'),
+  'document:mCreate': multiple('create', 'mCreate'),
+  'document:mCreateOrReplace': multiple('createOrReplace', 'mCreateOrReplace'),
+  'document:mReplace': multiple('replace', 'mReplace'),
+  'document:mUpdate': multiple('update', 'mUpdate'),
+  // documentController.mDelete, elasticsearch.ts mDelete: failures are { _id, reason, status }; successes are ids.
   'document:mDelete': (req, ctx, server) => {
     const [index, collection] = stored(req, server)
-    const ids = body(req).ids
+    const b = body(req)
+    if (b.ids === undefined) throw errors.missingArgument('body.ids')
+    const ids = b.ids
     if (!Array.isArray(ids)) throw errors.invalidType('body.ids', 'array')
     const successes: string[] = []
-    const errs: unknown[] = []
+    const failures: unknown[] = []
+    const writes: WriteResult[] = []
     for (const id of ids) {
-      try {
-        const write = server.store.delete(index, collection, String(id))
-        ctx.notify(write)
-        successes.push(write.id)
-      } catch (e) {
-        errs.push({ id, reason: (e as Error).message })
+      if (typeof id !== 'string') failures.push({ _id: id, reason: 'document _id must be a string', status: 400 })
+      else if (!server.store.get(index, collection, id)) failures.push({ _id: id, reason: 'document not found', status: 404 })
+      else {
+        writes.push(server.store.delete(index, collection, id))
+        successes.push(id)
       }
     }
-    return { successes, errors: errs }
+    strictly(req, 'delete', failures)
+    for (const write of writes) ctx.notify(write)
+    return { errors: failures, successes }
   },
   // documentController.deleteByQuery: body.query defaults to {}; one delete notification per document; the result
   // lists the documents (their _source only with `source: true`) and their ids.
   'document:deleteByQuery': (req, ctx, server) => {
-    refuseUnsupported(req)
-    const [index, collection] = stored(req, server)
+      const [index, collection] = stored(req, server)
     const b = req.body === undefined || req.body === null ? {} : body(req)
     const documents: Array<{ _id: string; _source?: Source }> = []
-    for (const doc of byQuery(server, index, collection, b.query ?? {})) {
+    for (const doc of byQuery(server, index, collection, esQuery(req, b.query ?? {}))) {
       ctx.notify(server.store.delete(index, collection, doc._id))
       documents.push(req.source === true ? { _id: doc._id, _source: doc._source } : { _id: doc._id })
     }
@@ -296,13 +416,12 @@ export const actions: Record<string, Handler> = {
   // documentController.updateByQuery: body.query and body.changes required; each match updated as by mUpdate, with
   // one update notification per document; `_source` in the successes only with `source: true`.
   'document:updateByQuery': (req, ctx, server) => {
-    refuseUnsupported(req)
-    const [index, collection] = stored(req, server)
+      const [index, collection] = stored(req, server)
     const b = body(req)
     if (!isObject(b.query)) throw b.query === undefined ? errors.missingArgument('body.query') : errors.invalidType('body.query', 'object')
     if (!isObject(b.changes)) throw b.changes === undefined ? errors.missingArgument('body.changes') : errors.invalidType('body.changes', 'object')
     const successes: unknown[] = []
-    for (const doc of byQuery(server, index, collection, b.query)) {
+    for (const doc of byQuery(server, index, collection, esQuery(req, b.query))) {
       const write = server.store.update(index, collection, doc._id, b.changes, ctx.kuid)
       ctx.notify(write)
       const after = write.after as StoredDocument
@@ -318,6 +437,7 @@ export const actions: Record<string, Handler> = {
   },
   'realtime:unsubscribe': (req, ctx, server) =>
     server.realtime.unsubscribe(ctx.connectionId, isObject(req.body) ? req.body.roomId : undefined),
+  'realtime:list': (_req, _ctx, server) => server.realtime.list(),
   'realtime:count': (req, _ctx, server) => ({ count: server.realtime.count(isObject(req.body) ? req.body.roomId : undefined) }),
   'realtime:publish': (req, ctx, server) => {
     const [index, collection] = target(req)

@@ -146,6 +146,21 @@ export class RealtimeEngine {
     return this.#rooms.get(roomId)?.members.size ?? 0
   }
 
+  /**
+   * realtime:list: `{ [index]: { [collection]: { [roomId]: subscribers } } }`, as hotelClerk.list builds it from the
+   * cluster state (state.ts listRealtimeRooms). Kuzzle then drops the collections the user may not subscribe to; this
+   * server has no rights, so every user sees every room.
+   */
+  list(): Record<string, Record<string, Record<string, number>>> {
+    const list: Record<string, Record<string, Record<string, number>>> = {}
+    for (const room of this.#rooms.values()) {
+      const byCollection = (list[room.index] ??= {})
+      const rooms = (byCollection[room.collection] ??= {})
+      rooms[room.id] = room.members.size
+    }
+    return list
+  }
+
   /** Live subscriptions: rooms × connections. */
   subscriptionCount(): number {
     let n = 0

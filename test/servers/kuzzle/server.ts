@@ -15,6 +15,7 @@ import { KuzzleApiError, errors } from './errors'
 import { TokenIssuer } from './jwt'
 import { RealtimeEngine } from './realtime'
 import type { NotificationOrigin, Outgoing } from './realtime'
+import { ScrollCursors } from './scrolls'
 import { DocumentStore } from './store'
 import type { Source, StoredDocument, WriteResult } from './store'
 
@@ -101,6 +102,7 @@ export interface ServerCore {
   readonly realtime: RealtimeEngine
   readonly tokens: TokenIssuer
   readonly tokenTtlMs: number
+  readonly scrolls: ScrollCursors
   publish(index: string, collection: string, id: string | null, message: Source, req: RequestFrame): void
 }
 
@@ -120,10 +122,13 @@ const isObject = (v: unknown): v is Source => typeof v === 'object' && v !== nul
 const HOLD_LIMIT_MS = 1000
 const MAX_LOGGED = 10_000
 const READS = new Set(['get', 'mGet', 'search', 'count'])
+/** Kuzzle's native controllers (lib/api/funnel.js `controllers.set`). */
+const KUZZLE_CONTROLLERS = new Set(['auth', 'bulk', 'cluster', 'collection', 'debug', 'document', 'index', 'realtime', 'security', 'server', 'admin', 'memoryStorage', 'ms'])
 
 class KuzzleServer implements KuzzleTestServer, ServerCore {
   readonly store = new DocumentStore()
   readonly tokens = new TokenIssuer()
+  readonly scrolls = new ScrollCursors()
   readonly realtime: RealtimeEngine
   readonly tokenTtlMs: number
   readonly #requireAuth: boolean
@@ -270,7 +275,7 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
     try {
       response.result = this.#handle(connection, req)
     } catch (e) {
-      const error = e instanceof KuzzleApiError ? e : new KuzzleApiError('core.fatal.unexpected_error', 500, String((e as Error)?.message ?? e))
+      const error = e instanceof KuzzleApiError ? e : errors.unexpected(String((e as Error)?.message ?? e))
       response.status = error.status
       response.error = error.toJSON()
     }
@@ -281,7 +286,11 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
     const controller = String(req.controller ?? '')
     const action = String(req.action ?? '')
     const handler = Object.hasOwn(actions, `${controller}:${action}`) ? actions[`${controller}:${action}`] : undefined
-    if (!handler) throw errors.actionNotFound(controller, action)
+    if (!handler) {
+      // funnel.getController: an action a native controller lacks, or a controller Kuzzle does not have.
+      if (KUZZLE_CONTROLLERS.has(controller)) throw errors.actionNotFound(controller, action)
+      throw errors.controllerNotFound(controller)
+    }
     if (this.#refusals.count > 0 && controller === 'document' && READS.has(action)) {
       this.#refusals.count--
       throw this.#refusals.as === 'overloaded' ? errors.overloaded() : errors.tooManyRequests()

@@ -129,7 +129,7 @@ export class DocumentStore {
   create(index: string, collection: string, id: string | undefined, body: Source, author: string): WriteResult {
     const docs = this.#collection(index, collection)
     const _id = id ?? randomBytes(10).toString('base64url')
-    if (docs.has(_id)) throw errors.alreadyExists(_id)
+    if (docs.has(_id)) throw errors.alreadyExists()
     return this.#put(docs, index, collection, _id, withoutInfo(body), author, undefined)
   }
 
