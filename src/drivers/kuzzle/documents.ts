@@ -63,6 +63,32 @@ interface SdkError {
   message?: unknown
 }
 
+/** A JSON Web Token (three base64url segments, the first a JSON header): Kuzzle's authentication tokens. */
+const JWT = /eyJ[\w-]*\.[\w-]+\.[\w-]*/g
+
+/** `text` with every JWT in it replaced: a hostile server or proxy may echo the token into an error. */
+export function redactJwt(text: string): string {
+  return text.replace(JWT, '[redacted]')
+}
+
+/**
+ * What an error keeps of the SDK's: name, status, id, code and the server's message with tokens redacted, as a plain
+ * Error. The SDK's own error is dropped: whatever a hostile server put in it must not reach the app's logs.
+ */
+function safeCause(err: unknown): unknown {
+  if (typeof err !== 'object' || err === null) return typeof err === 'string' ? redactJwt(err) : err
+  const e = err as SdkError & { name?: unknown; code?: unknown }
+  const message = typeof e.message === 'string' ? e.message : ''
+  const cause = new Error(redactJwt(message).slice(0, 1000))
+  cause.name = typeof e.name === 'string' ? e.name : 'Error'
+  cause.stack = `${cause.name}: ${cause.message}`
+  return Object.assign(cause, {
+    ...(finite(e.status) ? { status: e.status } : {}),
+    ...(typeof e.id === 'string' ? { id: redactJwt(e.id) } : {}),
+    ...(typeof e.code === 'number' ? { code: e.code } : {}),
+  })
+}
+
 /** True when a request failed because the connection is down (the SDK rejects pending and new requests). */
 export function isNetworkError(err: unknown): boolean {
   const e = err as SdkError | undefined
@@ -102,8 +128,9 @@ export function unknownCollection(err: unknown, ref: CollectionRef): ObservedErr
  * Retry-After over WebSocket) and the SDK's KuzzleError keeps only status, id, code, props and message: there is no
  * delay to read, so `retryAfter` stays undefined and the core's own backoff applies.
  */
-export function toObservedError(err: unknown, code: ObservedErrorCode, what: string, ref?: CollectionRef): ObservedError {
-  if (err instanceof ObservedError) return err
+export function toObservedError(raw: unknown, code: ObservedErrorCode, what: string, ref?: CollectionRef): ObservedError {
+  if (raw instanceof ObservedError) return raw
+  const err = safeCause(raw)
   const missing = ref && unknownCollection(err, ref)
   if (missing) return missing
   const e = (err ?? {}) as SdkError
