@@ -592,9 +592,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
           const count = countOf(page?.total)
           if (token !== this.loadToken || this.stopped || count === undefined) return
           const before = this.total
+          const wasUncounted = this.uncounted
           this.total = Math.max(count, this.hits.length)
           this.uncounted = false
-          this.emit('hits', this.hits)
+          // A count that changes nothing renders nothing (a change outside the window is counted again, issue 23).
+          if (this.total !== before || wasUncounted) this.emit('hits', this.hits)
           // Hits appended while every match seemed fetched may now sort after matches not fetched: read again.
           if (this.live === 'query' && this.total !== before && this.hasMore) void this.load(true)
         },

@@ -77,3 +77,23 @@ describe('a live query window keeps its size', () => {
     expect([s.total, s.hasMore]).toEqual([6, true])
   })
 })
+
+describe('a change outside the window', () => {
+  it('is counted again, and a count that changes nothing emits nothing (no render)', async () => {
+    const { driver, s } = await setup(10, 3)
+    let emitted = 0
+    s.on('hits', () => emitted++)
+    let counted = 0
+    const search = driver.search.bind(driver)
+    driver.search = async (...args) => {
+      const page = await search(...args)
+      if (args[2].size === 0) counted++ // answered (the search's handler runs right after this resolves)
+      return page
+    }
+    await driver.update('i', 'c', 'd08', { n: 50 })
+    await waitFor(() => counted >= 1, 2000, { what: 'the count after the change' })
+    await Promise.resolve()
+    expect(s.hits.map((h) => h._id)).toEqual(['d00', 'd01', 'd02'])
+    expect([s.total, emitted]).toEqual([10, 0])
+  })
+})
