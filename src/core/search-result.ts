@@ -565,6 +565,9 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (pushed) {
       this.rememberOutside(pushed._id, this.host.revision(pushed))
       this.release(pushed._id)
+      // Pushed out by the order of the contents held, which may not be the backend's yet (a hit whose own news is
+      // still on its way): the page read settles which matches the window holds (memory seed 710678).
+      if (pushed !== hit) this.reloadSoon()
     }
     if (pushed === hit) {
       this.emit('hits', this.hits)
