@@ -18,6 +18,11 @@ interface Regression {
 
 const regressions: Regression[] = [
   {
+    name: 'a hit pushed out of a full live window by an entry, ordered by content the backend had moved on from (core: ObserverSearchResult membership, the window keeps its size, seed 710678)',
+    factory: memoryTarget,
+    schedule: {"seed":710678,"target":"memory","ids":["d0","d1","d2","d3","d4","d5"],"initial":[{"id":"d4","body":{"n":0,"g":"a"}},{"id":"d5","body":{"n":3,"g":"c","nested":{"x":2}}}],"steps":[{"t":"get","slot":1,"id":"d5"},{"t":"search","slot":2,"q":0,"live":"query","size":2},{"t":"write","by":1,"w":{"op":"update","id":"d4","patch":{"n":8}}},{"t":"write","by":1,"w":{"op":"replace","id":"d5","body":{"n":9,"g":"b","nested":{"x":3}}}},{"t":"write","by":1,"w":{"op":"createOrReplace","id":"d0","body":{"n":0,"g":"c","tag":"zz","nested":{"x":0}}},"silent":true},{"t":"wait","ms":7},{"t":"fault","f":"disconnect"},{"t":"fault","f":"missEvents"},{"t":"write","by":1,"w":{"op":"delete","id":"d5"}},{"t":"fault","f":"failReads","n":3},{"t":"write","by":0,"w":{"op":"create","id":"d5","body":{"n":4,"g":"c","nested":{"x":1}}}},{"t":"write","by":1,"w":{"op":"update","id":"d1","patch":{"n":9}},"silent":true}]},
+  },
+  {
     name: 'missEvents() right after a watch opens must not swallow its ready (memory driver: MemoryWatch.missEvents, seed 33)',
     factory: memoryTarget,
     schedule: {"seed":33,"target":"memory","ids":["d0","d1","d2"],"initial":[],"steps":[{"t":"get","slot":2,"id":"d1"},{"t":"fault","f":"missEvents"}]},
