@@ -11,7 +11,7 @@ import type { Driver } from '../../src/core/types'
 import { kuzzleDriver } from '../../src/drivers/kuzzle'
 import { kuzzleFixture, recordingSink } from '../servers/kuzzle/fixtures'
 import type { KuzzleFixture } from '../servers/kuzzle/fixtures'
-import { waitFor } from '../helpers/wait-for'
+import { staysEqual, waitFor } from '../helpers/wait-for'
 
 const INDEX = 'nyc-open-data'
 
@@ -86,9 +86,8 @@ describe.each(cases)('$what', ({ ref, names, id }) => {
     }
     expect(many.every((o) => o.status === 'error')).toBe(true)
     // Fatal: not retried in a loop.
-    const reads = fx.server.requests().filter((r) => r.controller === 'document').length
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    expect(fx.server.requests().filter((r) => r.controller === 'document').length).toBe(reads)
+    // Longer than the backoff's cap (50 ms): a retry would have been sent by then.
+    await staysEqual(() => fx.server.requests().filter((r) => r.controller === 'document').length, 100, { what: 'document requests' })
   })
 })
 

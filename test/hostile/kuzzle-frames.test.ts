@@ -4,53 +4,21 @@
  * document. The process keeps running (vitest fails on an uncaught exception), observers of other documents are
  * unaffected, and the connection keeps working.
  */
-import { Kuzzle, WebSocket as KuzzleWebSocket } from 'kuzzle-sdk'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { ObserverClient } from '../../src/core/client'
-import { kuzzleDriver } from '../../src/drivers/kuzzle'
+import { describe, expect, it } from 'vitest'
 import { waitFor } from '../helpers/wait-for'
-import { startKuzzleServer, type KuzzleTestServer } from '../servers/kuzzle'
-import { startWsProxy, type WsProxy } from './ws-proxy'
+import { useKuzzleProxyFixture } from './kuzzle-proxy-fixture'
 
 const I = 'hostile'
 const C = 'docs'
 
-let server: KuzzleTestServer
-let proxy: WsProxy
-let app: Kuzzle
-let client: ObserverClient
+const fx = useKuzzleProxyFixture()
 
-const source = (id: string) => server.documents.get(I, C, id)?._source
-const mGets = () => server.requests().filter((r) => r.controller === 'document' && r.action === 'mGet').length
-
-beforeAll(async () => {
-  server = await startKuzzleServer()
-  proxy = await startWsProxy(server.port)
-})
-
-afterAll(async () => {
-  await proxy?.close()
-  await server?.stop()
-})
-
-beforeEach(async () => {
-  app = new Kuzzle(new KuzzleWebSocket('127.0.0.1', { port: proxy.port, reconnectionDelay: 20 }))
-  await app.connect()
-  client = new ObserverClient({ driver: kuzzleDriver(app), gapTimeout: 50, releaseDelay: 5, backoff: { base: 5, cap: 100 } })
-})
-
-afterEach(async () => {
-  client.close()
-  await waitFor(() => server.subscriptionCount() === 0, 3000, { what: 'every subscription released' })
-  app.disconnect()
-  server.documents.clear()
-  server.clearRequests()
-  proxy.received.length = 0
-})
+const source = (id: string) => fx.server.documents.get(I, C, id)?._source
+const mGets = () => fx.server.requests().filter((r) => r.controller === 'document' && r.action === 'mGet').length
 
 /** The notification frame the server last sent for `id`. */
 function lastNotification(id: string): Record<string, unknown> {
-  const frame = [...proxy.received]
+  const frame = [...fx.proxy.received]
     .reverse()
     .map((f) => JSON.parse(f) as Record<string, unknown>)
     .find((f) => f.type === 'document' && (f.result as { _id?: string } | undefined)?._id === id)
@@ -60,19 +28,19 @@ function lastNotification(id: string): Record<string, unknown> {
 
 describe('frames a Kuzzle server should never send', () => {
   it('frames that are not JSON objects are dropped: no crash, the socket keeps working, watches resync', async () => {
-    server.documents.create(I, C, 'a', { n: 1 })
-    server.documents.create(I, C, 'b', { n: 1 })
-    const a = client.get(I, C, 'a')
-    const b = client.get(I, C, 'b')
-    const search = client.search(I, C, { sort: [{ n: 'asc' }] }, { live: 'query' })
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    fx.server.documents.create(I, C, 'b', { n: 1 })
+    const a = fx.client.get(I, C, 'a')
+    const b = fx.client.get(I, C, 'b')
+    const search = fx.client.search(I, C, { sort: [{ n: 'asc' }] }, { live: 'query' })
     await waitFor(() => a.status === 'live' && b.status === 'live' && search.status === 'live', 3000)
     const readsBefore = mGets()
 
-    for (const frame of ['not json {', 'null', '42', '"a string"', '[]', '', Buffer.from([0xff, 0x00, 0x13, 0x37])]) proxy.inject(frame)
+    for (const frame of ['not json {', 'null', '42', '"a string"', '[]', '', Buffer.from([0xff, 0x00, 0x13, 0x37])]) fx.proxy.inject(frame)
 
     // The SDK's socket still answers requests and delivers notifications.
-    await expect(app.server.now({})).resolves.toEqual(expect.any(Number))
-    server.documents.update(I, C, 'a', { n: 2 })
+    await expect(fx.app.server.now({})).resolves.toEqual(expect.any(Number))
+    fx.server.documents.update(I, C, 'a', { n: 2 })
     await waitFor(() => (a._source as { n?: number } | null)?.n === 2, 3000, { what: 'a change after the garbage' })
     // A dropped frame could have been a notification: the watches read again.
     await waitFor(() => mGets() > readsBefore, 3000, { what: 'a resync read' })
@@ -82,12 +50,12 @@ describe('frames a Kuzzle server should never send', () => {
   })
 
   it('notifications of unknown types, for unknown rooms or ids, or without a document, are ignored', async () => {
-    server.documents.create(I, C, 'a', { n: 1 })
-    const a = client.get(I, C, 'a')
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    const a = fx.client.get(I, C, 'a')
     const errors: string[] = []
     a.on('error', (err) => errors.push(err.message))
     await waitFor(() => a.status === 'live', 3000)
-    server.documents.update(I, C, 'a', { n: 2 })
+    fx.server.documents.update(I, C, 'a', { n: 2 })
     await waitFor(() => (a._source as { n?: number } | null)?.n === 2, 3000)
     const real = lastNotification('a')
     const frames: unknown[] = [
@@ -102,21 +70,21 @@ describe('frames a Kuzzle server should never send', () => {
       { room: real.room },
       { type: 'TokenExpiredish', room: real.room },
     ]
-    for (const frame of frames) proxy.inject(JSON.stringify(frame))
-    await expect(app.server.now({})).resolves.toEqual(expect.any(Number))
-    server.documents.update(I, C, 'a', { n: 3 })
+    for (const frame of frames) fx.proxy.inject(JSON.stringify(frame))
+    await expect(fx.app.server.now({})).resolves.toEqual(expect.any(Number))
+    fx.server.documents.update(I, C, 'a', { n: 3 })
     await waitFor(() => (a._source as { n?: number } | null)?.n === 3, 3000)
     expect(a.status).toBe('live')
     expect(a._source).toEqual(source('a'))
-    expect(client.stats().documents).toBe(1) // no entry for the ghost
+    expect(fx.client.stats().documents).toBe(1) // no entry for the ghost
     expect(errors).toEqual([])
   })
 
   it('__proto__, constructor and prototype keys in a notification stay inside the document', async () => {
-    server.documents.create(I, C, 'a', { n: 1 })
-    const a = client.get(I, C, 'a')
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    const a = fx.client.get(I, C, 'a')
     await waitFor(() => a.status === 'live', 3000)
-    server.documents.update(I, C, 'a', { n: 2 })
+    fx.server.documents.update(I, C, 'a', { n: 2 })
     await waitFor(() => (a._source as { n?: number } | null)?.n === 2, 3000)
     const real = lastNotification('a')
     const result = real.result as { _source: Record<string, unknown> }
@@ -126,7 +94,7 @@ describe('frames a Kuzzle server should never send', () => {
       /^\{/,
       '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"},',
     )
-    proxy.inject(JSON.stringify({ ...real, result: { _id: 'a', _source: '__BODY__' } }).replace('"__BODY__"', body))
+    fx.proxy.inject(JSON.stringify({ ...real, result: { _id: 'a', _source: '__BODY__' } }).replace('"__BODY__"', body))
     await waitFor(() => (a._source as { n?: number } | null)?.n === 3, 3000)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     expect(Object.prototype).not.toHaveProperty('polluted')
@@ -139,14 +107,14 @@ describe('frames a Kuzzle server should never send', () => {
 
   it('a 10 MB document is read and followed; other observers are unaffected', async () => {
     const big = 'x'.repeat(10 * 1024 * 1024)
-    server.documents.create(I, C, 'big', { blob: big, n: 1 })
-    server.documents.create(I, C, 'small', { n: 1 })
-    const bigObserver = client.get(I, C, 'big')
-    const small = client.get(I, C, 'small')
+    fx.server.documents.create(I, C, 'big', { blob: big, n: 1 })
+    fx.server.documents.create(I, C, 'small', { n: 1 })
+    const bigObserver = fx.client.get(I, C, 'big')
+    const small = fx.client.get(I, C, 'small')
     await waitFor(() => bigObserver.status === 'live' && small.status === 'live', 10_000)
     expect((bigObserver._source as { blob: string }).blob.length).toBe(big.length)
-    server.documents.update(I, C, 'big', { n: 2 })
-    server.documents.update(I, C, 'small', { n: 2 })
+    fx.server.documents.update(I, C, 'big', { n: 2 })
+    fx.server.documents.update(I, C, 'small', { n: 2 })
     await waitFor(() => (bigObserver._source as { n?: number }).n === 2 && (small._source as { n?: number }).n === 2, 10_000)
     expect(bigObserver._source).toEqual(source('big'))
   })

@@ -3,53 +3,21 @@
  * injects a document notification whose `_kuzzle_info.updatedAt` lies 1e12 ms in the future. A real change follows;
  * `refresh()` (of an observer, of a live search) must end showing what the server stores, and changes after it apply.
  */
-import { Kuzzle, WebSocket as KuzzleWebSocket } from 'kuzzle-sdk'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { ObserverClient } from '../../src/core/client'
-import { kuzzleDriver } from '../../src/drivers/kuzzle'
+import { describe, expect, it } from 'vitest'
 import { waitFor } from '../helpers/wait-for'
-import { startKuzzleServer, type KuzzleTestServer } from '../servers/kuzzle'
-import { startWsProxy, type WsProxy } from './ws-proxy'
+import { useKuzzleProxyFixture } from './kuzzle-proxy-fixture'
 
 const I = 'hostile'
 const C = 'future'
 
-let server: KuzzleTestServer
-let proxy: WsProxy
-let app: Kuzzle
-let client: ObserverClient
+const fx = useKuzzleProxyFixture()
 
-const stored = (id: string) => server.documents.get(I, C, id)?._source
+const stored = (id: string) => fx.server.documents.get(I, C, id)?._source
 const n = (o: { _source: unknown }) => (o._source as { n?: number } | null)?.n
-
-beforeAll(async () => {
-  server = await startKuzzleServer()
-  proxy = await startWsProxy(server.port)
-})
-
-afterAll(async () => {
-  await proxy?.close()
-  await server?.stop()
-})
-
-beforeEach(async () => {
-  app = new Kuzzle(new KuzzleWebSocket('127.0.0.1', { port: proxy.port, reconnectionDelay: 20 }))
-  await app.connect()
-  client = new ObserverClient({ driver: kuzzleDriver(app), gapTimeout: 50, releaseDelay: 5, backoff: { base: 5, cap: 100 } })
-})
-
-afterEach(async () => {
-  client.close()
-  await waitFor(() => server.subscriptionCount() === 0, 3000, { what: 'every subscription released' })
-  app.disconnect()
-  server.documents.clear()
-  server.clearRequests()
-  proxy.received.length = 0
-})
 
 /** Every notification frame the server sent for `id`, as the SDK received them (one per room). */
 function notifications(id: string): Array<Record<string, unknown>> {
-  return proxy.received
+  return fx.proxy.received
     .map((f) => JSON.parse(f) as Record<string, unknown>)
     .filter((f) => f.type === 'document' && (f.result as { _id?: string } | undefined)?._id === id)
 }
@@ -63,59 +31,59 @@ function injectFromTheFuture(id: string): void {
     const result = real.result as { _id: string; _source: Record<string, unknown> }
     const info = result._source._kuzzle_info as Record<string, unknown>
     const _source = { ...result._source, n: 666, _kuzzle_info: { ...info, updatedAt: Date.now() + 1e12 } }
-    proxy.inject(JSON.stringify({ ...real, scope: 'in', result: { ...result, _source } }))
+    fx.proxy.inject(JSON.stringify({ ...real, scope: 'in', result: { ...result, _source } }))
   }
 }
 
 describe('a notification with updatedAt far in the future', () => {
   it('does not pin an observed document: refresh() shows the stored document, later changes apply', async () => {
-    server.documents.create(I, C, 'a', { n: 1 })
-    const a = client.get(I, C, 'a')
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    const a = fx.client.get(I, C, 'a')
     await waitFor(() => a.status === 'live', 3000)
-    server.documents.update(I, C, 'a', { n: 2 })
+    fx.server.documents.update(I, C, 'a', { n: 2 })
     await waitFor(() => n(a) === 2, 3000, { what: 'a real change' })
 
     injectFromTheFuture('a')
     await waitFor(() => n(a) === 666, 3000, { what: 'the injected notification' })
-    server.documents.update(I, C, 'a', { n: 3 })
+    fx.server.documents.update(I, C, 'a', { n: 3 })
     await a.refresh()
     expect(a._source).toEqual(stored('a'))
     expect(n(a)).toBe(3)
     expect(a.status).toBe('live')
 
-    server.documents.update(I, C, 'a', { n: 4 })
+    fx.server.documents.update(I, C, 'a', { n: 4 })
     await waitFor(() => n(a) === 4, 3000, { what: 'a change after the refresh' })
     expect(a._source).toEqual(stored('a'))
   })
 
   it("does not pin a live search's hit: the search's refresh() shows the stored document", async () => {
-    server.documents.create(I, C, 'a', { n: 1 })
-    server.documents.create(I, C, 'b', { n: 10 })
-    const search = client.search(I, C, { sort: [{ n: 'asc' }] }, { size: 10, live: 'query' })
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    fx.server.documents.create(I, C, 'b', { n: 10 })
+    const search = fx.client.search(I, C, { sort: [{ n: 'asc' }] }, { size: 10, live: 'query' })
     await waitFor(() => search.status === 'live' && search.hits.length === 2, 3000)
-    server.documents.update(I, C, 'a', { n: 2 })
+    fx.server.documents.update(I, C, 'a', { n: 2 })
     await waitFor(() => search.hits.some((h) => n(h) === 2), 3000, { what: 'a real change' })
 
     injectFromTheFuture('a')
     await waitFor(() => search.hits.some((h) => n(h) === 666), 3000, { what: 'the injected notification' })
-    server.documents.update(I, C, 'a', { n: 3 })
+    fx.server.documents.update(I, C, 'a', { n: 3 })
     await search.refresh()
     await waitFor(() => search.hits.map((h) => `${h._id}:${n(h)}`).join() === 'a:3,b:10', 3000, { what: 'the stored documents' })
     expect(search.hits[0]._source).toEqual(stored('a'))
 
-    server.documents.update(I, C, 'a', { n: 4 })
+    fx.server.documents.update(I, C, 'a', { n: 4 })
     await waitFor(() => n(search.hits[0]) === 4, 3000, { what: 'a change after the refresh' })
   })
 
   it('the next real change shows the stored document, without refresh()', async () => {
-    server.documents.create(I, C, 'a', { n: 1 })
-    const a = client.get(I, C, 'a')
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    const a = fx.client.get(I, C, 'a')
     await waitFor(() => a.status === 'live', 3000)
-    server.documents.update(I, C, 'a', { n: 2 })
+    fx.server.documents.update(I, C, 'a', { n: 2 })
     await waitFor(() => n(a) === 2, 3000, { what: 'a real change' })
     injectFromTheFuture('a')
     await waitFor(() => n(a) === 666, 3000, { what: 'the injected notification' })
-    server.documents.update(I, C, 'a', { n: 3 })
+    fx.server.documents.update(I, C, 'a', { n: 3 })
     await waitFor(() => n(a) === 3, 3000, { what: 'the stored document' })
     expect(a._source).toEqual(stored('a'))
   })

@@ -9,7 +9,7 @@ import { createApp, nextTick, type Component } from 'vue'
 import { mount } from '@vue/test-utils'
 import { createObserver } from '../../src'
 import { memoryDriver } from '../../src/drivers/memory'
-import { waitFor } from '../helpers/wait-for'
+import { staysEqual, waitFor } from '../helpers/wait-for'
 import { exampleDir, readmeExamples } from './examples'
 
 const blocks = readmeExamples()
@@ -197,7 +197,7 @@ const taxi = useObservedDocument<{ driver: string; fare: number }>('nyc-open-dat
       const input = w.find('input')
       for (const typed of ['1', '15', '25']) await input.setValue(typed)
       // Typing is not a search: nothing re-targets before the pause, and the list stays full.
-      await new Promise((resolve) => setTimeout(resolve, 150))
+      await staysEqual(() => `${searches.mock.calls.length} ${rows()}`, 150, { what: 'searches and rows while typing' })
       expect(searches.mock.calls.length).toBe(before)
       expect(rows()).toBe('Ana: $10,Bilal: $20,Chen: $30')
       // Then the previous hits stay, dimmed, until the new ones are read.
