@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ObserverClient } from '../../src/core/client'
 import type { DocEvent } from '../../src/core/types'
+import { MAX_BUFFERED, MAX_HELD, type DocState } from '../../src/core/doc-state'
 import { memoryDriver } from '../../src/drivers/memory'
 import { instrument } from '../helpers/instrumented-driver'
 import { waitFor } from '../helpers/wait-for'
@@ -29,7 +30,7 @@ function heapAfterGc(): number {
 
 /** The core's internal state, for asserting buffer caps (not public API). */
 interface Internals {
-  table: { peek(ref: { index: string; collection: string }, id: string): { buffer: unknown[] | null; held: Map<unknown, unknown[]> } | undefined }
+  table: { peek(ref: { index: string; collection: string }, id: string): { docState: DocState } | undefined }
 }
 const internals = (c: ObserverClient) => c as unknown as Internals
 
@@ -89,14 +90,14 @@ describe('buffers for events that cannot be applied yet are capped', () => {
     const watch = driver.openWatches()[0]
     await waitFor(() => watch.events.length === BURST, 10_000, { what: 'every event delivered to the core' })
     const entry = internals(client).table.peek(ref, 'r1')!
-    expect(entry.buffer!.length).toBeLessThanOrEqual(1024)
+    expect(entry.docState.reading!.since.length).toBeLessThanOrEqual(MAX_BUFFERED)
     forgetRecordedEvents(driver)
     expect(heapAfterGc() - before).toBeLessThan(16 * MB)
     // The read lands (and, as events were dropped, the document is read again): it shows the stored document.
     driver.holdReads = false
     driver.releaseReads()
     await waitFor(() => o.status === 'live' && (o._source as { n: number }).n === BURST + 1, 3000)
-    expect(entry.buffer).toBeNull()
+    expect(entry.docState.reading).toBeNull()
   })
 
   it('while a revision gap is open: at most 64 events are held; past that the document is read again', { timeout: 60_000 }, async () => {
@@ -111,7 +112,7 @@ describe('buffers for events that cannot be applied yet are capped', () => {
     // None continues the chain: every one waits for a revision that never comes.
     for (let i = 0; i < BURST; i++) driver.push({ id: 'g1', kind: 'upsert', doc: { n: i }, rev: `r${i}`, previousRev: `missing-${i}` } as DocEvent)
     const entry = internals(client).table.peek(ref, 'g1')!
-    expect(entry.held.size).toBeLessThanOrEqual(64)
+    expect(entry.docState.held.length).toBeLessThanOrEqual(MAX_HELD)
     forgetRecordedEvents(driver)
     expect(heapAfterGc() - before).toBeLessThan(16 * MB)
     await waitFor(() => o.status === 'live' && (o._source as { n: number }).n === 1, 3000, { what: 'the stored document, read again' })
