@@ -147,6 +147,11 @@ const regressions: Regression[] = [
     factory: memoryTarget,
     schedule: {"seed":101449,"target":"memory","ids":["d0","d1","d2","d3","d4","d5"],"initial":[{"id":"d0","body":{"n":0,"g":"b","tag":"x"}},{"id":"d1","body":{"n":6,"g":"b"}},{"id":"d4","body":{"n":0,"g":"a","tag":"y","nested":{"x":4}}},{"id":"d5","body":{"n":9,"g":"b","tag":"x","nested":{"x":4}}}],"steps":[{"t":"search","slot":0,"q":0,"live":"query","size":3},{"t":"wait","ms":9},{"t":"fault","f":"disconnect"},{"t":"write","by":0,"w":{"op":"update","id":"d1","patch":{"n":4}}},{"t":"write","by":1,"w":{"op":"pair","a":{"op":"delete","id":"d4"},"b":{"op":"replace","id":"d5","body":{"n":9,"g":"c"}}}}]},
   },
+  {
+    name: 'late notifications without a chain do not bring back a document a read found deleted (core: doc-state placeEvent, a change with a clock revision on a missing document is settled by a read; Kuzzle seed 720834)',
+    factory: kuzzleTarget,
+    schedule: {"seed":720834,"target":"kuzzle","ids":["d0","d1","d2"],"initial":[{"id":"d1","body":{"n":9,"g":"a","tag":"zz","nested":{"x":5}}}],"steps":[{"t":"search","slot":0,"q":1,"live":"query","size":3},{"t":"write","by":3,"w":{"op":"create","id":"d0","body":{"n":9,"g":"b","tag":"é"}}},{"t":"wait","ms":12},{"t":"write","by":0,"w":{"op":"replace","id":"d0","body":{"n":1,"g":"b","nested":{"x":2}}}},{"t":"write","by":1,"w":{"op":"delete","id":"d0"}},{"t":"mget","slot":2,"ids":["d0","d1","d2"]},{"t":"fault","f":"delay","n":20},{"t":"write","by":2,"w":{"op":"update","id":"d0","patch":{"g":"a"}}}]},
+  },
 ]
 
 describe('fault schedules that once failed', () => {
