@@ -232,14 +232,11 @@ describe('Sanity seeds (string revisions with a chain)', () => {
     expect(shown(replay.state)).toEqual({ n: 2 })
   })
 
-  // MODEL BUG (reported, not fixed here: src/ is out of this change's scope). The same as seed 1602 with no other
-  // event between the buffered event and the read: the read is sent at the event's own stream point (`at` = X, so
-  // it covers the event), yet `offer` refuses only `seq < known.asOf` (strictly), and a document that never
-  // received an event itself (`lastSeq` 0 <= X) takes the older content: n: 1 at 'r1' replaces the read's n: 2 at
-  // 'r2', breaking invariant 3. Inputs: readSent(at: X) after an event counted at X, readAnswered(r2),
-  // offer(r1, seq: X, fromEvent: true). The shell gives exactly these numbers (query-pool counts the event with
-  // nextSeq(), the search buffers it at currentSeq(), beginSync sends the read at currentSeq()).
-  it.fails('sanity seed 1602, same stream point: an event the read covers (received before it was sent) does not replace the read', () => {
+  // The same with no other event between the buffered event and the read: the read is sent at the event's own stream
+  // point (it covers the event), and the document never received an event itself (`lastSeq` 0). Found by the model
+  // test above (offer refused only `seq < known.asOf`); the shell gives these numbers (query-pool counts the event,
+  // the search buffers it at currentSeq(), the read is sent at currentSeq()).
+  it('sanity seed 1602, same stream point: an event the read covers (received before it was sent) does not replace the read', () => {
     const arrived = point()
     const { state } = run(initialDocState<Tag>(), sent(), answered(2, 'r2'))
     const replay = run(state, offer(1, 'r1', arrived, true))
