@@ -8,7 +8,7 @@
  * export default defineNuxtConfig({ modules: ['vue-observed/nuxt'], observed: { driver: '~/observed.driver' } })
  * ```
  */
-import { addImports, addPluginTemplate, defineNuxtModule, findPath } from '@nuxt/kit'
+import { addImports, addPluginTemplate, addTypeTemplate, defineNuxtModule, findPath } from '@nuxt/kit'
 import type { ObserverClientOptions } from './core'
 
 /** Client options that a config can hold (plain data: no driver, no functions). */
@@ -97,6 +97,19 @@ export default defineNuxtModule<ObservedNuxtOptions>({
     addPluginTemplate({
       filename: 'vue-observed.plugin.mjs',
       getContents: () => pluginSource(driverPath, options),
+    })
+    // `useNuxtApp().$observer`, typed (Nuxt types the injections of plugin files, not of plugin templates).
+    addTypeTemplate({
+      filename: 'types/vue-observed.d.ts',
+      getContents: () => `import type { ObserverClient } from 'vue-observed'
+declare module '#app' {
+  interface NuxtApp { $observer: ObserverClient }
+}
+declare module 'vue' {
+  interface ComponentCustomProperties { $observer: ObserverClient }
+}
+export {}
+`,
     })
     if (options.autoImports) {
       addImports(AUTO_IMPORTS.map((name) => ({ name, from: 'vue-observed' })))

@@ -57,6 +57,9 @@ describe('Nuxt module setup (loadNuxt on the README nuxt.config)', () => {
       const imports: Array<{ name: string; from: string }> = []
       await nuxt.callHook('imports:extend', imports as never)
       expect(imports.filter((i) => i.from === 'vue-observed').map((i) => i.name)).toEqual([...AUTO_IMPORTS])
+      // useNuxtApp().$observer is typed.
+      const types = nuxt.options.build.templates.find((t) => t.filename === 'types/vue-observed.d.ts')
+      expect(await types!.getContents!({ nuxt, app: {} as never, options: {} })).toMatch(/interface NuxtApp \{ \$observer: ObserverClient \}/)
     } finally {
       await nuxt.close()
     }
