@@ -61,11 +61,15 @@ export default defineNuxtPlugin({
     const initialState = import.meta.client && hydrate ? toRaw(nuxtApp.payload[${JSON.stringify(PAYLOAD_KEY)}]) : undefined
     const observer = createObserver({ ...clientOptions, driver: createDriver(nuxtApp), initialState })
     nuxtApp.vueApp.use(observer)
-    if (import.meta.server && hydrate) {
+    if (import.meta.server) {
       nuxtApp.hooks.hook('app:rendered', () => {
-        // validateState: a checked copy of plain data (no __proto__ keys, which Nuxt's devalue refuses).
-        const state = validateState(observer.client.dehydrate())
-        if (typeof state !== 'string') nuxtApp.payload[${JSON.stringify(PAYLOAD_KEY)}] = state
+        if (hydrate) {
+          // validateState: a checked copy of plain data (no __proto__ keys, which Nuxt's devalue refuses).
+          const state = validateState(observer.client.dehydrate())
+          if (typeof state !== 'string') nuxtApp.payload[${JSON.stringify(PAYLOAD_KEY)}] = state
+        }
+        // One client per request, done once its page is rendered (a server app is never unmounted).
+        observer.client.close()
       })
     }
     return { provide: { observer: observer.client } }

@@ -131,7 +131,7 @@ export default () => {
   )
 
   it('the server puts what it read into nuxtApp.payload after rendering, as plain data devalue accepts', async () => {
-    const { nuxtApp, hooks } = await runPlugin('server', { hydrate: true, driverFile })
+    const { nuxtApp, hooks, client } = await runPlugin('server', { hydrate: true, driverFile })
     const html = await renderToString(nuxtApp.vueApp)
     expect(html).toBe('<p>Ana &lt;/script&gt; \u2028 Alvarez</p>')
     expect(nuxtApp.payload[PAYLOAD_KEY]).toBeUndefined()
@@ -144,6 +144,8 @@ export default () => {
     const text = stringify(nuxtApp.payload)
     expect(text).not.toContain('</script>')
     expect(parse(text)[PAYLOAD_KEY]).toEqual(state)
+    // The request's client is closed once its page is rendered.
+    await expect(client.read('fleet', 'taxi', 'taxi-1')).rejects.toThrow(/closed/)
   })
 
   it('the browser hydrates from nuxtApp.payload (and not when hydrate is false)', async () => {
