@@ -147,8 +147,11 @@ describe('Nuxt module (vue-observed/nuxt) in a built Nuxt app', () => {
     expect(cards).toEqual(TAXIS.map((t) => `${t.driver}: ${t.fare}`))
     const hits = await page.$$eval('[data-search] li', (lis) => lis.map((li) => li.getAttribute('data-id')))
     expect(hits).toEqual(['taxi-5', 'taxi-1', 'taxi-8', 'taxi-3', 'taxi-6', 'taxi-7', 'taxi-2', 'taxi-9', 'taxi-4'])
+    // A change made after the server rendered and before the browser's watch is up: the confirmation read shows it.
+    sanity.documents.patch('taxi-3', { set: { fare: 26 } })
     release()
     const liveAt = await allLive(page)
+    await page.waitForFunction(() => document.querySelector('[data-id="taxi-3"] [data-test=fare]')?.textContent === '26')
     const readRequests = () => requests.filter((r) => !r.url().includes('/data/listen/')).length
     // Nothing more is read once everything is live (bounded: longer than the pool's debounce and a listener's reconnect).
     await staysEqual(readRequests, 1500, { intervalMs: 20, what: 'reads after load' })
@@ -161,7 +164,7 @@ describe('Nuxt module (vue-observed/nuxt) in a built Nuxt app', () => {
     expect(consoleMessages.filter((m) => /hydrat|mismatch/i.test(m))).toEqual([])
     expect(consoleMessages.filter((m) => /^(error|pageerror)/.test(m))).toEqual([])
 
-    // Live: a document's change, and a document entering the live-query search.
+    // Live: a document's change, and a document entering the live-query search (6 matches + taxi-2).
     sanity.documents.patch('taxi-2', { set: { fare: 50 } })
     await page.waitForFunction(() => document.querySelector('[data-id="taxi-2"] [data-test=fare]')?.textContent === '50')
     await page.waitForFunction(() => document.querySelector('[data-search="query"] li')?.getAttribute('data-id') === 'taxi-2')
