@@ -36,7 +36,9 @@ export interface ObserverClientOptions {
   maxIdsPerWatch?: number
   /**
    * How long a watch may take to go live (ms, default 10 000; 0: no limit). Past it, its observers get a non-fatal
-   * `watch_timeout` error with status `reconnecting`, and it is opened again with backoff.
+   * `watch_timeout` error with status `reconnecting`, and it is opened again with backoff. A first read (of a document
+   * or a search's page) that has not answered after as long does the same while it stays in flight (a browser queues
+   * requests beyond its connection limit behind open listeners).
    */
   watchTimeout?: number
   /**
@@ -152,7 +154,7 @@ export class ObserverClient {
     this.sharing = options.shareAcrossTabs ? shareAcrossTabs(options.driver, options.shareAcrossTabs) : null
     this.driver = this.sharing?.driver ?? options.driver
     const backoff = options.backoff ?? {}
-    this.table = new EntryTable(this.driver, options.wrap ?? ((v) => v), options.gapTimeout ?? 1000, backoff, this.tracer)
+    this.table = new EntryTable(this.driver, options.wrap ?? ((v) => v), options.gapTimeout ?? 1000, backoff, this.tracer, this.watchTimeout)
     this.watchGate = new RetryGate('probe', backoff)
     this.hydration = new HydrationStore(this.driver.name, options.wrap ?? ((v) => v))
     // A new document entry starts from the hydrated content, if any (taken once).
@@ -180,6 +182,7 @@ export class ObserverClient {
     this.searchHost = {
       driver: this.tracedSearches(),
       backoff,
+      readTimeout: this.watchTimeout,
       started: (search) => {
         this.assertOpen('start a search')
         this.started.add(search)
