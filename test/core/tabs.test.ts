@@ -1,7 +1,7 @@
 // Tabs that share one set of connections (issue 17), with in-process BroadcastChannel and Web Locks fakes: one
 // leader runs the driver for every tab; followers' watches and reads are served by it; when the leader's tab closes
 // or freezes another takes over, resyncs, and no update is lost; malformed messages are ignored.
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ObserverClient, type Observer } from '../../src/core'
 import { shareAcrossTabs, type TabSharing } from '../../src/core/tabs/lazy-shared-driver'
 import { memoryDriver } from '../../src/drivers/memory'
@@ -216,6 +216,29 @@ describe('tabs share one set of connections', () => {
     await waitFor(() => leader.own.openWatches === 1 && a[2].status === 'live', 1000)
     a[2].stop()
     await waitFor(() => leader.own.openWatches === 0, 2000, { what: 'the shared watch closed with its last user' })
+  })
+
+  it("a follower's page hidden for good (pagehide) says goodbye: the leader releases its watches at once", async () => {
+    const events = new EventTarget()
+    vi.stubGlobal('addEventListener', events.addEventListener.bind(events))
+    vi.stubGlobal('removeEventListener', events.removeEventListener.bind(events))
+    try {
+      const { tabs } = setup(2)
+      await waitFor(() => leaders(tabs).length === 1 && tabs.every((t) => t.sharing.role !== 'starting'), 2000, { what: 'one leader' })
+      const leader = leaders(tabs)[0]
+      const follower = tabs.find((t) => t !== leader)!
+      const mine = leader.client.get('i', 'c', 'd0')
+      const theirs = follower.client.get('i', 'c', 'd1')
+      await waitFor(() => mine.status === 'live' && theirs.status === 'live', 2000)
+      expect(leader.own.openWatches).toBe(2)
+      // The page goes: its client is never closed (no unmount), only pagehide fires.
+      events.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: false }))
+      follower.tab.close()
+      await waitFor(() => leader.own.openWatches === 1, 2000, { what: "the follower's watch released" })
+      expect(mine.status).toBe('live')
+    } finally {
+      vi.unstubAllGlobals()
+    }
   })
 
   it('without BroadcastChannel or Web Locks, each tab uses its own driver (role alone) and onLeader is called', async () => {

@@ -99,6 +99,8 @@ export class SharedDriver implements Driver {
   private unansweredSince: number | null = null
   /** Leader: when each follower was last heard from. */
   private readonly heard = new Map<string, number>()
+  /** Leader: followers dropped after a long silence, asked to send their watches again if they speak. */
+  private readonly forgotten = new Set<string>()
   private closed = false
   private readonly heartbeat: number
   private readonly leaderTimeout: number
@@ -135,6 +137,9 @@ export class SharedDriver implements Driver {
 
   start(): this {
     this.lock.start()
+    const g = globalThis as { addEventListener?: (type: string, listener: (ev: { persisted?: boolean }) => void) => void }
+    g.addEventListener?.('pagehide', this.pageHide)
+    g.addEventListener?.('pageshow', this.pageShow)
     // Say hello: a leader answers, so that a new follower learns who leads at once.
     this.post({ t: 'beat', leader: false })
     this.timer = setInterval(() => this.tick(), this.heartbeat)
@@ -147,6 +152,9 @@ export class SharedDriver implements Driver {
     this.post({ t: 'bye' })
     this.closed = true
     clearInterval(this.timer)
+    const g = globalThis as { removeEventListener?: (type: string, listener: (ev: { persisted?: boolean }) => void) => void }
+    g.removeEventListener?.('pagehide', this.pageHide)
+    g.removeEventListener?.('pageshow', this.pageShow)
     this.lock.stop()
     this.hub?.dispose()
     this.hub = null
@@ -154,6 +162,18 @@ export class SharedDriver implements Driver {
     this.channel.close()
     for (const r of this.reads.values()) r.reject(new ObservedError('closed', 'The observer client was closed'))
     this.reads.clear()
+  }
+
+  /** A follower's page goes away: the leader releases its watches now rather than after a long silence. */
+  private readonly pageHide = () => {
+    if (this.role !== 'leader') this.post({ t: 'bye' })
+  }
+
+  /** Back from the back-forward cache: the leader forgot this tab, so everything is sent again. */
+  private readonly pageShow = (ev: { persisted?: boolean }) => {
+    if (!ev?.persisted || this.role === 'leader') return
+    this.post({ t: 'beat', leader: false })
+    this.switchLeader()
   }
 
   // ---- the Driver contract --------------------------------------------------------------------------------------
@@ -275,6 +295,7 @@ export class SharedDriver implements Driver {
     this.leaderId = this.id
     this.unansweredSince = null
     this.heard.clear()
+    this.forgotten.clear()
     this.setRole('leader')
     try {
       this.options.onLeader?.()
@@ -400,13 +421,14 @@ export class SharedDriver implements Driver {
         hub.unsubscribe(from, msg.wid)
         return
       case 'read':
-        hub.read(msg.read).then(
+        // A driver that throws at once (a refused argument) answers with its error, like one that rejects.
+        Promise.resolve()
+          .then(() => hub.read(msg.read))
+          .then(
           (value) => this.post({ t: 'answer', to: from, rid: msg.rid, ok: true, value }),
           (err: unknown) => this.post({ t: 'answer', to: from, rid: msg.rid, ok: false, err: toWire(err as Error) }),
         )
         return
     }
   }
-
-  private readonly forgotten = new Set<string>()
 }
