@@ -241,6 +241,42 @@ describe('tabs share one set of connections', () => {
     }
   })
 
+  it('ObserverClient({ shareAcrossTabs }) takes the browser APIs: two clients, one leader (onLeader once), the follower served', async () => {
+    const backend = memoryDriver()
+    backend.seed('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
+    const browser = new FakeBrowser()
+    const roles: string[][] = [[], []]
+    let led = 0
+    const clients: ObserverClient[] = []
+    const owns: Array<ReturnType<typeof tabDriver>> = []
+    try {
+      for (const k of [0, 1]) {
+        const tab = browser.tab()
+        vi.stubGlobal('BroadcastChannel', tab.env.BroadcastChannel)
+        vi.stubGlobal('navigator', { locks: tab.env.locks })
+        const own = tabDriver(backend)
+        owns.push(own)
+        const client = new ObserverClient({ driver: own.driver, shareAcrossTabs: { channel: 'app', heartbeat: 20, onLeader: () => led++, onRoleChange: (r) => roles[k].push(r) } })
+        clients.push(client)
+        opened.push({ client, tab })
+        await waitFor(() => client.tabRole !== 'starting', 2000, { what: `client ${k} has a role` })
+      }
+      vi.unstubAllGlobals()
+      expect(clients.map((c) => c.tabRole)).toEqual(['leader', 'follower'])
+      expect(roles).toEqual([['leader'], ['follower']])
+      expect(led).toBe(1)
+      expect(browser.names()).toEqual(['app:v1'])
+      const o = clients[1].get<{ n: number }>('i', 'c', 'a')
+      await waitFor(() => o.status === 'live' && o._source?.n === 1, 2000)
+      expect(owns[1].stats).toEqual({ watchesOpened: 0, reads: 0 })
+      expect(owns[0].openWatches).toBe(1)
+      o.stop()
+      await waitFor(() => owns[0].openWatches === 0, 2000, { what: "the follower's watch released at the leader" })
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
   it('without BroadcastChannel or Web Locks, each tab uses its own driver (role alone) and onLeader is called', async () => {
     const own = memoryDriver()
     let led = 0
