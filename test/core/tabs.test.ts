@@ -142,7 +142,7 @@ describe('tabs share one set of connections', () => {
   })
 
   it('a frozen leader is replaced after its heartbeats go unanswered; when it thaws it follows', async () => {
-    const { backend, tabs } = setup(3)
+    const { backend, browser, tabs } = setup(3)
     await waitFor(() => leaders(tabs).length === 1 && tabs.every((t) => t.sharing.role !== 'starting'), 2000, { what: 'one leader' })
     const all = tabs.map((t) => t.client.get<{ n: number }>('i', 'c', 'd0'))
     await waitFor(() => all.every((o) => o.status === 'live'), 2000)
@@ -156,10 +156,14 @@ describe('tabs share one set of connections', () => {
     expect(took).toBeGreaterThanOrEqual(FAST.leaderTimeout)
     expect(rest.filter((t) => t.sharing.role === 'leader')).toHaveLength(1)
     await waitFor(() => rest.every((t) => all[tabs.indexOf(t)]._source?.n === 5), 2000, { what: 'the followers have the write' })
+    const watchesSent = browser.posted.get('watch') ?? 0
     old.tab.thaw()
     await waitFor(() => old.sharing.role === 'follower', 2000, { what: 'the old leader steps down' })
     await backend.update('i', 'c', 'd0', { n: 6 })
     await waitFor(() => all.every((o) => o._source?.n === 6 && o.status === 'live'), 3000, { what: 'every tab converged' })
+    // Thawed, the old leader answered heartbeats before it learnt it was replaced: the other follower kept to the
+    // newer leader (only the old leader's own watch was sent, to the new one).
+    expect((browser.posted.get('watch') ?? 0) - watchesSent).toBe(1)
     // The old leader let its watches go.
     expect(old.own.openWatches).toBe(0)
     expect(leaders(tabs)).toHaveLength(1)

@@ -40,6 +40,11 @@ interface Base {
 export interface Beat extends Base {
   t: 'beat'
   leader: boolean
+  /** A leader's: when it took the lock (ms since the epoch). A tab follows the newest leader, never an older one. */
+  since?: number
+  /** A leader's, to one follower (`to`) it forgot: send every watch again. */
+  to?: string
+  resend?: boolean
 }
 /** Follower → leader: follow `spec` on `ref` for my watch `wid`. */
 export interface WatchMsg extends Base {
@@ -151,7 +156,8 @@ export function parseMessage(data: unknown): TabMessage | null {
   const to = data.to
   switch (data.t) {
     case 'beat':
-      return typeof data.leader === 'boolean' ? (data as unknown as Beat) : null
+      if (data.leader === false) return data as unknown as Beat
+      return data.leader === true && typeof data.since === 'number' && Number.isFinite(data.since) ? (data as unknown as Beat) : null
     case 'bye':
       return data as unknown as ByeMsg
     case 'watch':

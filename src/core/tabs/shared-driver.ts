@@ -88,6 +88,8 @@ export class SharedDriver implements Driver {
   private role: TabRole = 'starting'
   private hub: Hub | null = null
   private leaderId: string | null = null
+  /** When the leader followed took its lock: a beat from a leader that took it earlier (stolen since) is ignored. */
+  private leaderSince = 0
   private readonly channel: ChannelLike
   private readonly lock: LeaderLock
   private readonly watches = new Map<number, LogicalWatch>()
@@ -293,6 +295,7 @@ export class SharedDriver implements Driver {
     if (this.closed) return
     this.hub = new Hub(this.inner)
     this.leaderId = this.id
+    this.leaderSince = Date.now()
     this.unansweredSince = null
     this.heard.clear()
     this.forgotten.clear()
@@ -302,7 +305,7 @@ export class SharedDriver implements Driver {
     } catch (err) {
       console.error('[vue-observed] shareAcrossTabs.onLeader threw', err)
     }
-    this.post({ t: 'beat', leader: true })
+    this.post({ t: 'beat', leader: true, since: this.leaderSince })
     this.switchLeader()
   }
 
@@ -312,6 +315,7 @@ export class SharedDriver implements Driver {
     this.hub?.dispose()
     this.hub = null
     this.leaderId = null
+    this.leaderSince = 0
     this.setRole('follower')
     this.switchLeader()
     this.post({ t: 'beat', leader: false })
@@ -368,12 +372,18 @@ export class SharedDriver implements Driver {
     if (!msg || msg.from === this.id) return
     if (this.role === 'leader') return this.serve(msg)
     if (msg.t === 'beat' && msg.leader) {
-      this.unansweredSince = null
       if (msg.from !== this.leaderId) {
+        // A leader that took the lock before the one followed (a thawed tab that has not yet learnt it was replaced).
+        if (this.leaderId !== null && msg.since! < this.leaderSince) return
+        this.unansweredSince = null
         this.leaderId = msg.from
+        this.leaderSince = msg.since!
         if (this.role === 'starting') this.setRole('follower')
         this.switchLeader()
-      } else if ((msg as { resend?: unknown }).resend === true && (msg as { to?: unknown }).to === this.id) {
+        return
+      }
+      this.unansweredSince = null
+      if (msg.resend === true && msg.to === this.id) {
         // The leader forgot this tab (it was silent too long): everything again.
         this.switchLeader()
       }
@@ -408,7 +418,7 @@ export class SharedDriver implements Driver {
       if (msg.leader) return // a leader that was stolen from and does not know yet: its lock says so soon
       // Answered at once: the follower's liveness check, and its way to learn who leads.
       // A tab forgotten after a long silence (a frozen tab that thawed) is asked to send its watches again.
-      this.post({ t: 'beat', leader: true, ...(this.forgotten.has(from) ? { to: from, resend: true } : {}) })
+      this.post({ t: 'beat', leader: true, since: this.leaderSince, ...(this.forgotten.has(from) ? { to: from, resend: true } : {}) })
       this.forgotten.delete(from)
       return
     }
