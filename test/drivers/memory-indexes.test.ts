@@ -37,8 +37,9 @@ describe('memory driver indexes', () => {
       for (const spec of queries) {
         const size = 1 + Math.floor(random() * 8)
         const from = Math.floor(random() * 3)
+        const q = spec.query as { equals?: { g: string }; range?: { n: { gte: number } } } | undefined
         const match = (d: (typeof stored)[number]) =>
-          !spec.query ? true : 'equals' in spec.query ? d._source.g === spec.query.equals.g : d._source.n >= spec.query.range.n.gte
+          q?.equals ? d._source.g === q.equals.g : q?.range ? d._source.n >= q.range.n.gte : true
         const expected = stored.filter(match).sort(comparator(spec.sort))
         const page = await driver.search(ref, spec, { from, size })
         expect(page.hits.map((h) => h._id)).toEqual(expected.slice(from, from + size).map((d) => d._id))
