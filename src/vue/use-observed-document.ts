@@ -1,7 +1,7 @@
 import type { EventHookOn } from '@vueuse/core'
 import { lazyEventHook } from './lazy-event-hook'
 import { shallowRef, toValue, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
-import { asObservedError, ObservedError, type DocSource, type Observer, type ObserverStatus } from '../core'
+import { asObservedError, ObservedError, type DocSource, type Observer, type ObserverStatus, type WriteOptions } from '../core'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
 import { StoreWriter, type DocumentOf, type DocumentStoreKey, type StoreTarget } from './store-sync'
 import type { ObservedDoc } from './types'
@@ -44,6 +44,19 @@ export interface UseObservedDocumentReturn<T extends object> {
   stop(): void
   /** Reads the document again; resolves once applied. */
   refresh(): Promise<void>
+  /** True while a local write of the document is shown but not confirmed by the server. */
+  pending: Readonly<ShallowRef<boolean>>
+  /**
+   * Merges `patch` into the document (plain objects deeply): `data` shows it in the same tick, `pending` is true
+   * until the server confirms it, when the promise resolves. A refused write is rolled back, rejects with an
+   * `ObservedError` (`conflict`, `not_found`, `unauthorized`, `write_failed`, …) and triggers `onError`.
+   * `ifRevision`: write only if the server's revision is still this one.
+   */
+  update(patch: Partial<T>, options?: WriteOptions): Promise<void>
+  /** Replaces the document's content: as `update`. */
+  replace(content: T, options?: WriteOptions): Promise<void>
+  /** Deletes the document: as `update`. */
+  remove(options?: WriteOptions): Promise<void>
   /** The document changed; `changes` lists the top-level fields that differ. */
   onChange: EventHookOn<[ObservedDoc<T>, string[]]>
   onDelete: EventHookOn<[string]>
@@ -82,6 +95,7 @@ export function useObservedDocument<T extends object>(
   const status = shallowRef<ObserverStatus>('idle')
   const error = shallowRef<ObservedError | null>(null)
   const isPrevious = shallowRef(false)
+  const pending = shallowRef(false)
   const changeHook = lazyEventHook<[ObservedDoc<T>, string[]]>()
   const deleteHook = lazyEventHook<[string]>()
   const errorHook = lazyEventHook<[ObservedError]>()
@@ -155,16 +169,25 @@ export function useObservedDocument<T extends object>(
           deleteHook.trigger(o._id)
         }),
         o.on('error', (err) => errorHook.trigger(err)),
+        o.on('pending', (p) => void (pending.value = p)),
       ]
       o.start()
+      pending.value = o.pending
       sync(o)
       hydrated.value = o.status === 'pending' && data.value !== null && !isPrevious.value
       return { target: o, offs }
     },
     () => {
       status.value = 'stopped'
+      pending.value = false
     },
   )
+
+  const write = (run: (o: Observer<T>) => Promise<void>): Promise<void> => {
+    const o = lifecycle.current()
+    if (!o) return Promise.reject(new ObservedError('bad_argument', 'Nothing to write to: the document is paused, stopped or not on this client'))
+    return run(o)
+  }
 
   const shell: UseObservedDocumentReturn<T> = {
     data,
@@ -177,6 +200,10 @@ export function useObservedDocument<T extends object>(
     refresh: async () => {
       await lifecycle.current()?.refresh()
     },
+    pending,
+    update: (patch, o) => write((obs) => obs.update(patch, o)),
+    replace: (content, o) => write((obs) => obs.replace(content, o)),
+    remove: (o) => write((obs) => obs.remove(o)),
     onChange: changeHook.on,
     onDelete: deleteHook.on,
     onError: errorHook.on,
