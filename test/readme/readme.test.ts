@@ -30,6 +30,7 @@ describe('README examples', () => {
         'kuzzle-store',
         'kuzzle-store-app',
         'kuzzle-store-main',
+        'local-write',
         'nuxt-config',
         'nuxt-driver',
         'nuxt-page',
@@ -179,6 +180,24 @@ const taxi = useObservedDocument<{ driver: string; fare: number }>('nyc-open-dat
     } finally {
       w.unmount()
       log.mockRestore()
+    }
+  })
+
+  it('local-write: a click shows the new fare at once, pending, then saved on the server', async () => {
+    dir.write('TaxiFare.vue', blocks['local-write'])
+    const { default: TaxiFare } = (await import(/* @vite-ignore */ dir.path('TaxiFare.vue'))) as { default: Component }
+    const driver = memoryDriver({ latency: 20 })
+    driver.seed('nyc-open-data', 'yellow-taxi', [{ _id: 'taxi-1', _source: { driver: 'Ana Alvarez', fare: 12 } }])
+    const w = mount(TaxiFare, { props: { id: 'taxi-1' }, global: { plugins: [createObserver({ driver })] } })
+    try {
+      await waitFor(() => w.text() === '$12', 2000, { what: 'fare rendered' })
+      await w.find('button').trigger('click')
+      expect(w.text()).toBe('$13 (saving…)')
+      expect(driver.snapshot('nyc-open-data', 'yellow-taxi')[0]._source).toEqual({ driver: 'Ana Alvarez', fare: 12 })
+      await waitFor(() => w.text() === '$13', 2000, { what: 'the write confirmed' })
+      expect(driver.snapshot('nyc-open-data', 'yellow-taxi')[0]._source).toEqual({ driver: 'Ana Alvarez', fare: 13 })
+    } finally {
+      w.unmount()
     }
   })
 
