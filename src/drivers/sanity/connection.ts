@@ -45,7 +45,8 @@ export class Connection {
   private pending: Open | null = null
   private readonly retiring = new Map<Listener, ReturnType<typeof setTimeout>>()
   /** Needs of subscriptions that left, kept in the union for `narrowDelay`. */
-  private readonly held = new Map<string, { need: Need; timer: ReturnType<typeof setTimeout> }>()
+  private readonly held = new Map<string, Need>()
+  private narrowTimer: ReturnType<typeof setTimeout> | undefined
   private reconcileQueued = false
   /** Per recent event id, the subscriptions it was delivered to. */
   private readonly seen = new Map<string, Set<Subscription>>()
@@ -79,12 +80,15 @@ export class Connection {
     else this.queries.get(sub.route!.need.type)?.delete(sub)
     const need = sub.route!.need
     const key = needKey(need)
-    if (this.subs.size > 0 && !this.held.has(key) && ![...this.subs].some((s) => needKey(s.route!.need) === key) && this.narrowDelay > 0) {
-      const timer = setTimeout(() => {
-        this.held.delete(key)
+    if (this.subs.size > 0 && this.narrowDelay > 0 && ![...this.subs].some((s) => needKey(s.route!.need) === key)) {
+      // Debounced: the union narrows once no watch has left for `narrowDelay`, in one step.
+      this.held.set(key, need)
+      clearTimeout(this.narrowTimer)
+      this.narrowTimer = setTimeout(() => {
+        this.narrowTimer = undefined
+        this.held.clear()
         this.schedule()
       }, this.narrowDelay)
-      this.held.set(key, { need, timer })
     }
     this.schedule()
   }
@@ -97,7 +101,8 @@ export class Connection {
 
   /** Closes every listener (the driver's subscriptions are gone). */
   private closeAll(): void {
-    for (const { timer } of this.held.values()) clearTimeout(timer)
+    clearTimeout(this.narrowTimer)
+    this.narrowTimer = undefined
     this.held.clear()
     this.current?.listener.close()
     this.pending?.listener.close()
@@ -122,7 +127,7 @@ export class Connection {
   /** Brings the listeners in line with what the subscriptions need. */
   private reconcile(): void {
     if (this.subs.size === 0) return this.closeAll()
-    const wanted = unionOf([...[...this.subs].map((s) => s.route!.need), ...[...this.held.values()].map((h) => h.need)])
+    const wanted = unionOf([...[...this.subs].map((s) => s.route!.need), ...this.held.values()])
     if (!this.current) {
       this.current = this.open(wanted, '')
       return
