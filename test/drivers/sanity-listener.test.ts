@@ -238,6 +238,26 @@ describe('a listener that never answers', () => {
     expect(server.openListeners).toBe(1)
   })
 
+  it('watches that give up at different times: each timeout asks for the listener again', async () => {
+    server.documents.load([{ _id: 'n1', _type: 'note', n: 1 }])
+    server.faults.stallListens()
+    const client = new ObserverClient({ driver: sanityDriver(sanity), watchTimeout: 200, backoff: { base: 100, cap: 200 } })
+    clients.push(client)
+    const first = server.listenRequests
+    const o = client.search<{ n: number }>('', 'note', { query: 'n > 0' }, { live: 'query' })
+    // The second search starts waiting once the first one's listen request is out: their clocks run apart, on the
+    // same listener.
+    await waitFor(() => server.listenRequests > first, 3000)
+    const s = client.search<{ n: number }>('', 'note', { query: 'n > -1' }, { live: 'query' })
+    await waitFor(() => o.status === 'reconnecting' && s.status === 'reconnecting', 3000)
+    // While the watches keep timing out, listen requests keep coming: none is waited on for ever by the other.
+    const at = server.listenRequests
+    await waitFor(() => server.listenRequests >= at + 4, 5000, { what: 'listen requests after each timeout' })
+    expect(server.faults.stalledListens).toBeLessThanOrEqual(2)
+    server.faults.releaseListens()
+    await waitFor(() => o.status === 'live' && s.status === 'live', 5000)
+  })
+
   it('a wider listener that never answers: the new watch times out, the ones already live stay live', async () => {
     server.documents.load([
       { _id: 'n1', _type: 'note', n: 1 },

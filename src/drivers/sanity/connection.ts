@@ -76,6 +76,17 @@ export class Connection {
 
   detach(sub: Subscription): void {
     if (!this.subs.delete(sub)) return
+    // A watch that leaves before it went live gave up waiting (the core's watch timeout, which reopens it with
+    // backoff): the listener it waited for, never answered, is asked for again rather than waited on for ever by the
+    // watches still attached.
+    if (!sub.live && !sub.offline && sub.route) {
+      const need = sub.route.need
+      if (this.pending && !this.live.has(this.pending.listener) && covers(this.pending.union, need)) this.dropPending()
+      else if (this.current && !this.live.has(this.current.listener) && covers(this.current.union, need)) {
+        this.current.listener.close()
+        this.current = null
+      }
+    }
     if (sub.ids) for (const id of sub.ids) this.unindex(id, sub)
     else this.queries.get(sub.route!.need.type)?.delete(sub)
     const need = sub.route!.need
@@ -129,6 +140,7 @@ export class Connection {
     if (this.subs.size === 0) return this.closeAll()
     const wanted = unionOf([...[...this.subs].map((s) => s.route!.need), ...this.held.values()])
     if (!this.current) {
+      this.dropPending()
       this.current = this.open(wanted, '')
       return
     }
