@@ -1,7 +1,8 @@
 /**
  * The Sanity driver: turns the app's own `@sanity/client` into the driver contract. Index = dataset (`''` for the
  * client's own), collection = document `_type`, id = `_id`; a search query is a GROQ filter expression with params,
- * and each watch is one listener (the listen endpoint, Server-Sent Events, read by the driver with a size cap).
+ * and every watch of a dataset is routed from one listener per (client, dataset) (the listen endpoint, Server-Sent
+ * Events, read by the driver with a size cap; `sanity/connection.ts`).
  *
  * @example
  * ```ts
@@ -54,7 +55,7 @@ export const DEFAULT_NARROW_DELAY = 10_000
 
 /**
  * Ids per `mGet` (the core splits larger reads, and retries failed ones per batch of this size): one watch shard, so
- * the documents a listener makes live are read together. Ids go in the `doc` endpoint's path, comma-separated, and a
+ * the documents a shard makes live are read together. Ids go in the `doc` endpoint's path, comma-separated, and a
  * batch whose ids take more than MAX_ID_CHARS_PER_READ is split further (250 UUIDs take 9.3 KB: two requests).
  */
 export const MAX_IDS_PER_READ = DEFAULT_MAX_IDS_PER_WATCH

@@ -55,6 +55,10 @@ async function lateCreation(withSearch: boolean) {
   server.documents.delete('x')
   await waitFor(() => observer.status === 'deleted' && (search?.hits.length ?? 0) === 0, 3000, { what: 'the deletion' })
 
+  // Whatever the observer or the search shows from the flush on, even for a moment before a read settles it.
+  const shown: string[] = []
+  observer.on('change', (source) => void shown.push(`observer: ${JSON.stringify(source)}`))
+  search?.on('hits', (hits) => void (hits.length > 0 && shown.push(`search: ${hits.map((h) => h._id).join()}`)))
   const reads = server.requests.filter((r) => r.endpoint === 'doc').length
   server.faults.flush()
   // The late creation is settled by a read, which finds the document gone.
@@ -62,6 +66,7 @@ async function lateCreation(withSearch: boolean) {
   const state = () => JSON.stringify([observer.status, observer._source, search?.hits.length ?? 0, search?.total ?? 0])
   await staysEqual(state, 500, { what: 'the deleted document' })
   expect(state()).toBe(JSON.stringify(['deleted', null, 0, 0]))
+  expect(shown).toEqual([])
 }
 
 it('a creation delivered after the deletion that followed it does not bring the document back', async () => {

@@ -289,20 +289,22 @@ export class Connection {
     if (first) this.stats.events++
     const documentId = payload.documentId
     if (typeof documentId !== 'string') return
-    const targets: Subscription[] = [...(this.byId.get(documentId) ?? [])]
+    const byId = this.byId.get(documentId) ?? []
     const notAsked = foreign(payload, from.union.types)
     if (notAsked) {
-      for (const subs of this.queries.values()) targets.push(...subs)
       const err = new ObservedError('bad_event', `Sanity listener sent an event it was not asked for: ${notAsked}`)
-      for (const sub of targets) this.fail(sub, err)
+      for (const sub of [...[...this.queries.values()].flatMap((subs) => [...subs]), ...byId]) this.fail(sub, err)
       return
     }
+    // Live queries first, then id watches: each hears the event as a listener of its own would have sent it.
+    const targets: Subscription[] = []
     const result = payload.result as { _type?: unknown } | undefined
     const previous = payload.previous as { _type?: unknown } | undefined | null
     for (const type of new Set([result?._type, previous?._type])) {
       if (typeof type !== 'string') continue
       for (const sub of this.queries.get(type) ?? []) targets.push(sub)
     }
+    targets.push(...byId)
     let heard = false
     for (const sub of targets) {
       if (!this.subs.has(sub) || !covers(from.union, sub.route!.need)) continue
