@@ -6,7 +6,7 @@ import { playgroundServers } from './playground/servers-plugin'
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
-/** Package entries: `vue-observed` and one per driver. */
+/** Package entries: `vue-observed`, one per driver, `vue-observed/ssr` and the Nuxt module `vue-observed/nuxt`. */
 const entries: Record<string, string> = Object.fromEntries(
   Object.entries({
     index: 'src/index.ts',
@@ -14,6 +14,7 @@ const entries: Record<string, string> = Object.fromEntries(
     kuzzle: 'src/drivers/kuzzle.ts',
     sanity: 'src/drivers/sanity.ts',
     ssr: 'src/ssr.ts',
+    nuxt: 'src/nuxt.ts',
   })
     .filter(([, path]) => existsSync(here(path)))
     .map(([name, path]) => [name, here(path)]),
@@ -39,7 +40,7 @@ export default defineConfig(({ command }) => ({
     target: 'es2022',
     lib: { entry: entries, formats: ['es'], fileName: (_format, name) => `${name}.js` },
     rollupOptions: {
-      external: [/^vue$/, /^pinia$/, /^@vueuse\//, /^@vue\/devtools-api/, /^kuzzle-sdk/, /^@sanity\//, /^groq-js/, /^devalue$/, /^node:/],
+      external: [/^vue$/, /^pinia$/, /^@vueuse\//, /^@vue\/devtools-api/, /^kuzzle-sdk/, /^@sanity\//, /^groq-js/, /^devalue$/, /^@nuxt\//, /^nuxt(\/|$)/, /^node:/],
     },
   },
   test: {

@@ -2,7 +2,7 @@ import type { BackoffOptions } from './backoff'
 
 import { EntryTable, collectionKey } from './entry-table'
 import { HydrationStore, type DehydratedState } from './hydration'
-import { checkCollection, checkId, checkIds, checkIndex, checkLive, checkSize, checkSpec } from './guards'
+import { checkCollection, checkId, checkIds, checkIndex, checkLive, checkSize, checkSpec, counted } from './guards'
 import { Observer, type ObserverHost } from './observer'
 import { CollectionPool } from './pool'
 import { QueryPool } from './query-pool'
@@ -242,8 +242,16 @@ export class ObserverClient {
     return doc
   }
 
-  /** Runs a search once, without observing it (server-side rendering). */
-  async readSearch(index: string, collection: string, search: SearchSpec = {}, options: { size?: number } = {}) {
+  /**
+   * Runs a search once, without observing it (server-side rendering): the first page, with `total` and `hasMore`
+   * as a live search would show them for it.
+   */
+  async readSearch(
+    index: string,
+    collection: string,
+    search: SearchSpec = {},
+    options: { size?: number } = {},
+  ): Promise<{ hits: Doc[]; total: number; hasMore: boolean }> {
     this.assertOpen('search')
     checkSpec(search)
     const ref = this.ref(index, collection)
@@ -251,8 +259,10 @@ export class ObserverClient {
     const size = checkSize(options.size)
     const at = Date.now()
     const page = await this.driver.search(ref, spec, { from: 0, size })
-    if (page && Array.isArray(page.hits)) this.hydration.recordSearch(ref, spec, size, page.hits, page.total, at)
-    return page
+    if (!page || !Array.isArray(page.hits)) throw new ObservedError('read_failed', 'search did not return { hits, total }')
+    this.hydration.recordSearch(ref, spec, size, page.hits, page.total, at)
+    const { total, uncounted } = counted(page.total, page.hits.length, size)
+    return { hits: page.hits, total, hasMore: page.hits.length < total || uncounted }
   }
 
   /**

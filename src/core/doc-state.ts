@@ -518,9 +518,11 @@ class Transition<Tag> {
     const known = this.s.known
     const cur = this.rev
     // At a revision the chain has moved past (a clock's order alone is checked below), or older than a read it shows
-    // that was sent after the page.
+    // that was sent after the page, or an event that a read or page it shows covers (received at or before the
+    // stream point it was sent at: sanity seed 1602's class).
     if (typeof doc._rev === 'string' && doc._rev !== cur && this.s.past.includes(doc._rev)) return true
-    if (isSettled(this.s) && known.kind !== 'unknown' && seq < known.asOf && doc._rev !== cur) return true
+    const covered = fromEvent && known.kind !== 'unknown' && seq === known.asOf && known.from !== 'event'
+    if (isSettled(this.s) && known.kind !== 'unknown' && (seq < known.asOf || covered) && doc._rev !== cur) return true
     if (this.s.reading && this.s.reading.at !== null) {
       // Its own read decides. Until it lands, a document not shown may show the search's content.
       if (known.kind !== 'content') {

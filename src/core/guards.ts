@@ -62,3 +62,14 @@ export function checkSpec(spec: unknown): void {
 export function countOf(total: unknown): number | undefined {
   return typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : undefined
 }
+
+/**
+ * The total a search shows for a page of `returned` hits out of `asked`, `held` hits shown after it (`gone` of the
+ * page's matches known deleted since): a page shorter than asked ends the matches whatever its total says (a
+ * hostile total must not make `next()` loop); an unusable total is unknown (`uncounted`: more may exist).
+ */
+export function counted(total: unknown, returned: number, asked: number, held = returned, gone = 0): { total: number; uncounted: boolean } {
+  const count = countOf(total)
+  const ended = returned < asked
+  return { total: count === undefined || ended ? held : Math.max(count - gone, held), uncounted: count === undefined && !ended }
+}

@@ -18,6 +18,9 @@ export type { LiveMode, SearchEvents, SearchOptions, SearchStatus } from './sear
 export { backoffDelay } from './backoff'
 export type { BackoffOptions } from './backoff'
 export { comparator, normalizeSort, readPath } from './sort'
+/** Data helpers the adapters share (as TanStack's query-core exports `hashKey` and `replaceEqualDeep`). */
+export { cloneSafe, isPlainObject, replaceInPlace } from './patch'
+export { stableKey } from './query-pool'
 export { ObservedError, asObservedError } from './types'
 export type {
   CollectionRef,

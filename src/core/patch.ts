@@ -6,6 +6,7 @@ export const MAX_DEPTH = 64
 /** Keys that could reach an object's prototype when assigned; they are dropped from incoming documents. */
 const UNSAFE_KEY = '__proto__'
 
+/** True for a plain object (`{}` or `Object.create(null)`), the only objects a document holds. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
   const proto = Object.getPrototypeOf(value)

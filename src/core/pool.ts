@@ -154,8 +154,9 @@ export class CollectionPool {
 
   private placeFor(id: string): Shard {
     let target: Shard | undefined
+    // Back to the shard that still follows it (released within releaseDelay): its watch needs no change.
     for (const shard of this.shards) {
-      if (shard.ids.has(id)) {
+      if (shard.ids.has(id) || (shard.live.has(id) && shard.state !== 'dead' && shard.ids.size < this.options.maxIds)) {
         target = shard
         break
       }
@@ -305,7 +306,9 @@ export class CollectionPool {
         if (!isCurrent()) return
         wasOffline = true
         this.setState(shard, 'offline')
-        for (const id of shard.live) this.table.peek(this.ref, id)?.setOffline(true)
+        // Only the ids this shard owns: one released here and taken back by another shard is that shard's to tell
+        // (memory seeds 900129, 900843: left 'reconnecting' by a watch that no longer owned it).
+        for (const id of shard.live) if (this.shardOf.get(id) === shard) this.table.peek(this.ref, id)?.setOffline(true)
       },
       error: (err) => {
         if (!watch) return queueMicrotask(() => sink.error(err))

@@ -2,7 +2,7 @@ import { backoffDelay, type BackoffOptions } from './backoff'
 import { Emitter } from './emitter'
 import type { Observer } from './observer'
 import type { JoinedQuery, QueryListener } from './query-pool'
-import { countOf } from './guards'
+import { counted, countOf } from './guards'
 import type { RetryGate } from './retry-gate'
 import { comparator } from './sort'
 import type { CollectionRef, Doc, DocEvent, DocSource, Driver, DriverSearchSpec, Page, Rev } from './types'
@@ -329,12 +329,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         this.release(h._id)
       }
     }
-    // A page shorter than asked ends the matches, whatever its total says (a hostile total must not make `next()`
-    // loop); an unusable total counts as unknown.
-    const count = countOf(page.total)
-    const ended = page.hits.length < size
-    this.total = count === undefined || ended ? this.hits.length : Math.max(count - gone, this.hits.length)
-    this.uncounted = count === undefined && !ended
+    ;({ total: this.total, uncounted: this.uncounted } = counted(page.total, page.hits.length, size, this.hits.length, gone))
     this.after = page.after
     this.window = replace ? size : this.window + size
     this.loaded = true

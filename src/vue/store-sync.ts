@@ -1,6 +1,5 @@
 import { reactive, toRaw } from 'vue'
-import { ObservedError, type DocSource } from '../core'
-import { cloneSafe, isPlainObject, replaceInPlace } from '../core/patch'
+import { cloneSafe, isPlainObject, ObservedError, replaceInPlace, type DocSource } from '../core'
 import type { ObservedDoc } from './types'
 
 /**

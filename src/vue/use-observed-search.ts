@@ -1,9 +1,7 @@
 import type { EventHookOn } from '@vueuse/core'
 import { lazyEventHook } from './lazy-event-hook'
 import { computed, markRaw, shallowRef, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
-import { asObservedError, type ObservedError, type ObserverClient, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus } from '../core'
-import { countOf } from '../core/guards'
-import { stableKey } from '../core/query-pool'
+import { asObservedError, type ObservedError, type ObserverClient, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus, stableKey } from '../core'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
 import { StoreWriter, type HitOf, type SearchStoreKey, type SearchStoreTarget } from './store-sync'
 import type { ObservedDoc } from './types'
@@ -215,11 +213,8 @@ export function useObservedSearch<T extends object>(
         status.value = 'pending'
         return client.readSearch(i, c, spec, { size }).then((page) => {
           setHits(page.hits.map((d) => ({ _id: d._id, _source: d._source as T })))
-          // As the core counts: an unusable total is unknown, a short page ends the matches.
-          const count = countOf(page.total)
-          const ended = page.hits.length < (size ?? 20)
-          total.value = count === undefined || ended ? page.hits.length : Math.max(count, page.hits.length)
-          more.value = !ended && (count === undefined || page.hits.length < count)
+          total.value = page.total
+          more.value = page.hasMore
           status.value = 'live'
         }, fail)
       }

@@ -139,7 +139,7 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
 }
 
 /** A port free now (Vite reads port 0 as "its default", 5173). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createNetServer()
     probe.once('error', reject)

@@ -128,6 +128,11 @@ const regressions: Regression[] = [
     schedule: {"seed":1792,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[{"id":"d2","body":{"n":8,"g":"a","tag":"x","nested":{"x":2}}},{"id":"d4","body":{"n":3,"g":"b"}}],"steps":[{"t":"write","by":1,"w":{"op":"replace","id":"d3","body":{"n":3,"g":"a","nested":{"x":1}}},"silent":true},{"t":"search","slot":1,"q":0,"live":"query","size":2},{"t":"wait","ms":7},{"t":"write","by":1,"w":{"op":"createOrReplace","id":"d3","body":{"n":2,"g":"b","tag":"y"}},"silent":true},{"t":"write","by":1,"w":{"op":"update","id":"d3","patch":{"g":"c"}}},{"t":"wait","ms":4},{"t":"fault","f":"failWatches"}]},
   },
   {
+    name: 'an id released by one shard and taken back by another is not left reconnecting when the first goes offline (core: CollectionPool offline, seed 900843)',
+    factory: memoryTarget,
+    schedule: {"seed":900843,"target":"memory","ids":["d0","d1","d2","d3","d4"],"initial":[{"id":"d0","body":{"n":7,"g":"a"}},{"id":"d2","body":{"n":5,"g":"b","nested":{"x":1}}},{"id":"d3","body":{"n":5,"g":"a"}},{"id":"d4","body":{"n":6,"g":"b"}}],"steps":[{"t":"search","slot":5,"q":0,"live":"hits","size":20},{"t":"get","slot":0,"id":"d1"},{"t":"wait","ms":14},{"t":"search","slot":5,"q":1,"live":"hits","size":5},{"t":"mget","slot":0,"ids":["d0","d1","d2","d3"]},{"t":"fault","f":"disconnect"}]},
+  },
+  {
     name: 'a watch updated, then reconnected, makes live what it follows now, not the ids it was opened with (core: CollectionPool ready, seed 101165)',
     factory: memoryTarget,
     schedule: {"seed":101165,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[],"steps":[{"t":"mget","slot":4,"ids":["d1","d3","d5","d6"]},{"t":"mget","slot":4,"ids":["d0","d3","d4","d5"]},{"t":"wait","ms":12},{"t":"fault","f":"disconnect"},{"t":"wait","ms":12},{"t":"search","slot":4,"q":0,"live":"query","size":5},{"t":"get","slot":1,"id":"d1"},{"t":"fault","f":"drop","n":0.3},{"t":"write","by":0,"w":{"op":"update","id":"d1","patch":{"g":"c"}}},{"t":"fault","f":"reconnect"},{"t":"wait","ms":1},{"t":"search","slot":4,"q":1,"live":"hits","size":2}]},

@@ -1,0 +1,293 @@
+/**
+ * A live search as a view over the documents it shows (Firestore's View): what its page reads and its query watch
+ * said about membership, in the query's sort order. `stepView(state, input, compare)` returns the next state and
+ * the effects its shell carries out. No timers, no I/O, no revisions: every content it is given is what the
+ * document's own state shows (`doc-state.ts` placed it, with the one comparison that decides "newer").
+ *
+ * This is Core v2's search model, beside `search-result.ts` until that becomes its shell (issue 14).
+ *
+ * ## Legal states
+ * - `rows`: the first matches in sort order as far as the core knows, each with the content it is placed by. The
+ *   prefix invariant: every match that sorts before the last row is a row. Rows past the window are spares (at most
+ *   `margin` asked for): an exit moves one up without a read.
+ * - `window`: how many rows are shown (the size, grown by each `next()`); 0 before the first page.
+ * - `complete`: the rows are every match (the last page was shorter than asked): any match can then be placed.
+ * - `total` and `uncounted`: the matches as the last page or count said, moved by the news since; `uncounted`
+ *   when the server's count was unusable (more may exist, how many is unknown).
+ * - `unsure`: rows whose membership nothing proved since their content changed (a document read gave it, not the
+ *   query watch: Firestore's limbo). The next page read settles them.
+ * - `reading`: a page read wanted (`at` null) or in flight since stream point `at`; news received meanwhile waits
+ *   in `since` and is placed on its answer. `again`: something was learnt after it was sent that it cannot know.
+ * - `counting`: a count is wanted (news left the total ambiguous: a change past the rows).
+ *
+ * ## Rules (each transition keeps them)
+ * 1. The window shows `rows[0, window)`; fewer only when `complete` says no more match.
+ * 2. One rule for reading the page again ({@link proven}): whenever the view cannot prove its window — fewer rows
+ *    than the window while more match, an unsure row, news lost (a resync, a read that superseded an event, more
+ *    news during a read than `since` keeps). The answer replaces the rows.
+ * 3. News that a document matches places it among the rows when it sorts before the last row (or the rows are
+ *    complete); past the last row it only counts. News that it does not match removes it. A row whose content
+ *    moves past the last row leaves the rows unless they are complete (its place among matches not fetched is
+ *    unknown). A row whose document is gone leaves.
+ * 4. Nothing per document outlives the rows: a document that is not a row is not remembered.
+ */
+
+/** A document as a search places it: its id and the content its document shows. */
+export interface Row<S = unknown> {
+  readonly _id: string
+  readonly _source: S
+}
+
+/** Orders rows as the query's sort does (ties broken by id), as `comparator` in sort.ts returns. */
+export type RowOrder = (a: Row, b: Row) => number
+
+/** News of a query watch, once the document placed it; held during a page read. */
+export interface News<S = unknown> {
+  readonly id: string
+  /** The content the document now shows; null when it is gone. */
+  readonly source: S | null
+  /** Whether the document matches the query after the change (false once gone). */
+  readonly matches: boolean
+}
+
+/** A page read in flight (or wanted). */
+export interface PageReading<S = unknown> {
+  readonly at: number | null
+  readonly since: readonly News<S>[]
+  readonly again: boolean
+}
+
+/** One search's view. */
+export interface ViewState<S = unknown> {
+  readonly rows: readonly Row<S>[]
+  readonly window: number
+  readonly complete: boolean
+  readonly total: number
+  readonly uncounted: boolean
+  readonly unsure: readonly string[]
+  readonly reading: PageReading<S> | null
+  readonly counting: boolean
+}
+
+/** What the view is told. */
+export type ViewInput<S = unknown> =
+  /** Start, `refresh()`, or the query watch is live (again): the page must be read. */
+  | { readonly type: 'readWanted' }
+  /** `next()`: the window grows by `by` rows (read only if the rows do not hold them). */
+  | { readonly type: 'grow'; readonly by: number }
+  /** The page read was sent when events were at `at`. */
+  | { readonly type: 'readSent'; readonly at: number }
+  /**
+   * The page's answer, `asked` rows from the first. `rows`: each hit with the content its document shows once
+   * offered; `moved`: ids whose document showed newer content than the page, with other sort values (the page
+   * placed them by old ones).
+   */
+  | { readonly type: 'pageAnswered'; readonly rows: readonly Row<S>[]; readonly total: unknown; readonly asked: number; readonly moved: readonly string[] }
+  /** The page read failed (the shell retries it behind its gate). */
+  | { readonly type: 'readFailed' }
+  /** The query watch's news of one document. */
+  | ({ readonly type: 'news' } & News<S>)
+  /** A row's content changed from another source (its own read or watch): `proven` when a watch's news says it still matches. */
+  | { readonly type: 'content'; readonly id: string; readonly source: S | null; readonly proven: boolean }
+  /** News was lost (a resync, a read superseded an event): nothing shown can be proven until the page is read. */
+  | { readonly type: 'lost' }
+  /** A count's answer. */
+  | { readonly type: 'counted'; readonly total: unknown }
+
+/** What the shell does. `show`: the window or the total changed (the shell diffs it for appear/disappear). */
+export type ViewEffect = { readonly type: 'read'; readonly size: number } | { readonly type: 'count' } | { readonly type: 'show' }
+
+/** News kept during a page read; past this the page is read again once answered. */
+export const MAX_SINCE = 10_000
+
+/** A view before its first page, showing `size` rows. */
+export function initialView<S>(size: number): ViewState<S> {
+  return { rows: [], window: size, complete: false, total: 0, uncounted: false, unsure: [], reading: null, counting: false }
+}
+
+/** The rows shown. */
+export function shownRows<S>(v: ViewState<S>): readonly Row<S>[] {
+  return v.rows.length > v.window ? v.rows.slice(0, v.window) : v.rows
+}
+
+/** True when more matches exist than are shown. */
+export function hasMore(v: ViewState<unknown>): boolean {
+  return v.uncounted || v.total > Math.min(v.rows.length, v.window)
+}
+
+/** Rule 2: the view can show its window without asking the backend. */
+export function proven(v: ViewState<unknown>): boolean {
+  return (v.complete || v.rows.length >= v.window) && v.unsure.length === 0
+}
+
+/** The transition function; `margin` spare rows are asked beyond the window. The input state is never modified. */
+export function stepView<S>(
+  state: ViewState<S>,
+  input: ViewInput<S>,
+  order: RowOrder,
+  margin = 0,
+): { state: ViewState<S>; effects: ViewEffect[] } {
+  const t = new ViewTransition(state, order, margin)
+  t.run(input)
+  return { state: t.s, effects: t.effects }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+class ViewTransition<S> {
+  readonly s: Mutable<ViewState<S>>
+  readonly effects: ViewEffect[] = []
+  private readonly before: readonly Row<S>[]
+  private readonly totalBefore: number
+
+  constructor(
+    state: ViewState<S>,
+    private readonly order: RowOrder,
+    private readonly margin: number,
+  ) {
+    this.s = { ...state }
+    this.before = shownRows(state)
+    this.totalBefore = state.total
+  }
+
+  run(input: ViewInput<S>): void {
+    switch (input.type) {
+      case 'readWanted':
+      case 'lost':
+        // A read in flight may predate what is to be learnt: read again once it is answered.
+        if (this.s.reading?.at != null) this.s.reading = { ...this.s.reading, again: true }
+        this.wantRead()
+        return
+      case 'grow':
+        this.s.window += Math.max(0, input.by)
+        break
+      case 'readSent':
+        if (this.s.reading) this.s.reading = { at: input.at, since: [], again: false }
+        return
+      case 'pageAnswered':
+        this.answered(input.rows, input.total, input.asked, input.moved)
+        break
+      case 'readFailed':
+        // Wanted still: the shell's retry sends it again.
+        if (this.s.reading) this.s.reading = { at: null, since: [], again: false }
+        return
+      case 'news':
+        if (this.s.reading?.at != null) this.hold(input)
+        else this.place(input)
+        break
+      case 'content':
+        this.content(input.id, input.source, input.proven)
+        break
+      case 'counted':
+        this.counted(input.total)
+        break
+    }
+    if (!proven(this.s)) this.wantRead()
+    this.showIfChanged()
+  }
+
+  private wantRead(): void {
+    const r = this.s.reading
+    if (!r) {
+      this.s.reading = { at: null, since: [], again: false }
+      this.effects.push({ type: 'read', size: this.s.window + this.margin })
+    }
+  }
+
+  private hold(news: News<S>): void {
+    const r = this.s.reading!
+    if (r.since.length < MAX_SINCE) this.s.reading = { ...r, since: [...r.since, news] }
+    else this.s.reading = { ...r, again: true }
+  }
+
+  private answered(rows: readonly Row<S>[], total: unknown, asked: number, moved: readonly string[]): void {
+    const r = this.s.reading
+    if (!r || r.at === null) return
+    this.s.reading = null
+    const seen = new Set<string>()
+    const next = rows.filter((row) => row._source !== null && !seen.has(row._id) && seen.add(row._id))
+    next.sort(this.order)
+    this.s.rows = next
+    const count = typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : undefined
+    // A short page ends the matches whatever its total says; a full one whose count it holds is every match too.
+    this.s.complete = rows.length < asked || (count !== undefined && count <= next.length)
+    this.s.total = count === undefined || this.s.complete ? next.length : Math.max(count, next.length)
+    this.s.uncounted = count === undefined && !this.s.complete
+    // Documents the page placed by older content than they show: their place is the backend's to say.
+    this.s.unsure = moved.filter((id) => seen.has(id))
+    for (const news of r.since) this.place(news)
+    if (r.again) this.wantRead()
+  }
+
+  /** Rule 3. */
+  private place(news: News<S>): void {
+    const at = this.s.rows.findIndex((row) => row._id === news.id)
+    const was = at >= 0
+    const rows = was ? this.s.rows.filter((_, i) => i !== at) : [...this.s.rows]
+    if (!news.matches || news.source === null) {
+      if (was) {
+        this.s.rows = rows
+        this.s.total = Math.max(rows.length, this.s.total - 1)
+        this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
+      } else if (!this.s.complete) this.s.counting = this.count()
+      return
+    }
+    const row: Row<S> = { _id: news.id, _source: news.source }
+    const last = rows[rows.length - 1]
+    const placeable = this.s.complete || (last !== undefined && this.order(row, last) < 0)
+    if (placeable) {
+      rows.splice(insertionPoint(rows, row, this.order), 0, row)
+      this.s.rows = rows
+      this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
+      if (this.s.complete && !was) this.s.total++
+      else if (!was) this.s.counting = this.count()
+    } else {
+      // Past the last row: it may have matched already, beyond the rows, or just started to.
+      this.s.rows = rows
+      if (was) this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
+      if (!was) this.s.counting = this.count()
+    }
+  }
+
+  private content(id: string, source: S | null, proven: boolean): void {
+    const row = this.s.rows.find((r) => r._id === id)
+    if (!row) return
+    if (source === null) return this.place({ id, source: null, matches: false })
+    // Placed by its new content; whether it still matches, only news or a page can say.
+    this.place({ id, source, matches: true })
+    if (!proven && this.s.rows.some((r) => r._id === id) && !this.s.unsure.includes(id)) this.s.unsure = [...this.s.unsure, id]
+  }
+
+  private counted(total: unknown): void {
+    this.s.counting = false
+    const count = typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : undefined
+    if (count === undefined) return
+    // A count may be older than news placed since it was asked: it never drops a row, the next page settles it.
+    this.s.total = Math.max(count, Math.min(this.s.rows.length, this.s.window))
+    this.s.uncounted = false
+  }
+
+  /** Asks for a count once. */
+  private count(): boolean {
+    if (!this.s.counting) this.effects.push({ type: 'count' })
+    return true
+  }
+
+  private showIfChanged(): void {
+    const now = shownRows(this.s)
+    // Membership and order: a row's content renders through its own document.
+    const same = now.length === this.before.length && now.every((row, i) => row._id === this.before[i]._id)
+    if (!same || this.s.total !== this.totalBefore) this.effects.push({ type: 'show' })
+  }
+}
+
+function insertionPoint<S>(rows: readonly Row<S>[], row: Row<S>, order: RowOrder): number {
+  let lo = 0
+  let hi = rows.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (order(rows[mid], row) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
