@@ -4,13 +4,26 @@
  * run: pinia, and @vueuse/core's useFetch.
  */
 import { gzipSync } from 'node:zlib'
-import { build } from 'esbuild'
+import { build, type Plugin } from 'esbuild'
 import { bytes, log, report, times } from './lib/report'
 
 /** The project root: bench/run.mjs says where it is (this file runs from a bundle in bench/.out). */
 const root = process.env.BENCH_ROOT ?? process.cwd()
 // Peers (optional ones too: groq-js is imported on a Sanity filter's first check, devalue by the ssr entry) stay imports.
 const PEERS = ['vue', 'pinia', '@vueuse/*', 'kuzzle-sdk', '@sanity/client', '@vue/devtools-api', 'groq-js', 'devalue']
+
+/**
+ * Modules the library imports with `import()` only when an option asks for them (`shareAcrossTabs`'s
+ * shared-driver.ts): a separate chunk in an app's build, measured on their own below, not in the entry's size.
+ */
+const lazyChunks: Plugin = {
+  name: 'lazy-chunks',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)shared-driver$/ }, (args) =>
+      args.kind === 'dynamic-import' && args.importer.includes('/tabs/') ? { path: args.path, external: true } : undefined,
+    )
+  },
+}
 
 /** Minified and gzipped size of a module exporting `source`, with `external` left as imports. */
 async function size(source: string, external: string[]): Promise<{ min: number; gzip: number; files: Array<[string, number]> }> {
@@ -26,6 +39,7 @@ async function size(source: string, external: string[]): Promise<{ min: number; 
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'error',
     metafile: true,
+    plugins: [lazyChunks],
   })
   const code = result.outputFiles[0].contents
   const inputs = Object.values(result.metafile.outputs)[0]?.inputs ?? {}
@@ -61,6 +75,30 @@ for (const [name, path, target] of entries) {
     met: target ? s.gzip <= target : null,
   })
 }
+
+// shareAcrossTabs (issue 17): its code is a chunk loaded only when the option is set; the entries above hold only the
+// small wrapper that loads it.
+const tabs = await size(`export * from './src/core/tabs/shared-driver.ts'`, PEERS)
+const core = await size(`export * from './src/core/index.ts'`, PEERS)
+const wrapper = core.files.filter(([file]) => file.includes('src/core/tabs/')).reduce((n, [, b]) => n + b, 0)
+report({
+  bench: 'size',
+  measure: 'shareAcrossTabs chunk (loaded lazily, only with the option): min + gzip',
+  ours: fmt(tabs),
+  baseline: '',
+  ratio: '',
+  target: 'not in the entries',
+  met: core.files.every(([file]) => !/tabs\/(shared-driver|hub|leader-lock|messages)\.ts/.test(file)),
+})
+report({
+  bench: 'size',
+  measure: 'shareAcrossTabs wrapper in the core (minified bytes)',
+  ours: bytes(wrapper),
+  baseline: '',
+  ratio: '',
+  target: '',
+  met: null,
+})
 
 // The devtools plugin (issue 19) is imported behind a development-only guard: a production build holds none of it.
 const production = await size(`export * from './src/index.ts'`, PEERS)

@@ -1,6 +1,7 @@
 /**
  * 7. The memory driver as an embedded backend that scales (issue 23): a sorted window of 50 and a count over
- * 100,000 documents. Baseline: what the driver did before, filtering every document, sorting every match, then
+ * 100,000 documents (the first search of a sort selects the top k; later ones walk the list kept in that order, and
+ * a query's count is kept and moved by each write: src/drivers/memory/indexes.ts). Baseline: what the driver did before, filtering every document, sorting every match, then
  * slicing the window, on the same documents in the same process, interleaved over rounds.
  */
 import { comparator } from '../src/core/sort'

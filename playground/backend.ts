@@ -3,8 +3,8 @@
  * filters, and the writes the buttons make (through the backend's own API: the memory driver, kuzzle-sdk or
  * @sanity/client).
  */
-import { inject, type InjectionKey } from 'vue'
-import type { Driver, SearchSpec } from 'vue-observed'
+import { inject, type InjectionKey, type Ref } from 'vue'
+import type { Driver, SearchSpec, TabRole } from 'vue-observed'
 import type { BackendName } from './config'
 import type { Taxi } from './taxis'
 
@@ -26,6 +26,11 @@ export interface Backend {
   readonly collection: string
   /** Whether other tabs see the same data (false for the memory driver: one store per tab). */
   readonly shared: boolean
+  /**
+   * Opens the backend's connection when it is one the driver does not open itself (Kuzzle's socket). With tabs
+   * sharing connections, only the leader tab calls it (`shareAcrossTabs.onLeader`).
+   */
+  connect?(): void
   /** Whether the dev server can stop and restart it on demand (the embedded test servers). */
   readonly canRestart: boolean
   /** Where it is, for the header. */
@@ -43,6 +48,14 @@ export interface Backend {
   trafficRate(): Promise<number>
   /** Stops the server for `ms` then restarts it on the same port (only when `canRestart`). */
   outage(ms: number): Promise<void>
+}
+
+/** This tab's part in sharing connections (`shareAcrossTabs`): leader, follower, or alone (sharing off). */
+export const tabRoleKey: InjectionKey<Readonly<Ref<TabRole>>> = Symbol('playground tab role')
+
+/** Whether tabs share one set of connections: on for shared backends, unless the URL says `?share=0`. */
+export function shareTabs(backend: Pick<Backend, 'shared'>): boolean {
+  return backend.shared && new URLSearchParams(location.search).get('share') !== '0'
 }
 
 /** Where App provides the backend. */

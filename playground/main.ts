@@ -1,8 +1,8 @@
-import { createApp } from 'vue'
+import { createApp, shallowRef } from 'vue'
 import { createPinia } from 'pinia'
-import { createObserver } from 'vue-observed'
+import { createObserver, type TabRole } from 'vue-observed'
 import App from './App.vue'
-import { backendKey, type Backend } from './backend'
+import { backendKey, shareTabs, tabRoleKey, type Backend } from './backend'
 import { chosenBackend } from './backend-choice'
 import type { BackendName, PlaygroundConfig } from './config'
 import { fetchConfig } from './dev-api'
@@ -18,9 +18,26 @@ const config = await fetchConfig()
 const backend = await openBackend(chosenBackend(), config)
 const available: BackendName[] = config ? ['memory', 'kuzzle', 'sanity'] : ['memory']
 
+const tabRole = shallowRef<TabRole>('alone')
+const share = shareTabs(backend)
+// Without sharing, every tab opens its own connection.
+if (!share) backend.connect?.()
+
 createApp(App, { available })
   .provide(backendKey, backend)
+  .provide(tabRoleKey, tabRole)
   .use(createPinia())
-  // A playground reconnects quickly: retries back off up to 5 s instead of the default 30 s.
-  .use(createObserver({ driver: backend.driver, backoff: { base: 250, cap: 5000 } }))
+  .use(
+    createObserver({
+      driver: backend.driver,
+      // A playground reconnects quickly: retries back off up to 5 s instead of the default 30 s.
+      backoff: { base: 250, cap: 5000 },
+      // Tabs on Kuzzle or Sanity share one set of connections: the leader tab holds them (and connects Kuzzle's
+      // socket); the others go through it. `?share=0` in the URL turns it off.
+      shareAcrossTabs: share && {
+        onLeader: () => backend.connect?.(),
+        onRoleChange: (role) => (tabRole.value = role),
+      },
+    }),
+  )
   .mount('#app')

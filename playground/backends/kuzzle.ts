@@ -12,8 +12,18 @@ import { COLLECTION, INDEX, makeTaxi, random, trafficUpdate, type Taxi } from '.
 
 export function kuzzleBackend(target: KuzzleTarget): Backend {
   const kuzzle = new Kuzzle(new KuzzleWebSocket(target.host, { port: target.port, ssl: target.ssl }))
+  let connecting: Promise<void> | null = null
   // The SDK keeps retrying by itself when the first attempt fails; the driver subscribes once it is connected.
-  kuzzle.connect().catch((err: Error) => console.warn(`Kuzzle: ${err.message}`))
+  // With tabs sharing connections, only the leader tab connects (the page's onLeader); a follower's write (the
+  // buttons below) connects its own socket when it first needs one.
+  const connect = () =>
+    (connecting ??= kuzzle.connect().catch((err: Error) => {
+      connecting = null
+      console.warn(`Kuzzle: ${err.message}`)
+    }))
+  const connected = async () => {
+    if (!kuzzle.connected) await connect()
+  }
   const rnd = random(Date.now())
   return {
     name: 'kuzzle',
@@ -21,6 +31,7 @@ export function kuzzleBackend(target: KuzzleTarget): Backend {
     index: INDEX,
     collection: COLLECTION,
     shared: true,
+    connect: () => void connect(),
     canRestart: target.embedded,
     location: `${target.ssl ? 'wss' : 'ws'}://${target.host}:${target.port}${target.embedded ? ' (test server)' : ''}`,
     query({ status, borough, minFare }) {
@@ -33,15 +44,18 @@ export function kuzzleBackend(target: KuzzleTarget): Backend {
       return { query: filter.length ? { bool: { filter } } : undefined }
     },
     async create() {
+      await connected()
       const id = newTaxiId()
       await kuzzle.document.create(INDEX, COLLECTION, { ...makeTaxi(rnd) }, id)
       return id
     },
     async update(id) {
+      await connected()
       const doc = await kuzzle.document.get(INDEX, COLLECTION, id)
       await kuzzle.document.update(INDEX, COLLECTION, id, { ...trafficUpdate(rnd, doc._source as unknown as Taxi) })
     },
     async remove(id) {
+      await connected()
       await kuzzle.document.delete(INDEX, COLLECTION, id)
     },
     setTraffic: (rate) => setServerTraffic('kuzzle', rate),

@@ -8,6 +8,7 @@ import { CollectionPool } from './pool'
 import { QueryPool } from './query-pool'
 import { RetryGate } from './retry-gate'
 import { DEFAULT_WATCH_TIMEOUT } from './watch-timeout'
+import { shareAcrossTabs, type ShareAcrossTabsOptions, type TabRole, type TabSharing } from './tabs/lazy-shared-driver'
 import { ObserverSearchResult, type SearchHost, type SearchOptions } from './search-result'
 import { normalizeSort } from './sort'
 import type { IdWatchInspection } from './pool'
@@ -35,7 +36,9 @@ export interface ObserverClientOptions {
   maxIdsPerWatch?: number
   /**
    * How long a watch may take to go live (ms, default 10 000; 0: no limit). Past it, its observers get a non-fatal
-   * `watch_timeout` error with status `reconnecting`, and it is opened again with backoff.
+   * `watch_timeout` error with status `reconnecting`, and it is opened again with backoff. A first read (of a document
+   * or a search's page) that has not answered after as long does the same while it stays in flight (a browser queues
+   * requests beyond its connection limit behind open listeners).
    */
   watchTimeout?: number
   /**
@@ -43,6 +46,14 @@ export interface ObserverClientOptions {
    * at once, with status `pending` until their own read after the watch is up confirms it. See {@link ObserverClient.hydrate}.
    */
   initialState?: unknown
+  /**
+   * Tabs of one origin share one set of connections: one tab (the leader, chosen with the Web Locks API) runs the
+   * driver's watches and reads for every tab, the others receive events and answers over a BroadcastChannel; when the
+   * leader's tab closes or freezes another takes over and reads again what it observes. `true`, or options (channel
+   * name, `onLeader` to open the backend's connection in the leader only, `onRoleChange`). Where the browser lacks
+   * BroadcastChannel or Web Locks, each tab keeps its own connections. Its code is loaded only when this is set.
+   */
+  shareAcrossTabs?: boolean | ShareAcrossTabsOptions
 }
 
 /** Counters for tests, benchmarks and devtools. */
@@ -133,15 +144,17 @@ export class ObserverClient {
   /** The core's decisions, for devtools: costs nothing until someone calls `onTrace`. */
   private readonly tracer = new Tracer()
   private readonly hydration: HydrationStore
+  private readonly sharing: TabSharing | null
 
   constructor(options: ObserverClientOptions) {
     if (!options || typeof options.driver?.watch !== 'function') {
       throw new TypeError('ObserverClient needs a driver: new ObserverClient({ driver: memoryDriver() })')
     }
     this.options = { releaseDelay: 100, ...options }
-    this.driver = options.driver
+    this.sharing = options.shareAcrossTabs ? shareAcrossTabs(options.driver, options.shareAcrossTabs) : null
+    this.driver = this.sharing?.driver ?? options.driver
     const backoff = options.backoff ?? {}
-    this.table = new EntryTable(this.driver, options.wrap ?? ((v) => v), options.gapTimeout ?? 1000, backoff, this.tracer)
+    this.table = new EntryTable(this.driver, options.wrap ?? ((v) => v), options.gapTimeout ?? 1000, backoff, this.tracer, this.watchTimeout)
     this.watchGate = new RetryGate('probe', backoff)
     this.hydration = new HydrationStore(this.driver.name, options.wrap ?? ((v) => v))
     // A new document entry starts from the hydrated content, if any (taken once).
@@ -169,6 +182,7 @@ export class ObserverClient {
     this.searchHost = {
       driver: this.tracedSearches(),
       backoff,
+      readTimeout: this.watchTimeout,
       started: (search) => {
         this.assertOpen('start a search')
         this.started.add(search)
@@ -306,6 +320,14 @@ export class ObserverClient {
     this.hydration.dropSearch(key)
   }
 
+  /**
+   * This tab's part in `shareAcrossTabs`: `leader` (it holds the connections), `follower`, `starting`, or `alone`
+   * (not sharing: the option is off or the browser lacks the APIs).
+   */
+  get tabRole(): TabRole {
+    return this.sharing?.role ?? 'alone'
+  }
+
   /** True once `close()` was called. */
   get isClosed(): boolean {
     return this.state === 'closed'
@@ -408,6 +430,7 @@ export class ObserverClient {
     this.table.dispose()
     this.watchGate.dispose()
     for (const gate of this.searchGates.values()) gate.dispose()
+    this.sharing?.close()
   }
 
   private assertOpen(what: string): void {

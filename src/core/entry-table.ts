@@ -1,3 +1,4 @@
+import { startReadClock } from './watch-timeout'
 import type { BackoffOptions } from './backoff'
 import { DocEntry, type EntryHost } from './entry'
 import { RetryGate } from './retry-gate'
@@ -56,6 +57,8 @@ export class EntryTable implements EntryHost {
     private readonly backoff: BackoffOptions,
     /** The client's tracer: entries report their decisions to it. */
     readonly tracer?: Tracer,
+    /** How long a first read may take before its documents say `reconnecting` (watch_timeout); 0: no limit. */
+    private readonly readTimeout = 0,
   ) {}
 
   /** Every document held, for devtools. */
@@ -157,10 +160,19 @@ export class EntryTable implements EntryHost {
     const ids = batch.map(([e]) => e.id)
     const tracer = this.tracer?.active ? this.tracer : undefined
     tracer?.emit({ type: 'read', phase: 'sent', collection: collectionName(ref), ids })
+    // A first read that does not answer (queued behind a browser's connection limit) must not leave its documents
+    // `pending` without a word: past the watch timeout they say `reconnecting` and what to check.
+    const clock = batch.some(([e]) => !e.isSynced)
+      ? startReadClock(this.readTimeout, this.driver.name, ref, (err) => {
+          if (this.closed) return
+          for (const [entry] of batch) if (entry.refs > 0 && !entry.isSynced) entry.fail(err)
+        })
+      : undefined
     try {
       docs = await this.driver.mGet(ref, ids)
       if (!Array.isArray(docs)) throw new TypeError('mGet did not return an array')
     } catch (err) {
+      clearTimeout(clock)
       if (this.closed) return
       if (this.tracer?.active) this.tracer.emit({ type: 'read', phase: 'failed', collection: collectionName(ref), ids, error: asObservedError(err, 'read_failed') })
       // A fatal driver error (an unknown collection, refused credentials) is shown as the driver said it and not
@@ -185,6 +197,7 @@ export class EntryTable implements EntryHost {
       }
       return
     }
+    clearTimeout(clock)
     if (this.closed) return
     if (this.tracer?.active) this.tracer.emit({ type: 'read', phase: 'answered', collection: collectionName(ref), ids, found: docs.length })
     gate.succeed()

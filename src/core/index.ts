@@ -41,5 +41,6 @@ export type {
   WatchSink,
   WatchSpec,
 } from './types'
+export type { ShareAcrossTabsOptions, TabRole } from './tabs/lazy-shared-driver'
 export { docKey, searchKey, validateState } from './hydration'
 export type { DehydratedDoc, DehydratedSearch, DehydratedState } from './hydration'

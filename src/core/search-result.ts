@@ -1,3 +1,4 @@
+import { startReadClock } from './watch-timeout'
 import { backoffDelay, type BackoffOptions } from './backoff'
 import { Emitter } from './emitter'
 import type { Observer } from './observer'
@@ -45,6 +46,8 @@ export interface SearchEvents<T extends object> {
 export interface SearchHost {
   readonly driver: Driver
   readonly backoff: BackoffOptions
+  /** How long a first page may take before the search says `reconnecting` (watch_timeout); 0: no limit. */
+  readonly readTimeout?: number
   /** Counts the search as started, so that closing the client stops it; throws a `closed` error once closed. */
   started(search: { stop(): void }): void
   /** The search stopped. */
@@ -281,10 +284,19 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const from = replace ? 0 : this.hits.length
     const size = replace ? Math.max(this.hits.length, this.size, this.window) : this.size
     let page: Page
+    // A first page that does not answer (queued behind a browser's connection limit) must not leave the search
+    // `pending` without a word: past the watch timeout it says `reconnecting` and what to check; the read goes on.
+    const clock =
+      this._status === 'pending'
+        ? startReadClock(this.host.readTimeout ?? 0, this.host.driver.name, this.ref, (err) => {
+            if (token === this.loadToken && !this.stopped && this._status === 'pending') this.fail(err)
+          })
+        : undefined
     try {
       page = await this.host.driver.search(this.ref, this.spec, { from, size, after: replace ? undefined : this.after })
       if (!page || !Array.isArray(page.hits)) throw new TypeError('search did not return { hits, total }')
     } catch (err) {
+      clearTimeout(clock)
       if (token !== this.loadToken || this.stopped) return []
       this.loading = null
       this.buffered = null
@@ -298,6 +310,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       }
       return []
     }
+    clearTimeout(clock)
     if (token !== this.loadToken || this.stopped) return []
     this.loading = null
     this.host.readGate(this.ref).succeed()

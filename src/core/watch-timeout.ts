@@ -27,3 +27,28 @@ export function startWatchClock(
     )
   }, ms)
 }
+
+/**
+ * The clock of a first read: a watch live, its read sent, no answer past `ms` (a browser queues requests past its
+ * connection limit behind open listeners, so a tab whose listeners got connections can wait for its reads for
+ * ever). `expired` gets the same non-fatal `watch_timeout` error, so that the observers say `reconnecting` and what
+ * to check instead of staying `pending`; the read stays in flight, and its answer makes them live.
+ */
+export function startReadClock(
+  ms: number,
+  driver: string,
+  ref: CollectionRef,
+  expired: (err: ObservedError) => void,
+): ReturnType<typeof setTimeout> | undefined {
+  if (!(ms > 0) || !Number.isFinite(ms)) return undefined
+  return setTimeout(() => {
+    expired(
+      new ObservedError(
+        'watch_timeout',
+        `The ${driver} watch on ${ref.index || '(default)'}/${ref.collection} is live but its first read has not answered after ${ms} ms; still waiting. ` +
+          'Check the connection limit (browsers open at most 6 HTTP/1.1 connections per host, and open listeners hold them: ' +
+          'many listeners or tabs can leave none for reads; shareAcrossTabs shares one set between tabs), the backend URL and CORS.',
+      ),
+    )
+  }, ms)
+}

@@ -14,6 +14,7 @@
  * @module
  */
 import { comparator } from '../core/sort'
+import { CollectionIndexes, queryKeyOf } from './memory/indexes'
 import { TopK } from './memory/top-k'
 import type {
   CollectionRef,
@@ -189,6 +190,8 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
   /** Open watches per collection key; also remembers the readable name. */
   const watches = new Map<string, { name: string; set: Set<MemoryWatch> }>()
   const watchKeys = new Map<MemoryWatch, string>()
+  /** Sorted lists and counts per collection key (see memory/indexes.ts). */
+  const indexes = new Map<string, CollectionIndexes<StoredDoc>>()
   let revision = 0
   const random = mulberry32(seed)
   const newId = idGenerator(mulberry32(seed ^ 0x9e3779b9))
@@ -252,6 +255,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
     if (after) docs.set(id, after)
     else docs.delete(id)
     if (docs.size === 0) collections.delete(key)
+    indexes.get(key)?.write(id, before, after)
     if (!faults.disconnected) {
       const record: WriteRecord = { id, rev, before, after }
       for (const w of [...(watches.get(key)?.set ?? [])]) w.offer(record)
@@ -309,15 +313,24 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
       const match = matcherOf(spec)
       const sort = comparator(Array.isArray(spec.sort) ? spec.sort : [])
       await read()
-      // Only the first `from + size` matches are kept (a count keeps none): a window of 50 over 100,000 documents
-      // costs one comparison per match, not a sort of every match.
-      const best = new TopK<{ _id: string; _source: StoredDoc['source']; doc: StoredDoc }>(page.from + page.size, sort)
+      const key = keyOf(c.index, c.collection)
+      const docs = docsOf(key)
+      let index = indexes.get(key)
+      if (!index) indexes.set(key, (index = new CollectionIndexes()))
+      const queryKey = queryKeyOf(spec.query ?? spec.filters, spec.params)
+      const k = page.from + page.size
+      // A sort asked for before walks its list in order until the window is full; a count is kept per query.
+      const listed = k > 0 ? index.window(JSON.stringify(spec.sort ?? []), sort, docs, match, k) : []
+      if (listed) return { hits: listed.slice(page.from).map((m) => out<DocSource>(m._id, m.doc)), total: index.count(queryKey, match, docs) }
+      // The first time: only the first `from + size` matches are kept, one comparison per match, not a sort of all.
+      const best = new TopK<{ _id: string; _source: StoredDoc['source']; doc: StoredDoc }>(k, sort)
       let total = 0
-      for (const [id, doc] of docsOf(keyOf(c.index, c.collection))) {
+      for (const [id, doc] of docs) {
         if (!match(doc.source, id)) continue
         total++
         best.offer({ _id: id, _source: doc.source, doc })
       }
+      index.count(queryKey, match, docs, total)
       const hits = best.sorted().slice(page.from).map((m) => out<DocSource>(m._id, m.doc))
       return { hits, total }
     },
@@ -423,6 +436,8 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
       let stored = collections.get(key)
       if (!stored) collections.set(key, (stored = new Map()))
       const target = stored
+      // Seeding writes without events: what was kept in order or counted is dropped, and built again when asked.
+      indexes.delete(key)
       const result = items.map(({ id, source }) => {
         let docId = id
         while (docId === undefined || (id === undefined && target.has(docId))) docId = newId()

@@ -58,6 +58,39 @@ describe('watch timeout', () => {
     expect([o.error, s.error]).toEqual([null, null])
   })
 
+  it('a live watch whose first reads never answer (queued behind a connection limit): reconnecting, then live when they do', async () => {
+    const inner = memoryDriver()
+    inner.seed('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
+    const held: Array<() => void> = []
+    const hold = <T>(read: () => Promise<T>): Promise<T> => new Promise<T>((resolve, reject) => held.push(() => read().then(resolve, reject)))
+    const driver: Driver = {
+      name: 'queued',
+      get: (c, id) => hold(() => inner.get(c, id)),
+      mGet: (c, ids) => hold(() => inner.mGet(c, ids)),
+      search: (c, spec, page) => hold(() => inner.search(c, spec, page)),
+      queryKey: (spec) => inner.queryKey(spec),
+      watch: (c, spec, sink) => inner.watch(c, spec, sink),
+    }
+    const client = new ObserverClient({ driver, watchTimeout: 100 })
+    clients.push(client)
+    const o = client.get<{ n: number }>('i', 'c', 'a')
+    const s = client.search<{ n: number }>('i', 'c', { query: {} }, { live: 'query' })
+    await waitFor(() => held.length >= 2, 2000, { what: 'both reads sent (the watches are live)' })
+    expect([o.status, s.status]).toEqual(['pending', 'pending'])
+    await waitFor(() => o.status === 'reconnecting' && s.status === 'reconnecting', 2000, { what: 'reconnecting' })
+    for (const err of [o.error, s.error]) {
+      expect(err).toMatchObject({ code: 'watch_timeout', fatal: false })
+      expect(err?.message).toMatch(/first read has not answered after 100 ms.*connection limit/s)
+    }
+    // Not sent again: the reads are still in flight (a browser's queue), and their answers make them live.
+    expect(held).toHaveLength(2)
+    for (const release of held.splice(0)) release()
+    await waitFor(() => o.status === 'live' && s.status === 'live', 2000, { what: 'live once the reads answer' })
+    expect(o._source).toEqual({ n: 1 })
+    expect(s.hits.map((h) => h._id)).toEqual(['a'])
+    expect([o.error, s.error]).toEqual([null, null])
+  })
+
   it('watchTimeout: 0 waits for ever, with no timer', async () => {
     vi.useFakeTimers()
     try {

@@ -41,8 +41,11 @@ export interface Playground {
   readonly sanity: SanityTestServer
   /** The Sanity dataset the playground uses. */
   readonly dataset: string
-  /** Opens a page on a backend and waits until its list shows live rows. */
-  open(backend: BackendName): Promise<Page>
+  /**
+   * Opens a page on a backend and waits until its list shows live rows (unless `live: false`); `search` adds URL
+   * parameters (e.g. `share=0`).
+   */
+  open(backend: BackendName, options?: { search?: string; live?: boolean }): Promise<Page>
   /** Pages opened since the last `reset()`. */
   readonly pages: readonly Page[]
   /** Saves a screenshot of every open page into {@link ARTIFACTS}, named after `name`. */
@@ -168,12 +171,13 @@ function playground(o: {
     sanity: o.sanity,
     dataset: o.backends.config().sanity.dataset,
     pages,
-    async open(backend) {
+    async open(backend, options = {}) {
       const page = await o.context.newPage()
       pages.push(page)
       page.setDefaultTimeout(WAIT_MS)
-      await page.goto(`${o.url}/?backend=${backend}`)
+      await page.goto(`${o.url}/?backend=${backend}${options.search ? `&${options.search}` : ''}`)
       await page.waitForSelector(`nav [data-backend="${backend}"].active`)
+      if (options.live === false) return page
       await waitForText(page, '[data-test=list-status]', 'live')
       await page.waitForSelector('tbody tr[data-id]')
       return page
