@@ -16,6 +16,7 @@ import type { QueryWatchInspection } from './query-pool'
 import { collectionName, Tracer, type TraceListener } from './trace'
 import type { CollectionRef, Doc, DocSource, Driver, DriverSearchSpec, Page, PageRequest, Rev, SearchSpec, SortKey } from './types'
 import { ObservedError, asObservedError } from './types'
+import { cloneSafe, isPlainObject } from './patch'
 
 /** Options of {@link ObserverClient}. */
 export interface ObserverClientOptions {
@@ -243,6 +244,22 @@ export class ObserverClient {
     const size = checkSize(options.size)
     const live = checkLive(options.live)
     return new ObserverSearchResult<T>(this.searchHost, ref, this.driverSpec(search), { size, live })
+  }
+
+  /**
+   * Creates a document (with `id`, or an id made here): observers of it show it at once, pending until the server
+   * confirms it. Resolves with its id; rejects with an `ObservedError` (`conflict` when the id exists,
+   * `bad_argument` before any request for bad input) and rolls the shown content back.
+   */
+  async create<T extends object = DocSource>(index: string, collection: string, content: T, id?: string): Promise<string> {
+    this.assertOpen('create a document')
+    const ref = this.ref(index, collection)
+    const docId = id === undefined ? newDocumentId() : this.docId(id)
+    if (!isPlainObject(content)) throw new ObservedError('bad_argument', `create needs a plain object, got ${content === null ? 'null' : typeof content}`)
+    const entry = this.table.peek(ref, docId)
+    if (entry) await entry.write('create', content as DocSource)
+    else await this.table.send(ref, { op: 'create', id: docId, content: cloneSafe(content) as DocSource })
+    return docId
   }
 
   /** Reads a document once, without observing it (server-side rendering). */
@@ -474,4 +491,7 @@ export class ObserverClient {
   }
 }
 
-
+/** A new document id made in the client (as Firestore's are), so that the document can be shown before it exists. */
+function newDocumentId(): string {
+  return globalThis.crypto.randomUUID()
+}

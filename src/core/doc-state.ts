@@ -19,6 +19,10 @@
  * - `past`: string revisions known superseded (bounded: the last PAST_REVS). Numeric revisions need no memory: they
  *   compare.
  * - `existed`: the document was seen with content once (a read that finds it missing is then no `not_found`).
+ * - `pending`: local writes not yet reflected in `known`, in the order they were made. Each is `sent` until the
+ *   server answers, then `acknowledged` at the revision the server gave it (and the stream point of the answer)
+ *   until `known` reaches it: its echo (an event at that revision), a revision after it, or a read sent after the
+ *   answer. What is shown is {@link visibleOf}: `known` with the pending writes applied in order.
  *
  * ## Invariants (each transition keeps them)
  * 1. One comparison decides "newer" ({@link placeEvent}): an event applies only on the revision it continues
@@ -36,16 +40,19 @@
  *    `superseded` (a read or a newer revision replaced it unapplied: the watch's searches ask their backend again);
  *    only stale news that the document matched goes unanswered, as the same watch's newer news of it follows.
  *
- * ## Sources to come, and how each enters
- * - Local writes not yet confirmed: a `pending` list beside `known` (the remote copy). Visible content = `known`
- *   with the pending writes applied in order; a remote change (any transition that changes `known`) re-applies them
- *   (rebase); a write's answer or its echo (recognised by revision) drops it; a refusal drops it and shows `known`.
+ * 6. Local writes are an overlay: every transition that changes `known` shows `known` with the pending writes
+ *    applied on top again (a rebase); a write leaves the overlay once `known` reaches it, or when the server refuses
+ *    it (its content returns to the server's). What is shown changes only when the overlaid content does: a
+ *    confirmation whose content is already shown renders nothing.
+ *
+ * ## Sources, and how each enters
+ * - Local writes: `write`, then `writeAnswered` or `writeFailed` (see `pending` and invariant 6).
  * - Hydrated content: the `hydrate` input, `from: 'hydration'` (known as of the server render); the first read
  *   confirms or replaces it.
  * - Content relayed from another tab: the leader tab's events and reads enter as the same `event` and
  *   `readAnswered` inputs; the follower's state is the same value.
  */
-import { isPlainObject } from './patch'
+import { deepEqual, isPlainObject } from './patch'
 import type { Doc, DocEvent, DocSource, Rev } from './types'
 
 /** Where known content came from; see the legal states above. */
@@ -78,6 +85,16 @@ export interface Reading<Tag> {
   readonly overflow: boolean
 }
 
+/** A local write: `update` merges `content` (objects deeply, as Kuzzle's `document:update`), `replace` sets it. */
+export interface LocalWrite {
+  /** Its number, unique per document, in the order writes are made. */
+  readonly n: number
+  readonly op: 'update' | 'replace' | 'remove'
+  readonly content?: DocSource
+  /** Answered by the server at this revision, at this stream point; absent while sent. */
+  readonly ack?: { readonly rev?: Rev; readonly at: number }
+}
+
 /** One document's state. */
 export interface DocState<Tag = unknown> {
   readonly known: Known
@@ -87,6 +104,7 @@ export interface DocState<Tag = unknown> {
   readonly existed: boolean
   /** Sequence number of the last event received for this document. */
   readonly lastSeq: number
+  readonly pending: readonly LocalWrite[]
 }
 
 /** What the state machine is told. */
@@ -107,6 +125,12 @@ export type DocInput<Tag = unknown> =
   | { readonly type: 'gapTimeout' }
   /** Server-rendered content (until the first read confirms it). */
   | { readonly type: 'hydrate'; readonly doc: DocSource; readonly rev?: Rev }
+  /** A local write, shown at once. */
+  | { readonly type: 'write'; readonly write: LocalWrite }
+  /** The server took write `n` at revision `rev` (when the driver says), events being at `at`. */
+  | { readonly type: 'writeAnswered'; readonly n: number; readonly rev?: Rev; readonly at: number }
+  /** The server refused write `n`: it is rolled back. */
+  | { readonly type: 'writeFailed'; readonly n: number }
 
 /** What the shell does after a transition. */
 export type DocEffect<Tag = unknown> =
@@ -148,7 +172,34 @@ export function initialDocState<Tag>(forgotten = false): DocState<Tag> {
     past: [],
     existed: false,
     lastSeq: 0,
+    pending: [],
   }
+}
+
+/** What the document shows: the server's content with the pending local writes applied in order. */
+export function visibleOf(s: DocState<unknown>): DocSource | null {
+  let doc = s.known.kind === 'content' ? s.known.doc : null
+  for (const w of s.pending) doc = applyWrite(doc, w)
+  return doc
+}
+
+function applyWrite(doc: DocSource | null, w: LocalWrite): DocSource | null {
+  if (w.op === 'remove') return null
+  if (w.op === 'replace') return w.content ?? null
+  // An update of a missing document is refused by the server: nothing to show until it says so.
+  return doc === null ? null : (mergeDeep(doc, w.content ?? {}) as DocSource)
+}
+
+/** `patch` merged into `base`: plain objects deeply, anything else (arrays included) replaced. Copies, never edits. */
+function mergeDeep(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base }
+  for (const key of Object.keys(patch)) {
+    if (key === '__proto__') continue
+    const next = patch[key]
+    const prev = out[key]
+    out[key] = isPlainObject(next) && isPlainObject(prev) ? mergeDeep(prev, next) : next
+  }
+  return out
 }
 
 /** True once a read or a search's page settled the document (hydrated or provisional content is not settled). */
@@ -165,6 +216,7 @@ export function revisionOf(s: DocState<unknown>): Rev | undefined {
 export function step<Tag>(state: DocState<Tag>, input: DocInput<Tag>): DocStep<Tag> {
   const t = new Transition(state)
   const kept = t.run(input)
+  if (state.pending.length || t.s.pending.length) t.overlay(state, input)
   return { state: t.s, effects: t.effects, kept }
 }
 
@@ -198,7 +250,40 @@ class Transition<Tag> {
         return
       case 'hydrate':
         return void this.hydrate(input.doc, input.rev)
+      case 'write':
+        this.s.pending = [...this.s.pending, input.write]
+        return
+      case 'writeAnswered':
+        this.s.pending = this.s.pending.map((w) => (w.n === input.n ? { ...w, ack: { rev: input.rev, at: input.at } } : w))
+        return
+      case 'writeFailed':
+        this.s.pending = this.s.pending.filter((w) => w.n !== input.n)
+        return
     }
+  }
+
+  /**
+   * Invariant 6, after any transition while local writes are pending: writes `known` has reached leave, and what is
+   * shown is the overlaid content, shown only when it differs from what was.
+   */
+  overlay(before: DocState<Tag>, input: DocInput<Tag>): void {
+    const rev = this.rev
+    const readAt = input.type === 'readAnswered' && before.reading?.at != null ? before.reading.at : null
+    this.s.pending = this.s.pending.filter((w) => {
+      if (!w.ack) return true
+      // Its echo or a later revision is known, or a read sent after the answer covers it.
+      if (w.ack.rev !== undefined && (w.ack.rev === rev || this.isPast(w.ack.rev) || (typeof w.ack.rev === 'number' && typeof rev === 'number' && rev > w.ack.rev))) return false
+      return !(readAt !== null && readAt >= w.ack.at)
+    })
+    const shows = this.effects.filter((e): e is Extract<DocEffect<Tag>, { type: 'show' }> => e.type === 'show')
+    const was = visibleOf(before)
+    const now = visibleOf(this.s)
+    if (shows.length === 0 && was === now) return
+    const quiet = shows.length > 0 && shows.every((e) => e.quiet)
+    const kept = this.effects.filter((e) => e.type !== 'show')
+    this.effects.length = 0
+    this.effects.push(...kept)
+    if (!deepEqual(was, now)) this.effects.push({ type: 'show', doc: now, quiet })
   }
 
   private get rev(): Rev | undefined {

@@ -3,7 +3,7 @@ import type { BackoffOptions } from './backoff'
 import { DocEntry, type EntryHost } from './entry'
 import { RetryGate } from './retry-gate'
 import { collectionName, type Tracer } from './trace'
-import type { CollectionRef, Doc, Driver } from './types'
+import type { CollectionRef, Doc, Driver, Rev, WriteRequest } from './types'
 import { ObservedError, asObservedError } from './types'
 
 /** The driver's read-size limit when it states a sane one, else ours. */
@@ -119,6 +119,19 @@ export class EntryTable implements EntryHost {
    * Reads the entry again (batched with others of its collection); events meanwhile are buffered. While its
    * collection's reads are failing, the read waits for the next backoff step.
    */
+  /** Sends a local write: refused at once, before any request, when the driver cannot write or the client is closed. */
+  send(ref: CollectionRef, w: WriteRequest): Promise<{ rev?: Rev }> {
+    if (this.closed) return Promise.reject(new ObservedError('closed', 'The observer client is closed: the write was not sent'))
+    if (typeof this.driver.write !== 'function') {
+      return Promise.reject(new ObservedError('write_failed', `The ${this.driver.name} driver does not write`, { fatal: true }))
+    }
+    try {
+      return Promise.resolve(this.driver.write(ref, w)).then((answer) => answer ?? {})
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
   refetch(entry: DocEntry): void {
     if (entry.refs <= 0 || this.closed) return
     this.gate(collectionKey(entry.ref)).defer(entry, () => this.queueRead(entry))

@@ -1,7 +1,7 @@
-import { step, initialDocState, isSettled, revisionOf, type DocEffect, type DocInput, type DocState } from './doc-state'
+import { step, initialDocState, isSettled, revisionOf, visibleOf, type DocEffect, type DocInput, type DocState } from './doc-state'
 import { cloneSafe, replaceInPlace } from './patch'
 import { traceDecision, type Tracer } from './trace'
-import type { CollectionRef, Doc, DocEvent, DocSource, Rev } from './types'
+import type { CollectionRef, Doc, DocEvent, DocSource, Rev, WriteRequest } from './types'
 import { ObservedError, asObservedError } from './types'
 
 /** Lifecycle of one observed document, shared by every observer of it. */
@@ -21,13 +21,24 @@ export interface EntryHost {
   refetch(entry: DocEntry): void
   /** Where decisions are traced (devtools), if anywhere. */
   readonly tracer?: Tracer
+  /** Sends a local write to the backend (the driver's `write`). */
+  send(ref: CollectionRef, w: WriteRequest): Promise<{ rev?: Rev }>
+}
+
+/** Options of a local write. */
+export interface WriteOptions {
+  /** Write only if the server's revision is still this one (the one shown); else the write fails with `conflict`. */
+  ifRevision?: Rev
 }
 
 /** Receives an entry's changes (observer handles, searches). */
 export interface EntryListener {
   change?(changes: string[]): void
   delete?(): void
+  /** The status, the error or the pending flag may have changed. */
   status?(): void
+  /** A local write was refused (and rolled back). */
+  error?(err: ObservedError): void
 }
 
 /**
@@ -157,6 +168,52 @@ export class DocEntry {
     this.source = this.shown = source
   }
 
+  /** True while a local write of this document is not confirmed. */
+  get pending(): boolean {
+    return this.state.pending.length > 0
+  }
+
+  /**
+   * A local write: shown at once (before any request), sent after this document's earlier writes; resolves once the
+   * server took it, rejects with an ObservedError once it refused it (rolled back: the server's content returns).
+   */
+  write(op: 'update' | 'replace' | 'remove' | 'create', content: DocSource | undefined, options: WriteOptions = {}): Promise<void> {
+    const n = ++this.writes
+    const copy = content === undefined ? undefined : cloneSafe(content)
+    this.run({ type: 'write', write: { n, op: op === 'create' ? 'replace' : op, content: copy } })
+    const request: WriteRequest = { op, id: this.id, content: copy, ifRevision: options.ifRevision }
+    const tracer = this.host.tracer
+    const collection = `${this.ref.index}/${this.ref.collection}`
+    const sent = this.sending.then(() => {
+      if (tracer?.active) tracer.emit({ type: 'write', phase: 'sent', collection, id: this.id, op })
+      return this.host.send(this.ref, request)
+    })
+    // Writes of one document go out in order, each once the one before it is answered.
+    this.sending = sent.then(
+      () => undefined,
+      () => undefined,
+    )
+    return sent.then(
+      (answer) => {
+        const rev = answer && (typeof answer.rev === 'string' || typeof answer.rev === 'number') ? answer.rev : undefined
+        if (tracer?.active) tracer.emit({ type: 'write', phase: 'confirmed', collection, id: this.id, op, rev })
+        this.run({ type: 'writeAnswered', n, rev, at: this.host.currentSeq })
+        // Without a revision to recognise its echo by, what the server now stores is read.
+        if (rev === undefined && this.state.pending.some((w) => w.n === n)) this.host.refetch(this)
+      },
+      (err: unknown) => {
+        const error = asObservedError(err, 'write_failed')
+        if (tracer?.active) tracer.emit({ type: 'write', phase: 'refused', collection, id: this.id, op, error })
+        this.run({ type: 'writeFailed', n })
+        for (const l of [...this.listeners]) l.error?.(error)
+        throw error
+      },
+    )
+  }
+
+  private writes = 0
+  private sending: Promise<void> = Promise.resolve()
+
   /** Receives an event from a watch. */
   applyEvent(e: DocEvent, applied?: AppliedCallback): void {
     this.run({ type: 'event', e, seq: this.host.nextSeq(), tag: applied })
@@ -197,6 +254,7 @@ export class DocEntry {
   private run(input: DocInput<AppliedCallback>): boolean | undefined {
     if (this.disposed) return undefined
     const { state, effects, kept } = step(this.state, input)
+    const wasPending = this.state.pending.length > 0
     this.state = state
     const generation = ++this.generation
     for (const effect of effects) {
@@ -204,6 +262,8 @@ export class DocEntry {
       if (effect.type === 'show' && this.generation !== generation) this.render(this.latest(), effect.quiet)
       else this.effect(effect)
     }
+    // A write confirmed by its echo or a read (or refused) changes what `pending` says.
+    if (wasPending !== this.state.pending.length > 0) this.notifyStatus()
     if (this.state.held.length === 0) this.clearGapTimer()
     else if (this.gapTimer === undefined && !this.disposed) {
       this.gapTimer = setTimeout(() => {
@@ -238,8 +298,7 @@ export class DocEntry {
   }
 
   private latest(): DocSource | null {
-    const known = this.state.known
-    return known.kind === 'content' ? known.doc : null
+    return visibleOf(this.state)
   }
 
   /** Makes the shown container equal `doc`, notifying listeners of what changed. `quiet`: the first content, told by the status. */

@@ -12,6 +12,7 @@ export type { IdWatchInspection } from './pool'
 export type { QueryWatchInspection } from './query-pool'
 export type { TraceDecision, TraceEvent, TraceListener, TraceRecord } from './trace'
 export { Observer } from './observer'
+export type { WriteOptions } from './entry'
 export type { ObserverEvents, ObserverStatus } from './observer'
 export { ObserverSearchResult } from './search-result'
 export type { LiveMode, SearchEvents, SearchOptions, SearchStatus } from './search-result'
@@ -40,6 +41,7 @@ export type {
   Watch,
   WatchSink,
   WatchSpec,
+  WriteRequest,
 } from './types'
 export type { ShareAcrossTabsOptions, TabRole } from './tabs/lazy-shared-driver'
 export { docKey, searchKey, validateState } from './hydration'

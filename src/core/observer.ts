@@ -1,6 +1,7 @@
-import type { DocEntry, EntryListener } from './entry'
+import type { DocEntry, EntryListener, WriteOptions } from './entry'
 import { Emitter } from './emitter'
-import type { CollectionRef, DocSource, ObservedError } from './types'
+import { isPlainObject } from './patch'
+import { ObservedError, type CollectionRef, type DocSource, type Rev } from './types'
 
 /** Where an observer stands. `deleted`: the document does not exist (any more); the observer keeps watching. */
 export type ObserverStatus = 'idle' | 'pending' | 'live' | 'reconnecting' | 'deleted' | 'stopped' | 'error'
@@ -15,6 +16,8 @@ export interface ObserverEvents<T> {
   error: (err: ObservedError) => void
   /** `status` changed. */
   status: (status: ObserverStatus) => void
+  /** `pending` changed: a local write started, or the last one was confirmed or refused. */
+  pending: (pending: boolean) => void
 }
 
 /** What an observer needs from its client: entries and the id watch pool. */
@@ -38,6 +41,7 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
     change: (changes) => this.emit('change', this.entry!.source as T, changes),
     delete: () => this.emit('delete'),
     status: () => this.statusChanged(),
+    error: (err) => this.emit('error', err),
   }
 
   constructor(
@@ -64,6 +68,11 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
     return (this.entry?.source ?? null) as T | null
   }
 
+  /** The server's revision of the content shown (under any pending local write): what `ifRevision` compares. */
+  get _rev(): Rev | undefined {
+    return this.stopped ? undefined : this.entry?.rev
+  }
+
   /** True when the document is known not to exist (deleted, or never created). */
   get deleted(): boolean {
     return this.status === 'deleted' || this.error?.code === 'not_found'
@@ -75,6 +84,45 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
 
   get error(): ObservedError | null {
     return this.stopped ? null : (this.entry?.error ?? null)
+  }
+
+  /** True while a local write of this document is shown but not confirmed by the server. */
+  get pending(): boolean {
+    return !this.stopped && (this.entry?.pending ?? false)
+  }
+
+  /**
+   * Merges `patch` into the document (plain objects deeply, as Kuzzle's `document:update`): shown at once, pending
+   * until the server confirms it; the promise settles then. A refused write is rolled back, rejects with an
+   * `ObservedError` (`conflict`, `not_found`, `unauthorized`, `write_failed`, …) and is emitted as `error`.
+   * `ifRevision`: write only if the server's revision is still this one.
+   */
+  update(patch: Partial<T>, options?: WriteOptions): Promise<void> {
+    return this.write('update', patch, options)
+  }
+
+  /** Replaces the document's content (or creates it): as {@link update}. */
+  replace(content: T, options?: WriteOptions): Promise<void> {
+    return this.write('replace', content, options)
+  }
+
+  /** Deletes the document: as {@link update}. */
+  remove(options?: WriteOptions): Promise<void> {
+    return this.write('remove', undefined, options)
+  }
+
+  private write(op: 'update' | 'replace' | 'remove', content: object | undefined, options?: WriteOptions): Promise<void> {
+    if (this.stopped || !this.entry) {
+      return Promise.reject(new ObservedError('bad_argument', `Start the observer of "${this._id}" before writing to it`))
+    }
+    const rev = options?.ifRevision
+    if (rev !== undefined && typeof rev !== 'string' && !(typeof rev === 'number' && Number.isFinite(rev))) {
+      return Promise.reject(new ObservedError('bad_argument', `ifRevision must be a revision (string or number), got ${typeof rev}`))
+    }
+    if (op !== 'remove' && !isPlainObject(content)) {
+      return Promise.reject(new ObservedError('bad_argument', `A ${op} needs a plain object, got ${content === null ? 'null' : typeof content}`))
+    }
+    return this.entry.write(op, content as DocSource | undefined, options)
   }
 
   /** True while started. */
@@ -125,7 +173,14 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
     })
   }
 
+  private lastPending = false
+
   private statusChanged(): void {
+    const pending = this.pending
+    if (pending !== this.lastPending) {
+      this.lastPending = pending
+      this.emit('pending', pending)
+    }
     const status = this.status
     const error = this.error
     if (error && error !== this.lastError) {

@@ -1,4 +1,4 @@
-import type { CollectionRef, Rev } from './types'
+import type { CollectionRef, Rev, WriteRequest } from './types'
 import type { ObservedError } from './types'
 
 /**
@@ -18,6 +18,8 @@ export type TraceEvent =
   | { type: 'watch'; phase: 'open' | 'live' | 'offline' | 'failed' | 'closed'; collection: string; target: 'ids' | 'query'; ids?: number; error?: ObservedError }
   /** Live query: membership could not be proven (a read superseded an event, a skipped revision): searches read again. */
   | { type: 'resync'; collection: string; reason: string }
+  /** A local write: shown and sent, confirmed by the server (at `rev`), or refused and rolled back. */
+  | { type: 'write'; phase: 'sent' | 'confirmed' | 'refused'; collection: string; id: string; op: WriteRequest['op']; rev?: Rev; error?: ObservedError }
 
 /**
  * `applied`: continued the chain; `duplicate`: the revision held already; `stale`: older than what is held;

@@ -107,6 +107,8 @@ export type ObservedErrorCode =
   | 'no_plugin'
   | 'closed'
   | 'watch_timeout'
+  | 'write_failed'
+  | 'conflict'
 
 /** Options of {@link ObservedError}. */
 export interface ObservedErrorOptions {
@@ -198,4 +200,23 @@ export interface Driver {
   watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Watch
   /** Optional: stable key for a query, for pooling query watches. Default: JSON of query, params and filters. */
   queryKey?(spec: DriverSearchSpec): string | undefined
+  /**
+   * Optional: writes one document (local writes). Resolves with the revision the backend gave it, when it gives one
+   * (the core recognises the write's echo by it). Rejects with an ObservedError: `conflict` when `ifRevision` is
+   * not the stored revision (or `create` finds the document), `not_found`, `unauthorized`, `bad_argument`, or
+   * `write_failed`.
+   */
+  write?(c: CollectionRef, w: WriteRequest): Promise<{ rev?: Rev }>
+}
+
+/**
+ * A write as the core sends it. `update` merges `content` into the stored document (plain objects deeply, as
+ * Kuzzle's `document:update`); `replace` sets it whole; `create` fails with `conflict` when the id exists.
+ */
+export interface WriteRequest {
+  readonly op: 'create' | 'update' | 'replace' | 'remove'
+  readonly id: string
+  readonly content?: DocSource
+  /** Write only if the stored revision is still this one. */
+  readonly ifRevision?: Rev
 }

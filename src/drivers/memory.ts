@@ -27,6 +27,7 @@ import type {
   Watch,
   WatchSink,
   WatchSpec,
+  WriteRequest,
 } from '../core/types'
 import { ObservedError } from '../core/types'
 import { FaultController } from './memory/faults'
@@ -87,6 +88,9 @@ export interface MemoryDriver extends Driver {
   readonly faults: MemoryFaults
   /** Number of open (not yet closed) watches. */
   readonly activeWatches: number
+
+  /** A local write from the core (checked, then applied atomically after `latency`); see the driver contract. */
+  write(c: CollectionRef, w: WriteRequest): Promise<{ rev: number }>
 
   /** The document, or `null` if missing. Rejects when `faults.failReads` is set. */
   get(c: CollectionRef, id: string): Promise<MemoryDoc | null>
@@ -360,6 +364,28 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
 
     queryKey(spec) {
       return memoryQueryKey(spec)
+    },
+
+    async write(c, w) {
+      assertRef(c)
+      if (!isJsonObject(w)) throw badArgument(`A write { op, id } is required, got ${describe(w)}`)
+      const { op, id, ifRevision } = w as WriteRequest
+      assertId(id)
+      if (op !== 'create' && op !== 'update' && op !== 'replace' && op !== 'remove') throw badArgument(`Unknown write op ${describe(op)}`)
+      const content = op === 'remove' ? undefined : toStored(w.content, 'Document source')
+      await io()
+      // Checked and applied in one step after the latency, as a server would.
+      const key = keyOf(c.index, c.collection)
+      const current = docsOf(key).get(id)
+      const where = `${c.index}/${c.collection}`
+      if (op === 'create' && current) throw new ObservedError('conflict', `Document "${id}" already exists in ${where}`)
+      if (op !== 'create' && !current) throw new ObservedError('not_found', `Document "${id}" not found in ${where}`)
+      if (ifRevision !== undefined && current?.rev !== ifRevision) {
+        throw new ObservedError('conflict', `Document "${id}" in ${where} is at revision ${current?.rev ?? 'none'}, not ${describe(ifRevision)}`)
+      }
+      const next = op === 'remove' ? undefined : op === 'update' ? mergeStored(current!.source, content!) : content
+      commit(key, id, next)
+      return { rev: revision }
     },
 
     async create<T extends DocSource>(index: string, collection: string, source: T, id?: string) {

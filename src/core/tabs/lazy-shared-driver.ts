@@ -4,7 +4,7 @@
  * browser lacks BroadcastChannel or the Web Locks API (or outside a browser), the app's own driver is used as it is:
  * one set of connections per tab.
  */
-import type { CollectionRef, Driver, DriverSearchSpec, PageRequest, Watch, WatchSink, WatchSpec } from '../types'
+import type { CollectionRef, Driver, DriverSearchSpec, PageRequest, Watch, WatchSink, WatchSpec, WriteRequest } from '../types'
 import type { SharedDriver, ShareAcrossTabsOptions, TabRole, TabsEnv } from './shared-driver'
 
 export type { ShareAcrossTabsOptions, TabRole } from './shared-driver'
@@ -51,6 +51,8 @@ export function shareAcrossTabs(driver: Driver, option: true | ShareAcrossTabsOp
     ...(driver.maxIdsPerRead !== undefined ? { maxIdsPerRead: driver.maxIdsPerRead } : {}),
     ...(driver.checkId ? { checkId: (id: string) => driver.checkId!(id) } : {}),
     ...(driver.queryKey ? { queryKey: (spec: DriverSearchSpec) => driver.queryKey!(spec) } : {}),
+    // Writes go out from the tab that makes them; every tab sees them come back through the leader's watches.
+    ...(driver.write ? { write: (c: CollectionRef, w: WriteRequest) => driver.write!(c, w) } : {}),
     get: (c: CollectionRef, id: string) => whenLoaded((d) => d.get(c, id)),
     mGet: (c: CollectionRef, ids: readonly string[]) => whenLoaded((d) => d.mGet(c, ids)),
     search: (c: CollectionRef, spec: DriverSearchSpec, page: PageRequest) => whenLoaded((d) => d.search(c, spec, page)),
