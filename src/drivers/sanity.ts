@@ -1,7 +1,8 @@
 /**
  * The Sanity driver: turns the app's own `@sanity/client` into the driver contract. Index = dataset (`''` for the
  * client's own), collection = document `_type`, id = `_id`; a search query is a GROQ filter expression with params,
- * and each watch is one listener (the listen endpoint, Server-Sent Events, read by the driver with a size cap).
+ * and every watch of a dataset is routed from one listener per (client, dataset) (the listen endpoint, Server-Sent
+ * Events, read by the driver with a size cap; `sanity/connection.ts`).
  *
  * @example
  * ```ts
@@ -31,34 +32,30 @@ import { ObservedError } from '../core/types'
 import { missingDataset, missingDatasetSink } from './sanity/dataset'
 import { readError } from './sanity/errors'
 import { mismatch, type Expected } from './sanity/expected'
-import { checkedCondition } from './sanity/filter-check'
+import { checkedCondition, compileCondition } from './sanity/filter-check'
 import { readFilter, readParams, searchQuery, stableJson } from './sanity/groq'
 import { checkSanityId, isSanityId } from './sanity/ids'
 import { readDocuments, readQuery } from './sanity/reads'
-import { WatchGroup } from './sanity/group'
-import { listenUrl, SanityWatch, toSource } from './sanity/watch'
+import { Connection, type ConnectionStats } from './sanity/connection'
+import { isDraftOrVersion } from './sanity/expected'
+import type { ListenSettings } from './sanity/listener'
+import { toSource, type Route } from './sanity/router'
+import { Subscription } from './sanity/subscription'
 
-export type { ListenTarget } from './sanity/watch'
-
-/**
- * The longest listen URL the driver builds. A listener sends its query and params in the URL (an EventSource cannot
- * POST), and Sanity takes at most 16 KB per request, headers included; @sanity/client refuses URLs over 14.8 KB for
- * that reason. 12 KB leaves room for what the browser adds (cookies, Referer, User-Agent), and an id set that does
- * not fit is split over several listeners of one watch.
- */
-export const LISTEN_URL_BUDGET = 12_000
+export type { ConnectionStats } from './sanity/connection'
 
 /**
- * Default ids per watch. An id costs its length plus 9 characters in the URL (`%22…%22%2C`): 45 for a UUID, 52 for
- * `drafts.` + UUID. 250 UUIDs fill about 11.3 KB, one listener under {@link LISTEN_URL_BUDGET}; longer ids spill over
- * into a second listener. So 1,000 documents observed by id take 4 listeners: under the 6 connections per host
- * that a browser allows over HTTP/1.1, with room left for reads.
+ * Default ids per watch (the core shards above it). Every watch of a dataset is routed from one listener that
+ * follows the watched types, so this no longer bounds a URL: it sizes the core's shards and its read batches.
  */
 export const DEFAULT_MAX_IDS_PER_WATCH = 250
 
+/** How long a listener keeps following what no watch needs any more before it is narrowed (ms). */
+export const DEFAULT_NARROW_DELAY = 10_000
+
 /**
  * Ids per `mGet` (the core splits larger reads, and retries failed ones per batch of this size): one watch shard, so
- * the documents a listener makes live are read together. Ids go in the `doc` endpoint's path, comma-separated, and a
+ * the documents a shard makes live are read together. Ids go in the `doc` endpoint's path, comma-separated, and a
  * batch whose ids take more than MAX_ID_CHARS_PER_READ is split further (250 UUIDs take 9.3 KB: two requests).
  */
 export const MAX_IDS_PER_READ = DEFAULT_MAX_IDS_PER_WATCH
@@ -67,18 +64,24 @@ export const MAX_IDS_PER_READ = DEFAULT_MAX_IDS_PER_WATCH
 const MAX_ID_CHARS_PER_READ = 8000
 
 /**
- * Default cap on one listener event: 16 Mi characters (16 to 32 MB of memory), above Sanity's own document size
- * limit, so that no real event reaches it.
+ * Default cap on one listener event: 32 Mi characters (32 to 64 MB of memory). An event carries the document after
+ * the change and, once a live query is followed, the document before it: twice Sanity's own document size limit
+ * fits, so that no real event reaches it.
  */
-export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+export const DEFAULT_MAX_EVENT_SIZE = 32 * 1024 * 1024
 
 /** Options of {@link sanityDriver}. */
 export interface SanityDriverOptions {
   /**
    * How many ids one watch follows (the core shards above it). Default {@link DEFAULT_MAX_IDS_PER_WATCH}. Whatever
-   * the count, a watch splits its ids over as many listeners as keep each URL under {@link LISTEN_URL_BUDGET}.
+   * the count, every watch of a dataset shares one listener.
    */
   maxIdsPerWatch?: number
+  /**
+   * How long the dataset's listener keeps following a document type no watch needs any more before it is replaced
+   * by a narrower one (ms). Default {@link DEFAULT_NARROW_DELAY}: watches that come and go do not reopen it.
+   */
+  narrowDelay?: number
   /**
    * Ask listeners to resume after a dropped connection (`enableResume`): the server replays what was missed
    * (`welcomeback`) instead of the core refetching everything. Default true.
@@ -99,6 +102,10 @@ export interface SanityDriver extends Driver {
   readonly name: 'sanity'
   readonly maxIdsPerWatch: number
   readonly maxIdsPerRead: number
+  /** Listeners open now, over every dataset (one per dataset in use, two or three while one is replaced). */
+  readonly openListeners: number
+  /** Counters of the dataset listeners (events received, events no watch heard, listeners opened), summed. */
+  listenerStats(): ConnectionStats
 }
 
 /**
@@ -156,8 +163,20 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
   }
   const enableResume = options.enableResume ?? true
   const tag = options.tag
+  const narrowDelay = options.narrowDelay ?? DEFAULT_NARROW_DELAY
   const clients = new Map<string, SanityClient>()
   const token = () => client.config().token
+  /** One listener (connection) per client of a dataset. */
+  const connections = new Map<SanityClient, Connection>()
+
+  function connectionOf(sanity: SanityClient): Connection {
+    let connection = connections.get(sanity)
+    if (!connection) {
+      const settings: ListenSettings = { enableResume, tag, token: token(), maxEventSize }
+      connections.set(sanity, (connection = new Connection(sanity, settings, narrowDelay)))
+    }
+    return connection
+  }
 
   /** The client for a dataset: the app's own for `''` or its dataset, a derived one (cached) otherwise. */
   function clientOf(c: CollectionRef): SanityClient {
@@ -233,33 +252,52 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
       return { hits: hits.map((h) => toDoc(h, expected)).filter((d): d is Doc => d !== null), total }
     },
 
+    get openListeners() {
+      let n = 0
+      for (const c of connections.values()) n += c.openListeners
+      return n
+    },
+
+    listenerStats() {
+      const total: ConnectionStats = { events: 0, unwatched: 0, listeners: 0 }
+      for (const c of connections.values()) {
+        total.events += c.stats.events
+        total.unwatched += c.stats.unwatched
+        total.listeners += c.stats.listeners
+      }
+      return total
+    },
+
     watch(c: CollectionRef, spec: WatchSpec, appSink: WatchSink): Watch {
       const sanity = clientOf(c)
       const sink = missingDatasetSink(appSink, sanity)
-      const excludeDrafts = readsPublished(sanity)
-      const settings = { enableResume, tag, token: token(), maxEventSize }
+      const connection = connectionOf(sanity)
+      const type = c.collection
       if ('ids' in spec) {
-        // Ids are explicit: drafts asked for by id are followed whatever the perspective. Ids Sanity would refuse
-        // cannot exist and are left out of the URL.
-        const ids = [...new Set(spec.ids)].filter(isSanityId)
-        const targetOf = (chunk: string[]) => ({
-          query: '*[_type == $__type && _id in $__ids]',
-          params: { __type: c.collection, __ids: chunk },
-          kind: 'ids' as const,
-          expected: { type: c.collection, ids: new Set(chunk), excludeDrafts: false },
-        })
-        // An id adds itself and 9 characters once encoded as JSON in the query string.
-        const base = listenUrl(sanity, targetOf([]), settings).length
-        const chunks = chunkIds(ids, LISTEN_URL_BUDGET - base, 9)
-        if (chunks.length === 1) return new SanityWatch(sanity, targetOf(chunks[0]), sink, settings)
-        return new WatchGroup(chunks.length, (i, memberSink) => new SanityWatch(sanity, targetOf(chunks[i]), memberSink, settings), sink)
+        // Ids are explicit: drafts asked for by id are followed whatever the perspective.
+        const route: Route = {
+          kind: 'ids',
+          need: { type, previous: false },
+          expected: { type, excludeDrafts: false },
+          matches: (doc) => doc._type === type,
+        }
+        return new Subscription(connection, route, sink, spec.ids)
       }
+      const excludeDrafts = readsPublished(sanity)
       const filter = readFilter(spec.query.query)
-      const params = { ...readParams(spec.query.params), __type: c.collection }
-      // The listener opens once the filter is checked (groq-js loads on first use); a refusal is a fatal sink error.
-      const expected: Expected = { type: c.collection, excludeDrafts }
-      const target = checkedCondition(filter, excludeDrafts, whereOf(sanity, c)).then((condition) => ({ query: `*[${condition}]`, params, kind: 'query' as const, expected }))
-      return new SanityWatch(sanity, target, sink, settings)
+      const params = { ...readParams(spec.query.params), __type: type }
+      const expected: Expected = { type, excludeDrafts }
+      const need = { type, previous: true }
+      // No filter: the collection's own condition, in plain code. A filter is checked, then evaluated by groq-js
+      // (loaded on first use); a refusal is a fatal sink error.
+      if (filter === undefined) {
+        const matches = (doc: Record<string, unknown>) => doc._type === type && !(excludeDrafts && typeof doc._id === 'string' && isDraftOrVersion(doc._id))
+        return new Subscription(connection, { kind: 'query', need, expected, matches }, sink)
+      }
+      const route = checkedCondition(filter, excludeDrafts, whereOf(sanity, c))
+        .then((condition) => compileCondition(condition, params))
+        .then((matches): Route => ({ kind: 'query', need, expected, matches }))
+      return new Subscription(connection, route, sink)
     },
 
     /** Filter and params only: the sort does not change what a listener follows, so searches share it. */

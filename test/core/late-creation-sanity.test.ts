@@ -31,6 +31,7 @@ afterAll(async () => {
 
 /** Creates, updates and deletes `x` while every delivery of its creation is held back; then lets the creation go. */
 async function lateCreation(withSearch: boolean) {
+  const listens = server.listenRequests
   const client = new ObserverClient({ driver: sanityDriver(sanity), gapTimeout: 50, backoff: { base: 20, cap: 100 } })
   clients.push(client)
   // An id watch (the observer) and, optionally, a query watch (a live search) follow the document.
@@ -39,9 +40,12 @@ async function lateCreation(withSearch: boolean) {
   await observer.ready()
   await search?.ready()
   expect(observer.deleted).toBe(true)
-  await waitFor(() => server.openListeners === (withSearch ? 2 : 1), 3000, { what: 'the listeners open' })
+  // One listener for the dataset: with the search, the one opened for the id watch has handed over to one that also
+  // sends the document before each change (what the query watch needs), and no replaced listener is still open.
+  await waitFor(() => server.openListeners === 1 && server.listenRequests === listens + (withSearch ? 2 : 1), 3000, { what: 'the listener open' })
 
-  // Every delivery of the creation's transaction is held back (on every listener) until flushed.
+  // Every delivery of the creation's transaction is held back until flushed; the one listener delivers it to the id
+  // watch and, with the search, to the query watch too.
   let creation: string | undefined
   server.faults.reorder(1000, (e) => e.documentId === 'x' && (creation ??= e.transactionId) === e.transactionId)
   server.documents.create({ _id: 'x', _type: 'note', n: 1 })
@@ -51,6 +55,10 @@ async function lateCreation(withSearch: boolean) {
   server.documents.delete('x')
   await waitFor(() => observer.status === 'deleted' && (search?.hits.length ?? 0) === 0, 3000, { what: 'the deletion' })
 
+  // Whatever the observer or the search shows from the flush on, even for a moment before a read settles it.
+  const shown: string[] = []
+  observer.on('change', (source) => void shown.push(`observer: ${JSON.stringify(source)}`))
+  search?.on('hits', (hits) => void (hits.length > 0 && shown.push(`search: ${hits.map((h) => h._id).join()}`)))
   const reads = server.requests.filter((r) => r.endpoint === 'doc').length
   server.faults.flush()
   // The late creation is settled by a read, which finds the document gone.
@@ -58,6 +66,7 @@ async function lateCreation(withSearch: boolean) {
   const state = () => JSON.stringify([observer.status, observer._source, search?.hits.length ?? 0, search?.total ?? 0])
   await staysEqual(state, 500, { what: 'the deleted document' })
   expect(state()).toBe(JSON.stringify(['deleted', null, 0, 0]))
+  expect(shown).toEqual([])
 }
 
 it('a creation delivered after the deletion that followed it does not bring the document back', async () => {

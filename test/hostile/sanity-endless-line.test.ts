@@ -40,7 +40,7 @@ const used = () => {
 
 describe('an SSE line that never ends', () => {
   it('the default cap is documented and above any real event', () => {
-    expect(DEFAULT_MAX_EVENT_SIZE).toBe(16 * MB)
+    expect(DEFAULT_MAX_EVENT_SIZE).toBe(32 * MB)
     expect(() => sanityDriver(createClient({ projectId: 'p', dataset: 'd', apiVersion: '2025-02-19', useCdn: false }), { maxEventSize: 0 })).toThrow(
       expect.objectContaining({ code: 'bad_argument' }),
     )
@@ -63,7 +63,7 @@ describe('an SSE line that never ends', () => {
       peak = Math.max(peak, used())
     }, 5)
     try {
-      await proxy.flood(64 * MB, '%24__type=%22note%22')
+      await proxy.flood(64 * MB, '%24__types=%5B%22note%22%5D')
       await waitFor(() => errors.length > 0, 30_000, { what: 'the oversized event refused' })
     } finally {
       clearInterval(sampler)

@@ -18,8 +18,8 @@ let proxy: SseProxy
 let sanity: SanityClient
 let client: ObserverClient
 
-/** Listen URLs carry the collection as `$__type="<type>"`, URL-encoded. */
-const stream = (type: string) => `%24__type=%22${type}%22`
+/** Listen URLs carry the dataset's watched types as `$__types=["<type>"]`, URL-encoded. */
+const stream = (type: string) => `%24__types=%5B%22${type}%22%5D`
 const mutation = (data: object) => `event: mutation\ndata: ${JSON.stringify(data)}\n\n`
 
 beforeAll(async () => {

@@ -19,8 +19,8 @@ let server: SanityTestServer
 let proxy: SseProxy
 let client: ObserverClient
 
-/** Listen URLs carry the collection as `$__type="<type>"`, URL-encoded. */
-const stream = (type: string) => `%24__type=%22${type}%22`
+/** Listen URLs carry the dataset's watched types as `$__types=["<type>"]`, URL-encoded. */
+const stream = (type: string) => `%24__types=%5B%22${type}%22%5D`
 const n = (o: Observer) => (o._source as { n?: number } | null)?.n
 
 function errorsOf(o: Observer): ObservedError[] {
@@ -58,12 +58,15 @@ afterEach(async () => {
   server.documents.wipe()
 })
 
-/** A note observer and an observer of another type (another listener), both live. */
+/**
+ * A note observer and an observer of another type in another dataset (another listener: a dataset's observers share
+ * one), both live.
+ */
 async function twoListeners(): Promise<{ note: Observer; other: Observer; noteErrors: ObservedError[]; otherErrors: ObservedError[] }> {
   server.documents.create({ _id: 'n1', _type: 'note', n: 1 })
-  server.documents.create({ _id: 'o1', _type: 'other', n: 1 })
+  server.documents.create({ _id: 'o1', _type: 'other', n: 1 }, 'staging')
   const note = client.get('', 'note', 'n1')
-  const other = client.get('', 'other', 'o1')
+  const other = client.get('staging', 'other', 'o1')
   const noteErrors = errorsOf(note)
   const otherErrors = errorsOf(other)
   await waitFor(() => note.status === 'live' && other.status === 'live' && proxy.streams === 2, 3000)
@@ -89,7 +92,7 @@ describe('listen streams a Sanity server should never send', () => {
     ]
     for (const line of garbage) expect(proxy.inject(line, stream('note'))).toBe(1)
     server.documents.patch('n1', { set: { n: 2 } })
-    server.documents.patch('o1', { set: { n: 2 } })
+    server.documents.patch('o1', { set: { n: 2 } }, 'staging')
     await waitFor(() => n(note) === 2 && n(other) === 2, 3000, { what: 'changes after the garbage' })
     expect(note.status).toBe('live')
     expect(note._source).toEqual(expect.objectContaining({ n: 2, _rev: server.documents.get('n1')?._rev }))
@@ -98,7 +101,7 @@ describe('listen streams a Sanity server should never send', () => {
     expect(otherErrors).toEqual([])
   })
 
-  it('an event that is not JSON: the affected observer shows a clear bad_event error, then recovers; others are unaffected', async () => {
+  it('an event that is not JSON: the observers of its dataset show a clear bad_event error, then recover; others are unaffected', async () => {
     const { note, other, noteErrors, otherErrors } = await twoListeners()
     proxy.inject('event: mutation\ndata: {"documentId": "n1", not json\n\n', stream('note'))
     await waitFor(() => noteErrors.length > 0, 3000, { what: 'an error on the note observer' })

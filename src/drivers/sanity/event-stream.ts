@@ -60,7 +60,12 @@ export function openEventStream(url: string, options: EventStreamOptions, handle
       if (!closed) handlers.lost(String((err as Error)?.message ?? err))
       return
     }
-    if (closed) return
+    if (closed) {
+      // Closed while the request was on its way: a fetch that ignored the abort (happy-dom's) answers all the same,
+      // and its body must be cancelled, or the connection stays open.
+      void response.body?.cancel().catch(() => undefined)
+      return
+    }
     if (response.status !== 200 || !response.body) {
       close()
       void response.body?.cancel().catch(() => undefined)

@@ -14,6 +14,7 @@ import type { ExprNode } from 'groq-js'
 import { ObservedError } from '../../core/types'
 
 type Parse = (query: string) => ExprNode
+type Groq = typeof import('groq-js')
 
 /** Node types a filter may not hold: they read other documents than the one being filtered, or shape a result. */
 const FORBIDDEN: Record<string, string> = {
@@ -23,13 +24,18 @@ const FORBIDDEN: Record<string, string> = {
   Projection: 'a projection (`{…}`)',
 }
 
-let parser: Promise<Parse> | undefined
+let groqJs: Promise<Groq> | undefined
 
 function loadParser(): Promise<Parse> {
-  parser ??= import('groq-js').then(
-    (groq) => groq.parse,
+  return loadGroq().then((groq) => groq.parse)
+}
+
+/** groq-js, loaded once on first use. */
+function loadGroq(): Promise<Groq> {
+  groqJs ??= import('groq-js').then(
+    (groq) => groq,
     (err: unknown) => {
-      parser = undefined // installing it later and retrying works
+      groqJs = undefined // installing it later and retrying works
       throw new ObservedError(
         'unsupported_query',
         'Sanity query filters are checked with groq-js, an optional peer dependency of vue-observed: install it (npm install groq-js)',
@@ -37,7 +43,23 @@ function loadParser(): Promise<Parse> {
       )
     },
   )
-  return parser
+  return groqJs
+}
+
+/**
+ * A checked condition as a predicate on one document, evaluated client-side by groq-js as the listen endpoint would
+ * evaluate it: true only when the filter gives `true`; an evaluation error counts as no match.
+ */
+export async function compileCondition(condition: string, params: Record<string, unknown>): Promise<(doc: Record<string, unknown>) => boolean> {
+  const groq = await loadGroq()
+  const tree = groq.parse(condition)
+  return (doc) => {
+    try {
+      return groq.evaluateSync(tree, { params, root: doc }).data === true
+    } catch {
+      return false
+    }
+  }
 }
 
 function unsupported(message: string): ObservedError {

@@ -110,6 +110,15 @@ export interface SanityFaults {
    * `retryAfter` (seconds) the answers carry a `Retry-After` header, as Sanity's rate limiter does.
    */
   refuseFor(ms: number, options?: { status?: number; endpoint?: SanityEndpoint; retryAfter?: number }): void
+  /**
+   * Holds every listen request from now on unanswered (no status, no headers), as a saturated connection pool or a
+   * proxy that queues requests looks to the client, until `releaseListens()`.
+   */
+  stallListens(): void
+  /** Answers the listen requests held by `stallListens` (those the client has not given up on) and stops holding. */
+  releaseListens(): void
+  /** Listen requests held now by `stallListens` (the client has not given up on them). */
+  readonly stalledListens: number
   /** How a resume request is answered. Default 'resume' (welcomeback and the missed events, or reset if too old). */
   resumeMode: ResumeMode
   /** Forgets the resume history, so the next resume gets `reset`. */
@@ -256,6 +265,8 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
   let rejecting: { remaining: number; status: number; endpoint?: SanityEndpoint } | null = null
   let outage: { until: number; status: number; endpoint?: SanityEndpoint; retryAfter?: number } | null = null
   let listenRequests = 0
+  /** Listen requests held by `stallListens`, each with what answers it; null when not stalling. */
+  let stalled: Array<{ res: ServerResponse; answer: () => void }> | null = null
   let resumeMode: ResumeMode = 'resume'
   let port = options.port ?? 0
   let server: Server | null = null
@@ -411,7 +422,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     for (const tx of log.slice(at + 1)) emit(listener, tx, 0)
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, released = false): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const route = ROUTE.exec(url.pathname)
     const endpoint = (route?.[1] as SanityEndpoint | undefined) ?? null
@@ -420,7 +431,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
       res.writeHead(204).end()
       return
     }
-    if (endpoint === 'listen') listenRequests++
+    if (endpoint === 'listen' && !released) listenRequests++
     const at = Date.now()
     let status = 200
     try {
@@ -443,6 +454,10 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
       }
       const dataset = decodeURIComponent(route[2])
       const version = /^\/v([^/]+)\//.exec(url.pathname)?.[1]
+      if (endpoint === 'listen' && stalled) {
+        stalled.push({ res, answer: () => void handle(req, res, true) })
+        return
+      }
       if (endpoint !== 'listen') requireDataset(req, dataset)
       if (endpoint === 'doc') handleDoc(res, dataset, route[3], url)
       else if (endpoint === 'query') await handleQuery(req, res, dataset, url, version)
@@ -453,7 +468,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
       if (res.headersSent) res.end()
       else sendJson(res, status, err instanceof HttpError ? err.body : { error: 'Internal Server Error', message: String(err), statusCode: 500 })
     } finally {
-      requests.push({
+      if (!released) requests.push({
         method: req.method ?? 'GET',
         url: req.url ?? '/',
         endpoint,
@@ -570,6 +585,17 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     refuseFor: (ms, o = {}) => {
       outage = { until: Date.now() + ms, status: o.status ?? 503, endpoint: o.endpoint, retryAfter: o.retryAfter }
     },
+    stallListens: () => {
+      stalled ??= []
+    },
+    releaseListens: () => {
+      const held = stalled ?? []
+      stalled = null
+      for (const h of held) if (!h.res.destroyed && !h.res.writableEnded && !h.res.socket?.destroyed) h.answer()
+    },
+    get stalledListens() {
+      return (stalled ?? []).filter((h) => !h.res.socket?.destroyed).length
+    },
     get resumeMode() {
       return resumeMode
     },
@@ -578,6 +604,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     },
     forgetHistory: () => history.clear(),
     clear: () => {
+      faults.releaseListens()
       delivery.clear()
       rejecting = null
       outage = null
