@@ -128,6 +128,15 @@ export function unknownCollection(err: unknown, ref: CollectionRef): ObservedErr
  * Retry-After over WebSocket) and the SDK's KuzzleError keeps only status, id, code, props and message: there is no
  * delay to read, so `retryAfter` stays undefined and the core's own backoff applies.
  */
+/** A refused write: `conflict` for an id that exists, `not_found` for a missing document, else as any error. */
+export function toWriteError(raw: unknown, what: string, ref: CollectionRef): ObservedError {
+  if (raw instanceof ObservedError) return raw
+  const id = (safeCause(raw) as { id?: unknown } | undefined)?.id
+  if (id === 'services.storage.document_already_exists') return new ObservedError('conflict', `${what}: the document already exists`, { cause: safeCause(raw) })
+  if (id === 'services.storage.not_found') return new ObservedError('not_found', `${what}: the document does not exist`, { cause: safeCause(raw) })
+  return toObservedError(raw, 'write_failed', what, ref)
+}
+
 export function toObservedError(raw: unknown, code: ObservedErrorCode, what: string, ref?: CollectionRef): ObservedError {
   if (raw instanceof ObservedError) return raw
   const err = safeCause(raw)
