@@ -30,7 +30,7 @@ import type {
 } from '../core/types'
 import { ObservedError } from '../core/types'
 import { missingDataset, missingDatasetSink } from './sanity/dataset'
-import { readError } from './sanity/errors'
+import { readError, writeError } from './sanity/errors'
 import { mismatch, type Expected } from './sanity/expected'
 import { checkedCondition, compileCondition } from './sanity/filter-check'
 import { readFilter, readParams, searchQuery, stableJson } from './sanity/groq'
@@ -203,6 +203,40 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
 
     checkId: checkSanityId,
 
+    /**
+     * Mutations: `create` (409 when the id exists), `update` as a patch setting each leaf of the content (objects
+     * merge, as the contract says) with `ifRevisionID`, `replace` as `createOrReplace` (it creates a missing
+     * document; no `ifRevision`: Sanity checks revisions on patches only), `remove` as `delete` (no `ifRevision`
+     * either). System fields (`_id`, `_type`, `_rev`, `_createdAt`, `_updatedAt`) are the server's, never written.
+     */
+    async write(c, w) {
+      const sanity = clientOf(c)
+      checkSanityId(w.id)
+      if (w.ifRevision !== undefined && (w.op !== 'update' || typeof w.ifRevision !== 'string')) {
+        throw new ObservedError('bad_argument', `Sanity checks a revision on an update only (a string _rev), not on ${w.op}`)
+      }
+      const content = userFields(w.content ?? {})
+      try {
+        if (w.op === 'remove') {
+          await sanity.delete(w.id, { tag })
+          return {}
+        }
+        const doc =
+          w.op === 'update'
+            ? await (w.ifRevision === undefined ? sanity.patch(w.id) : sanity.patch(w.id).ifRevisionId(w.ifRevision as string))
+                .setIfMissing(objectParents(content))
+                .set(leafPaths(content))
+                .commit({ tag, returnDocuments: true })
+            : w.op === 'create'
+              ? await sanity.create({ ...content, _id: w.id, _type: c.collection }, { tag, returnDocuments: true })
+              : await sanity.createOrReplace({ ...content, _id: w.id, _type: c.collection }, { tag, returnDocuments: true })
+        const rev = (doc as { _rev?: unknown } | undefined)?._rev
+        return typeof rev === 'string' ? { rev } : {}
+      } catch (err) {
+        throw missingDataset(err, sanity) ?? writeError(err, `${w.op} of "${w.id}"`, token())
+      }
+    },
+
     async get(c, id) {
       const sanity = clientOf(c)
       checkSanityId(id)
@@ -315,4 +349,37 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
 /** ` (dataset "x", type "y")`, for messages: the dataset the client really uses when the index is its own (`''`). */
 function whereOf(sanity: SanityClient, c: CollectionRef): string {
   return ` (dataset "${sanity.config().dataset ?? c.index}", type "${c.collection}")`
+}
+
+const SYSTEM_FIELDS = new Set(['_id', '_type', '_rev', '_createdAt', '_updatedAt', '__proto__'])
+
+/** The content without the fields the server owns. */
+function userFields(content: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(content).filter(([key]) => !SYSTEM_FIELDS.has(key)))
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+/** A path segment in GROQ's syntax: `.name`, or `["any key"]` for a key that is no identifier. */
+const segment = (prefix: string, key: string) =>
+  /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? (prefix ? `${prefix}.${key}` : key) : `${prefix}[${JSON.stringify(key)}]`
+
+/** `{ a: { b: 1 }, c: [2] }` as `{ 'a.b': 1, c: [2] }`: a patch that merges plain objects instead of replacing them. */
+function leafPaths(content: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const [key, value] of Object.entries(content)) {
+    const path = segment(prefix, key)
+    if (isObject(value) && Object.keys(value).length > 0) leafPaths(value, path, out)
+    else out[path] = value
+  }
+  return out
+}
+
+/** Every object the leaf paths go through, set to `{}` where missing (so that setting `a.b` can create `a`). */
+function objectParents(content: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const [key, value] of Object.entries(content)) {
+    if (!isObject(value) || Object.keys(value).length === 0) continue
+    const path = segment(prefix, key)
+    out[path] = {}
+    objectParents(value, path, out)
+  }
+  return out
 }

@@ -82,6 +82,18 @@ export function readError(err: unknown, what: string, token: string | undefined)
   return new ObservedError('read_failed', message, { cause, ...retryAfterFor(status, retryAfterHeader(err)) })
 }
 
+/** An error of a write: 409 is a `conflict` (revision or existing id), 404 `not_found`, 401/403 `unauthorized`. */
+export function writeError(err: unknown, what: string, token: string | undefined): ObservedError {
+  if (err instanceof ObservedError) return err
+  const status = statusOf(err)
+  const message = `Sanity ${what} failed: ${messageOf(err, token)}`
+  const cause = safeCause(err, token)
+  if (status === 409) return new ObservedError('conflict', message, { cause })
+  if (status === 404) return new ObservedError('not_found', message, { cause })
+  if (status === 401 || status === 403) return new ObservedError('unauthorized', message, { fatal: true, cause })
+  return new ObservedError('write_failed', message, { cause, fatal: status === 400, ...retryAfterFor(status, retryAfterHeader(err)) })
+}
+
 /**
  * A listen request answered with a status other than 200: 401/403 are fatal (`unauthorized`), as is any other 4xx
  * but 408 and 429 (the server will keep refusing); the rest is non-fatal, with the server's Retry-After on a 429 or
