@@ -1,6 +1,7 @@
 import type { BackoffOptions } from './backoff'
 
 import { EntryTable, collectionKey } from './entry-table'
+import type { Origin } from './doc-state'
 import { HydrationStore, type DehydratedState } from './hydration'
 import { checkCollection, checkId, checkIds, checkIndex, checkLive, checkSize, checkSpec, counted } from './guards'
 import { Observer, type ObserverHost } from './observer'
@@ -80,8 +81,13 @@ export interface DocumentInspection {
   content: DocSource | null
   /** Holders: observers and search hits sharing this document. */
   refs: number
-  /** Where the content last came from: its own read, or an event or a search page. */
-  provenance: 'read' | 'event or page' | 'none'
+  /**
+   * Where the server's content shown came from (the document model's origins): its own `read`, an `event`, a search
+   * `page`, `provisional` (a search's, until its own read lands), `hydration`; `none` before any.
+   */
+  provenance: Origin | 'none'
+  /** Local writes shown on top of it and not confirmed yet. */
+  pendingWrites: number
   error: ObservedError | null
 }
 
@@ -379,7 +385,8 @@ export class ObserverClient {
         rev: entry.rev,
         content: entry.source,
         refs: entry.refs,
-        provenance: !entry.isSynced && entry.source === null ? 'none' : entry.fromRead ? 'read' : 'event or page',
+        provenance: entry.docState.known.kind === 'unknown' ? 'none' : entry.docState.known.from,
+        pendingWrites: entry.docState.pending.length,
         error: entry.error,
       })
     }

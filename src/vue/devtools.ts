@@ -19,6 +19,7 @@ export const DEVTOOLS_LAYERS = {
   decisions: 'vue-observed:decisions',
   watches: 'vue-observed:watches',
   errors: 'vue-observed:errors',
+  writes: 'vue-observed:writes',
 } as const
 
 /** Timeline events sent per second at most; past it they are counted and reported as one summary event. */
@@ -248,7 +249,7 @@ function connect(api: Api, app: App, client: ObserverClient, ownedObservers: Rea
       const d = view.documents.find((d) => nodeId === `doc:${d.collection}:${d.id}`)
       if (!d) return null
       return {
-        document: fields({ collection: d.collection, id: d.id, status: d.status, revision: d.rev, provenance: d.provenance, refs: d.refs }),
+        document: fields({ collection: d.collection, id: d.id, status: d.status, revision: d.rev, provenance: d.provenance, pendingWrites: d.pendingWrites, refs: d.refs }),
         content: d.content ? fields(d.content as Record<string, unknown>) : [{ key: 'content', value: null }],
         ...(d.error ? { error: fields({ code: d.error.code, message: d.error.message, fatal: d.error.fatal }) } : {}),
       }
@@ -327,6 +328,17 @@ function connect(api: Api, app: App, client: ObserverClient, ownedObservers: Rea
         break
       case 'resync':
         timeline(DEVTOOLS_LAYERS.decisions, 'read again', `${e.collection}: ${e.reason}`, { ...e }, 'warning')
+        break
+      case 'write':
+        // A local write: sent (shown at once), confirmed at a revision, or refused and rolled back.
+        timeline(
+          DEVTOOLS_LAYERS.writes,
+          `${e.op} ${e.id} ${e.phase === 'refused' ? 'rolled back' : e.phase}`,
+          `${e.collection}${e.rev !== undefined ? ` @${String(e.rev)}` : ''}`,
+          { ...e, error: e.error?.message },
+          e.phase === 'refused' ? 'error' : 'default',
+        )
+        if (e.phase === 'refused' && e.error) error(`${e.op} of ${e.id} in ${e.collection}`, e.error, e.at)
         break
     }
     refreshSoon()

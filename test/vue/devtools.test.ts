@@ -267,6 +267,24 @@ describe('devtools timeline', () => {
     await waitFor(() => api.sentTrees > 0)
   })
 
+  it('records local writes on their layer: sent, confirmed at a revision, refused and rolled back', async () => {
+    const driver = memoryDriver()
+    driver.seed('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
+    const { app, plugin } = await setup(driver)
+    const api = await connect(app)
+    const a = plugin.client.get<{ n: number }>('i', 'c', 'a')
+    await a.ready()
+    await a.update({ n: 2 })
+    await expect(a.update({ n: 3 }, { ifRevision: 999 })).rejects.toMatchObject({ code: 'conflict' })
+    const titles = () => api.events.filter((e) => e.layerId === DEVTOOLS_LAYERS.writes).map((e) => e.event.title)
+    await waitFor(() => titles().length === 4)
+    expect(titles()).toEqual(['update a sent', 'update a confirmed', 'update a sent', 'update a rolled back'])
+    const confirmed = api.events.find((e) => e.event.title === 'update a confirmed')!
+    expect(confirmed.event.data).toMatchObject({ collection: 'i/c', id: 'a', op: 'update', phase: 'confirmed', rev: expect.any(Number) })
+    expect(api.events.find((e) => e.event.title === 'update a rolled back')!.event.logType).toBe('error')
+    expect(api.events.some((e) => e.layerId === DEVTOOLS_LAYERS.errors && e.event.title === 'conflict')).toBe(true)
+  })
+
   it('is bounded: a storm of events sends at most 300 timeline events a second and says how many it left out', async () => {
     const driver = memoryDriver()
     driver.seed('i', 'c', [{ _id: 'a', _source: { n: 0 } }])
