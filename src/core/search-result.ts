@@ -115,6 +115,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private query: JoinedQuery | null = null
   private loadToken = 0
   private loading: Promise<Observer<T>[]> | null = null
+  /** The read in flight replaces the window (start, refresh, resync, refill) rather than appending a page. */
+  private loadingReplace = false
   /** Membership events received during a read, with the sequence number they arrived at. */
   private buffered: Array<readonly [DocEvent, number]> | null = null
   private overflowed = false
@@ -269,6 +271,13 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   }
 
   private load(replace: boolean): Promise<Observer<T>[]> {
+    // An append (next(), or its retry) asked while the window is read again goes out after that read: it would read
+    // past a window about to change, and supersede the read that changes it (kuzzle seed 912694: a failed next()'s retry
+    // discarded the resync read, and a hit kept content older than the server's).
+    if (!replace && this.loading && this.loadingReplace) {
+      return this.loading.then(() => (this.stopped || !this.loaded ? [] : this.load(false)))
+    }
+    this.loadingReplace = replace
     const token = ++this.loadToken
     const promise = this.read(replace, token).finally(() => {
       if (this.loading === promise) this.loading = null

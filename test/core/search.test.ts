@@ -625,3 +625,27 @@ describe('search lifecycle', () => {
     s.stop()
   })
 })
+
+describe('a failed next() and a read of the window again', () => {
+  it("the failed next()'s retry does not supersede the window's read again (kuzzle seed 912694: a hit kept older content)", async () => {
+    const driver = memoryDriver({ latency: 20 })
+    seedTaxis(driver)
+    const c = new ObserverClient({ driver, gapTimeout: 50, backoff: { base: 5, cap: 5 } })
+    clients.push(c)
+    const s = c.search<Taxi>('i', 'c', { query: { equals: { color: 'red' } }, sort: 'n' }, { live: 'query', size: 2 })
+    await s.ready()
+    expect(ids(s)).toBe('d,b')
+    // A change the watch never delivers: only a read of the window can show it.
+    driver.faults.drop = 1
+    await driver.update('i', 'c', 'd', { n: 2 })
+    driver.faults.drop = 0
+    // next() fails; its retry is due in 5 ms, while the window is read again (20 ms).
+    driver.faults.failReads = 1
+    await s.next()
+    void s.refresh()
+    await waitFor(() => (s.hits[0]?._source as Taxi | null)?.n === 2, 2000, { what: "the window's read applied" })
+    // The retried next() appends its page after it.
+    await waitFor(() => ids(s) === 'd,b,a,e', 2000, { what: 'the page next() asked for' })
+    expect(s.hits.map((h) => (h._source as Taxi).n)).toEqual([2, 3, 5, 7])
+  })
+})
