@@ -117,6 +117,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private loading: Promise<Observer<T>[]> | null = null
   /** The read in flight replaces the window (start, refresh, resync, refill) rather than appending a page. */
   private loadingReplace = false
+  /** A page's answer is being applied: the page places its hits (a phase of the read, not of the hits). */
+  private applyingPage = false
   /** Membership events received during a read, with the sequence number they arrived at. */
   private buffered: Array<readonly [DocEvent, number]> | null = null
   private overflowed = false
@@ -327,17 +329,24 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const seen = new Set<string>()
     let newer = false
     const next = replace ? [] : [...this.hits]
-    for (const doc of page.hits) {
-      if (!doc || typeof doc._id !== 'string' || seen.has(doc._id)) continue
-      seen.add(doc._id)
-      this.query?.read(doc._id, doc._rev)
-      const held = this.byId.get(doc._id)
-      if (held && !replace) continue
-      const hit = held?.hit ?? this.hold(doc._id)
-      // The document knows newer content than the page, with other sort values: the page placed it by old ones.
-      if (this.host.offer(hit, doc, seq) && hit._source && this.compare(doc, hit) !== 0) newer = true
-      next.push(hit)
-      if (!held) added.push(hit)
+    // While the page is applied its hits are placed by it, not moved one by one as their content changes (sanity seed
+    // 18: a hit the page moved was released as sorting past the previous window, and the page's match went missing).
+    this.applyingPage = true
+    try {
+      for (const doc of page.hits) {
+        if (!doc || typeof doc._id !== 'string' || seen.has(doc._id)) continue
+        seen.add(doc._id)
+        this.query?.read(doc._id, doc._rev)
+        const held = this.byId.get(doc._id)
+        if (held && !replace) continue
+        const hit = held?.hit ?? this.hold(doc._id)
+        // The document knows newer content than the page, with other sort values: the page placed it by old ones.
+        if (this.host.offer(hit, doc, seq) && hit._source && this.compare(doc, hit) !== 0) newer = true
+        next.push(hit)
+        if (!held) added.push(hit)
+      }
+    } finally {
+      this.applyingPage = false
     }
     if (replace) for (const hit of this.hits) if (!seen.has(hit._id)) this.release(hit._id)
     this.hits = next.filter((h) => h._source !== null).sort(this.compare as (a: Observer<T>, b: Observer<T>) => number)
@@ -409,6 +418,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   private hitChanged(hit: Observer<T>, source: T, changes: string[]): void {
     this.emit('change', hit._id, source, changes)
+    if (this.applyingPage) return
     // Content a read gave (a gap, a document seen again) may no longer match, and no query watch says so: read again.
     if (this.live === 'query' && this.host.fromRead(hit)) this.reloadSoon()
     if (!this.sortFields.size || !changes.some((c) => this.sortFields.has(c))) return
