@@ -89,6 +89,8 @@ export interface DocumentInspection {
   /** Local writes shown on top of it and not confirmed yet. */
   pendingWrites: number
   error: ObservedError | null
+  /** Reads the document again (devtools' action); resolves once the answer is applied. */
+  refresh(): Promise<void>
 }
 
 /** A started search as {@link ObserverClient.inspect} shows it. */
@@ -388,6 +390,11 @@ export class ObserverClient {
         provenance: entry.docState.known.kind === 'unknown' ? 'none' : entry.docState.known.from,
         pendingWrites: entry.docState.pending.length,
         error: entry.error,
+        refresh: () => {
+          if (this.isClosed || entry.refs === 0) return Promise.resolve()
+          this.table.refetch(entry)
+          return entry.whenSynced()
+        },
       })
     }
     const searches: SearchInspection[] = []

@@ -100,7 +100,14 @@ function connect(api: Api, app: App, client: ObserverClient, ownedObservers: Rea
     treeFilterPlaceholder: 'Filter by collection, id or query',
     noSelectionText: 'Select a watch, a document or a search',
     nodeActions: [
-      { icon: 'refresh', tooltip: 'Read this search again', action: (nodeId) => void findSearch(nodeId)?.refresh() },
+      {
+        icon: 'refresh',
+        tooltip: 'Read this search or document again',
+        action: (nodeId) => {
+          if (nodeId.startsWith('doc:')) void client.inspect().documents.find((d) => nodeId === `doc:${d.collection}:${d.id}`)?.refresh()
+          else void findSearch(nodeId)?.refresh()
+        },
+      },
       {
         icon: 'stop',
         tooltip: 'Stop this search',

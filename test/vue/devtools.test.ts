@@ -219,6 +219,23 @@ describe('devtools inspector', () => {
     expect(group(tree(api, app), 'searches')[0].id).toBe(id)
   })
 
+  it('reads a document again from the inspector', async () => {
+    const driver = memoryDriver()
+    driver.seed('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
+    const { app, plugin } = await setup(driver)
+    const api = await connect(app)
+    await waitFor(() => plugin.client.inspect().documents.some((d) => d.id === 'a' && d.status === 'live'))
+    const [refresh] = api.inspectors[0].nodeActions
+    // A change the watch never delivers: only a read shows it.
+    driver.faults.drop = 1
+    await driver.update('i', 'c', 'a', { n: 2 })
+    driver.faults.drop = 0
+    const reads = api.events.filter((e) => e.event.title === 'read sent').length
+    await refresh.action('doc:i/c:a')
+    expect(api.events.filter((e) => e.event.title === 'read sent').length).toBe(reads + 1)
+    await waitFor(() => plugin.client.inspect().documents.find((d) => d.id === 'a')?.content?.n === 2)
+  })
+
   it('shows an error on the document node, in its state and among the client node\'s recent errors', async () => {
     const driver = memoryDriver()
     driver.seed('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
