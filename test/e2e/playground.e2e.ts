@@ -53,6 +53,20 @@ const waitForFare = (page: Page, id: string, fare: string) =>
   )
 
 describe.each(['memory', 'kuzzle', 'sanity'] as const)('%s driver', (backend) => {
+  it('a local write from the detail pane: the new fare at once (optimistic), then saved and in the list', async () => {
+    const page = await pg.open(backend)
+    const [first] = await rowIds(page)
+    await page.click(`tbody tr[data-id="${first}"]`)
+    await waitForText(page, '[data-test=detail-id]', first)
+    const before = Number((await page.textContent('[data-test=detail-fare]'))!.trim().slice(1))
+    const after = (Math.round((before + 1) * 100) / 100).toFixed(2)
+    await page.click('[data-test=detail-tip]')
+    await waitForText(page, '[data-test=detail-fare]', `$${after}`)
+    // Confirmed: nothing pending, and the list (a search, fed by the server's news) shows the stored fare.
+    await page.waitForSelector('[data-test=detail-pending]', { state: 'detached', timeout: WAIT_MS })
+    await waitForFare(page, first, after)
+  })
+
   it('shows the fleet: rows, live badges, the Pinia summary, filters, sort and "load more"', async () => {
     const page = await pg.open(backend)
     await waitForText(page, '[data-test=connection]', 'live')
