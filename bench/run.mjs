@@ -15,7 +15,7 @@ import { build } from 'esbuild'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const out = join(here, '.out')
-const order = ['throughput', 'fanout', 'memory', 'latency', 'outage', 'size', 'hydration', 'window', 'peers', 'listeners']
+const order = ['throughput', 'fanout', 'memory', 'latency', 'outage', 'size', 'hydration', 'window', 'peers', 'listeners', 'writes']
 const wanted = process.argv.slice(2)
 const names = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
