@@ -39,6 +39,8 @@ export interface SearchEvents<T extends object> {
   disappear: (id: string) => void
   /** `hits` (a new array), `total` or their order changed. */
   hits: (hits: Observer<T>[]) => void
+  /** A hit's `pending` changed: a local write of it started, or its last one was confirmed or refused. */
+  pending: (id: string, pending: boolean) => void
   status: (status: SearchStatus) => void
 }
 
@@ -389,6 +391,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       hit.on('change', (source, changes) => this.hitChanged(hit, source, changes)),
       hit.on('delete', () => this.hitDeleted(hit)),
       hit.on('error', (err) => this.emit('error', id, err)),
+      hit.on('pending', (p) => this.emit('pending', id, p)),
     ]
     this.byId.set(id, { hit, offs })
     return hit

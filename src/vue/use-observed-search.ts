@@ -43,6 +43,8 @@ export interface UseObservedSearchReturn<T extends object> {
   hits: Ref<ObservedDoc<T>[]>
   /** Number of matching documents. */
   total: ShallowRef<number>
+  /** Ids of the hits with a local write shown but not confirmed yet (a new set when it changes). */
+  pending: Readonly<ShallowRef<ReadonlySet<string>>>
   /** True when `next()` would fetch more. */
   hasMore: ComputedRef<boolean>
   /** Fetches the next page. */
@@ -99,6 +101,11 @@ export function useObservedSearch<T extends object>(
   const total = shallowRef(0)
   // The core's: a hostile total (Infinity, NaN) or a short page decides it, not `hits < total`.
   const more = shallowRef(false)
+  const pending = shallowRef<ReadonlySet<string>>(new Set())
+  const syncPending = (r: ObserverSearchResult<T> | null) => {
+    const ids = new Set(r ? r.hits.filter((h) => h.pending).map((h) => h._id) : [])
+    if (ids.size !== pending.value.size || [...ids].some((id) => !pending.value.has(id))) pending.value = ids
+  }
   const status = shallowRef<SearchStatus>('idle')
   const error = shallowRef<ObservedError | null>(null)
   const isPrevious = shallowRef(false)
@@ -228,7 +235,11 @@ export function useObservedSearch<T extends object>(
       views = new Map()
       isPrevious.value = options.keepPrevious === true && hits.value.length > 0
       const offs = [
-        r.on('hits', () => syncHits(r)),
+        r.on('hits', () => {
+          syncHits(r)
+          syncPending(r)
+        }),
+        r.on('pending', () => syncPending(r)),
         r.on('status', (s) => {
           status.value = s
           error.value = r.error
@@ -278,6 +289,7 @@ export function useObservedSearch<T extends object>(
     onError: errorHook.on,
     onAppear: appearHook.on,
     onDisappear: disappearHook.on,
+    pending,
   }
   return makeAwaitable(shell, () => status.value !== 'pending' || hydrated.value)
 }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineComponent, h, nextTick } from 'vue'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { createPinia, defineStore } from 'pinia'
-import { createObserver, useObservedDocument, type ObservedDoc, type ObservedError } from '../../src'
+import { createObserver, useObservedDocument, useObservedSearch, type ObservedDoc, type ObservedError } from '../../src'
 import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
 import { waitFor } from '../helpers/wait-for'
 
@@ -113,6 +113,33 @@ describe('local writes in Vue', () => {
     expect(await refused).toMatchObject({ code: 'conflict' })
     await waitFor(() => store.taxi?._source.n === 8, 1000)
     expect(store.taxi?._source).toEqual({ n: 8, color: 'red' })
+  })
+
+  it('a live search shows a local write of its hit at once, in sort order, with the hit pending until confirmed', async () => {
+    const { gated, release, driver } = gatedDriver()
+    await driver.create('nyc', 'taxi', { n: 7, color: 'red' }, 'b')
+    const out: { d?: ReturnType<typeof useObservedDocument<Taxi>>; s?: ReturnType<typeof useObservedSearch<Taxi>> } = {}
+    const w = mount(
+      defineComponent({
+        setup() {
+          out.d = useObservedDocument<Taxi>('nyc', 'taxi', 'a')
+          out.s = useObservedSearch<Taxi>('nyc', 'taxi', { sort: 'n' }, { live: 'query' })
+          return () => h('ul', out.s!.hits.value.map((t) => h('li', `${t._id}:${t._source.n}${out.s!.pending.value.has(t._id) ? '*' : ''}`)))
+        },
+      }),
+      { global: { plugins: [createPinia(), createObserver({ driver: gated, releaseDelay: 5 })] } },
+    )
+    wrappers.push(w)
+    await waitFor(() => w.text() === 'a:5b:7', 1000, { what: 'the list' })
+    const write = out.d!.update({ n: 9 })
+    await nextTick()
+    // Moved past b at once, flagged pending.
+    expect(w.text()).toBe('b:7a:9*')
+    await waitFor(() => {
+      release()
+      return w.text() === 'b:7a:9'
+    }, 1000, { what: 'confirmed' })
+    await write
   })
 
   it('writing to a paused document is refused with bad_argument', async () => {
