@@ -144,6 +144,19 @@ export async function runSchedule(factory: TargetFactory, schedule: Schedule, op
           else if (s) void s.result.refresh()
           return
         }
+        case 'local': {
+          // Through the slot's first observer, if it is a started document observer: shown at once, then settled.
+          const s = slots.get(step.slot)
+          const o = s?.kind === 'doc' ? s.observers[0] : undefined
+          if (!o?.isActive) return
+          writes++
+          const w = step.w
+          const write = w.op === 'update' ? o.update(w.patch) : w.op === 'replace' ? o.replace({ ...w.body }) : o.remove()
+          if (options.trace) log(`  slot ${step.slot} ${o._id} local ${w.op} shows ${JSON.stringify(o._source)}`)
+          track(write)
+          if (pending.size > 8) await settle()
+          return
+        }
         case 'fault':
           await t.fault(step)
       }
@@ -304,6 +317,8 @@ async function check(t: Target, slots: Map<number, Slot>): Promise<string[]> {
     if (s.kind === 'doc') {
       for (const o of s.observers) {
         if (!o.isActive) continue
+        // Every local write has settled: nothing is shown that the server did not confirm.
+        if (o.pending) out.push(`${where}: ${o._id} still has a local write pending`)
         const want = stored.get(o._id)
         if (!want) {
           if (o._source !== null || !o.deleted) out.push(`${where}: ${o._id} is gone from the store, observer is ${o.status} with ${short(o._source)}`)

@@ -43,7 +43,15 @@ export type Step =
   /** A live search in a slot (what the slot held is stopped first). `q` indexes the target's queries. */
   | { readonly t: 'search'; readonly slot: number; readonly q: number; readonly live: 'hits' | 'query'; readonly size: number }
   | { readonly t: 'stop' | 'start' | 'next' | 'refresh'; readonly slot: number }
+  /** A local write through the first observer of a document slot (`update`, `replace` or `remove`); none otherwise. */
+  | { readonly t: 'local'; readonly slot: number; readonly w: LocalOp }
   | FaultStep
+
+/** A local write, as an observer makes it. */
+export type LocalOp =
+  | { readonly op: 'update'; readonly patch: Partial<Body> }
+  | { readonly op: 'replace'; readonly body: Body }
+  | { readonly op: 'remove' }
 
 export interface Schedule {
   readonly seed: number
@@ -80,6 +88,8 @@ export interface FaultState {
 
 const GROUPS = ['a', 'b', 'c'] as const
 const SLOTS = 6
+/** Schedules write through the observers too (local writes): `LOCAL_WRITES=0` turns it off to replay older seeds. */
+const LOCAL_WRITES = process.env.LOCAL_WRITES !== '0'
 
 export function randomBody(rng: Rng): Body {
   const body: Body = { n: rng.int(0, 9), g: rng.pick(GROUPS) }
@@ -155,6 +165,7 @@ export function generateSchedule(seed: number, profile: ScheduleProfile): Schedu
     ;(state as { stepsLeft: number }).stepsLeft = count - i
     const kind = rng.weighted<string>([
       [writeWeight, 'write'],
+      [LOCAL_WRITES ? 1 : 0, 'local'],
       [faultWeight, 'fault'],
       [churnWeight, 'churn'],
       [3, 'wait'],
@@ -164,6 +175,11 @@ export function generateSchedule(seed: number, profile: ScheduleProfile): Schedu
       const silent = profile.silentWriters?.length ? rng.chance(0.08) : false
       const by = silent ? rng.pick(profile.silentWriters!) : rng.int(0, profile.writers - 1)
       steps.push(silent ? { t: 'write', by, w: randomWrite(rng, ids), silent } : { t: 'write', by, w: randomWrite(rng, ids) })
+    } else if (kind === 'local') {
+      const w = randomWrite(rng, ids)
+      const op: LocalOp =
+        w.op === 'update' ? { op: 'update', patch: w.patch } : w.op === 'delete' ? { op: 'remove' } : w.op === 'pair' ? { op: 'remove' } : { op: 'replace', body: w.body }
+      steps.push({ t: 'local', slot: rng.int(0, SLOTS - 1), w: op })
     } else if (kind === 'wait') {
       steps.push({ t: 'wait', ms: rng.int(0, profile.maxWait) })
     } else if (kind === 'settle') {
