@@ -198,8 +198,14 @@ export class DocEntry {
         const rev = answer && (typeof answer.rev === 'string' || typeof answer.rev === 'number') ? answer.rev : undefined
         if (tracer?.active) tracer.emit({ type: 'write', phase: 'confirmed', collection, id: this.id, op, rev })
         this.run({ type: 'writeAnswered', n, rev, at: this.host.currentSeq })
-        // Without a revision to recognise its echo by, what the server now stores is read.
-        if (rev === undefined && this.state.pending.some((w) => w.n === n)) this.host.refetch(this)
+        // Without a revision to recognise its echo by, what the server now stores is read; with one, it is read if
+        // the echo does not come within the gap timeout (a lost notification must not leave the write pending).
+        const waiting = () => !this.disposed && this.state.pending.some((w) => w.n === n)
+        if (rev === undefined) {
+          if (waiting()) this.host.refetch(this)
+        } else if (waiting()) {
+          setTimeout(() => waiting() && this.host.refetch(this), this.host.gapTimeout)
+        }
       },
       (err: unknown) => {
         const error = asObservedError(err, 'write_failed')

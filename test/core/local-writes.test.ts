@@ -109,6 +109,21 @@ describe('local writes', () => {
     expect(stored(driver)).toBeNull()
   })
 
+  it('a confirmed write whose notification is lost is not left pending: the document is read after the gap timeout', async () => {
+    const driver = memoryDriver()
+    driver.seed('i', 'c', [{ _id: 'a', _source: { n: 1 } }])
+    const client = new ObserverClient({ driver, gapTimeout: 30 })
+    clients.push(client)
+    const a = client.get<Taxi>('i', 'c', 'a')
+    await a.ready()
+    driver.faults.drop = 1
+    await a.update({ n: 2 })
+    driver.faults.drop = 0
+    expect(a.pending).toBe(true)
+    await waitFor(() => !a.pending, 2000, { what: 'the read that confirms it' })
+    expect(a._source).toEqual({ n: 2 })
+  })
+
   it('bad input gets bad_argument before any request, and nothing is shown', async () => {
     const { driver, a } = await setup()
     const writes: Array<() => Promise<void>> = [
