@@ -204,7 +204,11 @@ export class DocEntry {
         if (rev === undefined) {
           if (waiting()) this.host.refetch(this)
         } else if (waiting()) {
-          setTimeout(() => waiting() && this.host.refetch(this), this.host.gapTimeout)
+          const timer = setTimeout(() => {
+            this.echoTimers.delete(timer)
+            if (waiting()) this.host.refetch(this)
+          }, this.host.gapTimeout)
+          this.echoTimers.add(timer)
         }
       },
       (err: unknown) => {
@@ -219,6 +223,8 @@ export class DocEntry {
 
   private writes = 0
   private sending: Promise<void> = Promise.resolve()
+  /** Waits for the echoes of confirmed writes (see `write`); cleared on dispose. */
+  private readonly echoTimers = new Set<ReturnType<typeof setTimeout>>()
 
   /** Receives an event from a watch. */
   applyEvent(e: DocEvent, applied?: AppliedCallback): void {
@@ -244,6 +250,8 @@ export class DocEntry {
   dispose(): void {
     this.disposed = true
     this.clearGapTimer()
+    for (const timer of this.echoTimers) clearTimeout(timer)
+    this.echoTimers.clear()
     // A query watch's news still waiting here can no longer be ordered: its searches ask their backend again (one
     // may want this document: the search that releases a document disposes it from inside such news).
     const { held, reading } = this.state
