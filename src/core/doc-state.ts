@@ -164,15 +164,18 @@ export const MAX_BUFFERED = 1024
 export const PAST_REVS = 16
 
 /** A new document: unknown, with its first read wanted (events wait for it). */
+/** One empty list shared by every state (states are never modified in place): nothing allocated per document. */
+const NONE: readonly never[] = Object.freeze([])
+
 export function initialDocState<Tag>(forgotten = false): DocState<Tag> {
   return {
     known: { kind: 'unknown', forgotten },
-    reading: { at: null, asked: false, since: [], covered: [], overflow: false },
-    held: [],
-    past: [],
+    reading: { at: null, asked: false, since: NONE, covered: NONE, overflow: false },
+    held: NONE,
+    past: NONE,
     existed: false,
     lastSeq: 0,
-    pending: [],
+    pending: NONE,
   }
 }
 
@@ -316,7 +319,7 @@ class Transition<Tag> {
   private wantRead(): void {
     const reading = this.s.reading
     if (reading?.asked) return
-    this.s.reading = reading ? { ...reading, asked: true } : { at: null, asked: true, since: [], covered: [], overflow: false }
+    this.s.reading = reading ? { ...reading, asked: true } : { at: null, asked: true, since: NONE, covered: NONE, overflow: false }
     this.emit({ type: 'read' })
   }
 
@@ -496,10 +499,10 @@ class Transition<Tag> {
   }
 
   private readSent(at: number): void {
-    const reading = this.s.reading ?? { at: null, asked: true, since: [], covered: [], overflow: false }
+    const reading = this.s.reading ?? { at: null, asked: true, since: NONE, covered: NONE, overflow: false }
     // Events held for a gap came before the read is sent: it shows them or something newer.
     this.s.reading = { ...reading, at, covered: [...reading.covered, ...this.s.held] }
-    this.s.held = []
+    this.s.held = NONE
   }
 
   private readFailed(fatal: boolean): void {
@@ -512,7 +515,7 @@ class Transition<Tag> {
   }
 
   private readAnswered(doc: Doc | null): void {
-    const reading = this.s.reading ?? { at: this.s.lastSeq, asked: true, since: [], covered: [], overflow: false }
+    const reading = this.s.reading ?? { at: this.s.lastSeq, asked: true, since: NONE, covered: NONE, overflow: false }
     this.s.reading = null
     const before = this.s.known
     const rev = doc?._rev

@@ -184,7 +184,7 @@ export class DocEntry {
     const request: WriteRequest = { op, id: this.id, content: copy, ifRevision: options.ifRevision }
     const tracer = this.host.tracer
     const collection = `${this.ref.index}/${this.ref.collection}`
-    const sent = this.sending.then(() => {
+    const sent = (this.sending ?? Promise.resolve()).then(() => {
       if (tracer?.active) tracer.emit({ type: 'write', phase: 'sent', collection, id: this.id, op })
       return this.host.send(this.ref, request)
     })
@@ -205,10 +205,10 @@ export class DocEntry {
           if (waiting()) this.host.refetch(this)
         } else if (waiting()) {
           const timer = setTimeout(() => {
-            this.echoTimers.delete(timer)
+            this.echoTimers?.delete(timer)
             if (waiting()) this.host.refetch(this)
           }, this.host.gapTimeout)
-          this.echoTimers.add(timer)
+          ;(this.echoTimers ??= new Set()).add(timer)
         }
       },
       (err: unknown) => {
@@ -222,9 +222,10 @@ export class DocEntry {
   }
 
   private writes = 0
-  private sending: Promise<void> = Promise.resolve()
+  /** The last write sent (the next waits for its answer); null until a first write, as most documents never write. */
+  private sending: Promise<void> | null = null
   /** Waits for the echoes of confirmed writes (see `write`); cleared on dispose. */
-  private readonly echoTimers = new Set<ReturnType<typeof setTimeout>>()
+  private echoTimers: Set<ReturnType<typeof setTimeout>> | null = null
 
   /** Receives an event from a watch. */
   applyEvent(e: DocEvent, applied?: AppliedCallback): void {
@@ -250,8 +251,8 @@ export class DocEntry {
   dispose(): void {
     this.disposed = true
     this.clearGapTimer()
-    for (const timer of this.echoTimers) clearTimeout(timer)
-    this.echoTimers.clear()
+    for (const timer of this.echoTimers ?? []) clearTimeout(timer)
+    this.echoTimers = null
     // A query watch's news still waiting here can no longer be ordered: its searches ask their backend again (one
     // may want this document: the search that releases a document disposes it from inside such news).
     const { held, reading } = this.state
