@@ -505,7 +505,11 @@ export class ObserverClient {
   }
 }
 
-/** A new document id made in the client (as Firestore's are), so that the document can be shown before it exists. */
+/**
+ * A new document id made in the client (as Firestore's are), so that the document can be shown before it exists: 128
+ * random bits in hex, from `getRandomValues` (unlike `randomUUID`, available outside secure contexts too).
+ */
 function newDocumentId(): string {
-  return globalThis.crypto.randomUUID()
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
