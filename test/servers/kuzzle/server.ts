@@ -3,6 +3,7 @@
  * real kuzzle-sdk works against it unmodified, plus fault knobs (dropped connections, delayed and reordered
  * notifications, expired tokens, stop and restart on the same port).
  */
+import { listenOnLoopback } from '../listen'
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
@@ -161,13 +162,7 @@ class KuzzleServer implements KuzzleTestServer, ServerCore {
       res.writeHead(426, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ error: 'This test server speaks the Kuzzle WebSocket protocol only' }))
     })
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject)
-      http.listen(this.#port, '127.0.0.1', () => {
-        http.off('error', reject)
-        resolve()
-      })
-    })
+    await listenOnLoopback(http, this.#port)
     // Attached once listening: a WebSocketServer re-emits its server's listen error (EADDRINUSE), uncaught.
     const wss = new WebSocketServer({ server: http })
     wss.on('connection', (socket) => this.#accept(socket))

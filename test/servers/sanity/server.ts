@@ -3,6 +3,7 @@
  * `shared/protocols/sanity.md` on 127.0.0.1, close enough to the real API that an unmodified `@sanity/client` reads,
  * writes and listens against it; plus a documents API that writes as another client would, and fault knobs.
  */
+import { listenOnLoopback } from '../listen'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { Delivery, type EventMatcher } from './delivery'
@@ -488,13 +489,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
       sockets.add(socket)
       socket.on('close', () => sockets.delete(socket))
     })
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject)
-      s.listen(port, '127.0.0.1', () => {
-        s.off('error', reject)
-        resolve()
-      })
-    })
+    await listenOnLoopback(s, port)
     port = (s.address() as AddressInfo).port
     server = s
   }
