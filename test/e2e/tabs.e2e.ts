@@ -7,6 +7,7 @@
  */
 import type { Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../helpers/wait-for'
 import { rowIds, startPlayground, waitForText, WAIT_MS, type Playground } from './playground'
 
 let pg: Playground
@@ -32,15 +33,17 @@ const listStatus = (page: Page) => page.$eval('[data-test=list-status]', (el) =>
 
 /** Waits until exactly one of `pages` leads and the others follow; returns the leader. */
 async function oneLeader(pages: Page[], timeout = WAIT_MS): Promise<Page> {
-  const deadline = Date.now() + timeout
-  for (;;) {
-    const roles = await Promise.all(pages.map(role))
-    if (roles.filter((r) => r === 'leader').length === 1 && roles.every((r) => r === 'leader' || r === 'follower')) {
-      return pages[roles.indexOf('leader')]
-    }
-    if (Date.now() > deadline) throw new Error(`no single leader: ${roles.join(', ')}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  return waitFor(
+    async () => {
+      const roles = await Promise.all(pages.map(role))
+      if (roles.filter((r) => r === 'leader').length === 1 && roles.every((r) => r === 'leader' || r === 'follower')) {
+        return pages[roles.indexOf('leader')]
+      }
+      throw new Error(`no single leader: ${roles.join(', ')}`)
+    },
+    timeout,
+    { intervalMs: 50 },
+  )
 }
 
 /** Counts the requests each page sends to `origin` (its Sanity or Kuzzle test server). */
@@ -65,17 +68,21 @@ async function serverTop(backend: 'kuzzle' | 'sanity', n = 25): Promise<string[]
 
 /** Waits until every page shows exactly the server's first 25 taxis by fare (ids and fares). */
 async function converged(pages: Page[], backend: 'kuzzle' | 'sanity', timeout = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeout
-  let last = ''
-  for (;;) {
-    const want = (await serverTop(backend)).join()
-    const got = await Promise.all(pages.map(rows))
-    if (got.every((r) => r.join() === want)) return
-    last = got.map((r, i) => `page ${i}: ${r.slice(0, 3).join()}…`).join('; ') + ` want ${want.slice(0, 60)}…`
-    if (Date.now() > deadline) throw new Error(`not converged: ${last}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await waitFor(
+    async () => {
+      const want = (await serverTop(backend)).join()
+      const got = await Promise.all(pages.map(rows))
+      if (got.every((r) => r.join() === want)) return true
+      throw new Error(`not converged: ${got.map((r, i) => `page ${i}: ${r.slice(0, 3).join()}…`).join('; ')} want ${want.slice(0, 60)}…`)
+    },
+    timeout,
+    { intervalMs: 100 },
+  )
 }
+
+/** Waits until `page` shows rows other than `before`: a change streamed to it. */
+const changedSince = (page: Page, before: string) =>
+  waitFor(async () => (await rows(page)).join() !== before, WAIT_MS, { intervalMs: 50, what: 'a streamed change shown' })
 
 async function openTabs(n: number, backend: 'kuzzle' | 'sanity', search?: string, live = true): Promise<Page[]> {
   const pages: Page[] = []
@@ -137,14 +144,17 @@ describe('tabs share one set of connections', () => {
   it('the leader tab closed while changes stream: another takes over and every tab converges', async () => {
     const pages = await openTabs(4, 'sanity')
     const leader = await oneLeader(pages)
-    pg.backends.traffic.sanity.set(40)
-    await new Promise((r) => setTimeout(r, 500)) // changes in flight when the leader goes
-    await leader.close()
     const rest = pages.filter((p) => p !== leader)
+    const before = (await rows(rest[0])).join()
+    pg.backends.traffic.sanity.set(40)
+    // Changes in flight when the leader goes: the followers have begun to show them.
+    await changedSince(rest[0], before)
+    await leader.close()
     const next = await oneLeader(rest)
     expect(rest).toContain(next)
-    // Changes keep streaming through the new leader, then stop: every tab shows the server's list.
-    await new Promise((r) => setTimeout(r, 1500))
+    // Changes keep streaming through the new leader (a follower shows a new one), then stop: every tab converges.
+    const follower = rest.find((p) => p !== next)!
+    await changedSince(follower, (await rows(follower)).join())
     pg.backends.traffic.sanity.set(0)
     await converged(rest, 'sanity')
     for (const page of rest) expect(await listStatus(page)).toBe('live')
@@ -179,14 +189,15 @@ describe('tabs share one set of connections', () => {
   it('without sharing, 8 tabs exceed the connection limit: the tabs left behind say reconnecting, none stays pending', async () => {
     const pages = await openTabs(8, 'sanity', 'share=0', false)
     // Bounded: every tab either live or reconnecting (watch_timeout, 10 s by default), none pending.
-    const deadline = Date.now() + 20_000
     let statuses: string[] = []
-    for (;;) {
-      statuses = await Promise.all(pages.map(listStatus))
-      if (statuses.every((s) => s === 'live' || s === 'reconnecting')) break
-      if (Date.now() > deadline) break
-      await new Promise((r) => setTimeout(r, 200))
-    }
+    await waitFor(
+      async () => {
+        statuses = await Promise.all(pages.map(listStatus))
+        return statuses.every((s) => s === 'live' || s === 'reconnecting')
+      },
+      20_000,
+      { intervalMs: 200, what: 'every tab live or reconnecting' },
+    ).catch(() => undefined) // the assertions below say which tab is still pending
     const live = statuses.filter((s) => s === 'live').length
     console.log(`[tabs] sanity, 8 tabs without sharing: ${live} of 8 live, statuses ${statuses.join(', ')}; ${pg.sanity.openListeners} listeners open`)
     expect(statuses.filter((s) => s === 'pending')).toEqual([])
