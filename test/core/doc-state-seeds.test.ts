@@ -7,43 +7,13 @@
  * strings with a chain.
  */
 import { describe, expect, it } from 'vitest'
-import { initialDocState, isSettled, step, type DocEffect, type DocInput, type DocState } from '../../src/core/doc-state'
-import type { DocEvent, Rev } from '../../src/core/types'
+import { initialDocState, isSettled, type DocEffect, type DocInput, type DocState } from '../../src/core/doc-state'
+import type { Rev } from '../../src/core/types'
+import { docInputs, kinds, run, shown, type Tag } from '../helpers/doc-model'
 
-type Tag = string
-
-/** Runs inputs in order from `state`, collecting every effect. */
-function run(state: DocState<Tag>, ...inputs: DocInput<Tag>[]): { state: DocState<Tag>; effects: DocEffect<Tag>[]; kept?: boolean } {
-  const effects: DocEffect<Tag>[] = []
-  let kept: boolean | undefined
-  for (const input of inputs) {
-    const next = step(state, input)
-    state = next.state
-    effects.push(...next.effects)
-    kept = next.kept
-  }
-  return { state, effects, kept }
-}
-
-let seq = 0
-const ev = (e: Omit<DocEvent, 'id'>, tag: Tag = 'w'): DocInput<Tag> => ({ type: 'event', e: { id: 'a', ...e }, seq: ++seq, tag })
-const upsert = (n: number, rev: Rev, previousRev?: Rev | null, tag?: Tag, inQuery?: boolean) =>
-  ev({ kind: 'upsert', doc: { n }, rev, ...(previousRev === undefined ? {} : { previousRev }), ...(inQuery === undefined ? {} : { inQuery }) }, tag)
-const del = (rev: Rev, previousRev?: Rev | null, tag?: Tag) => ev({ kind: 'delete', rev, ...(previousRev === undefined ? {} : { previousRev }) }, tag)
-const sent = (): DocInput<Tag> => ({ type: 'readSent', at: seq })
-const answered = (n: number | null, rev?: Rev): DocInput<Tag> => ({
-  type: 'readAnswered',
-  doc: n === null ? null : { _id: 'a', _source: { n }, ...(rev === undefined ? {} : { _rev: rev }) },
-})
-/** A search offers content {n} at revision `rev`, read (or, `fromEvent`, received) at stream point `at`. */
-const offer = (n: number, rev: Rev, at: number, fromEvent = false): DocInput<Tag> => ({ type: 'offer', doc: { _id: 'a', _source: { n }, _rev: rev }, seq: at, fromEvent })
+const { now, point, upsert, del, sent, answered, offer } = docInputs()
 const wanted: DocInput<Tag> = { type: 'readWanted' }
 const gapTimeout: DocInput<Tag> = { type: 'gapTimeout' }
-/** A stream point with nothing received at it (a page or an event a search kept to itself). */
-const point = () => ++seq
-
-const shown = (s: DocState<Tag>) => (s.known.kind === 'content' ? s.known.doc : null)
-const kinds = (effects: DocEffect<Tag>[]) => effects.map((e) => e.type)
 const shows = (effects: DocEffect<Tag>[]) => effects.filter((e) => e.type === 'show')
 /** [revision, tag] of every event told `applied` or `superseded`. */
 const told = (effects: DocEffect<Tag>[], type: 'applied' | 'superseded') =>
@@ -112,7 +82,7 @@ describe('memory seeds', () => {
     // Offers (invariant 3's reading): the own read decides, and until it lands a document not showing content shows
     // the page's. The page was ignored, and the search dropped the hit for good.
     const { state } = run(readMissing(), wanted, sent())
-    const page = run(state, offer(7, 1, seq))
+    const page = run(state, offer(7, 1, now()))
     expect(page.kept).toBe(false)
     expect(shown(page.state)).toEqual({ n: 7 })
     expect(page.state.known).toMatchObject({ kind: 'content', from: 'page' })
@@ -126,14 +96,14 @@ describe('memory seeds', () => {
   it("memory seed 181: the first read of a document a search already showed is a change (not quiet), so the search re-sorts", () => {
     // Legal states: a page's content shown while the first read is in flight is `provisional` (not settled); the read
     // that replaces it is announced as a change. It was applied quietly, and the search kept a stale order.
-    const first = run(initialDocState<Tag>(), sent(), offer(4, 1, seq))
+    const first = run(initialDocState<Tag>(), sent(), offer(4, 1, now()))
     expect(isSettled(first.state)).toBe(false)
     expect(first.effects).toEqual([{ type: 'show', doc: { n: 4 }, quiet: true }])
     const read = run(first.state, answered(6, 2))
     expect(isSettled(read.state)).toBe(true)
     expect(shows(read.effects)).toEqual([{ type: 'show', doc: { n: 6 }, quiet: false }])
     // The same when the page settled the document before its own read was sent.
-    const paged = run(initialDocState<Tag>(), offer(4, 1, seq))
+    const paged = run(initialDocState<Tag>(), offer(4, 1, now()))
     expect(paged.effects).toEqual([{ type: 'show', doc: { n: 4 }, quiet: true }])
     const later = run(paged.state, wanted, sent(), answered(6, 2))
     expect(shows(later.effects)).toEqual([{ type: 'show', doc: { n: 6 }, quiet: false }])
@@ -145,7 +115,7 @@ describe('Kuzzle seeds (timestamp revisions, no chain)', () => {
     // Invariant 3: a change received before the read was sent is superseded by it even without a chain; content a
     // search read before that read started is older than it. Once, such events were ordered against a sync a
     // search started from inside them, and a deleted document came back.
-    const before = seq
+    const before = now()
     const r = run(readAt(100), wanted, upsert(2, 200, undefined, 'id'), sent(), answered(null))
     expect(shown(r.state)).toBeNull()
     expect(told(r.effects, 'superseded')).toEqual([[200, 'id']])
@@ -159,7 +129,7 @@ describe('Kuzzle seeds (timestamp revisions, no chain)', () => {
     // Invariant 1, one comparison for offers too: the page's older revision does not replace the newer content, and
     // `kept` tells the search not to place the hit by the page's sort values. The hit kept its newer content at the
     // place the older page gave it, while matches not fetched sorted before it.
-    const pageAt = seq
+    const pageAt = now()
     const { state } = run(readAt(100), upsert(5, 200))
     expect(shown(state)).toEqual({ n: 5 })
     const page = run(state, offer(1, 100, pageAt))
@@ -203,7 +173,7 @@ describe('Sanity seeds (string revisions with a chain)', () => {
     // Invariant 2: a string revision seen superseded is in the past for offers too (numbers compare; strings need
     // the memory). A search replaying an older appearance put the document back to older content.
     const { state } = run(readAt('r1'), upsert(2, 'r2', 'r1'), upsert(3, 'r3', 'r2'))
-    const replay = run(state, offer(2, 'r2', seq, true))
+    const replay = run(state, offer(2, 'r2', now(), true))
     expect(replay.kept).toBe(true)
     expect(replay.effects).toEqual([])
     expect(shown(replay.state)).toEqual({ n: 3 })
@@ -285,7 +255,7 @@ describe('Sanity seeds (string revisions with a chain)', () => {
   it("sanity seed 100726: a page hit whose document was missing and holds a change for its gap is shown while the gap's read is in flight", () => {
     // Invariant 3's reading, exposed by holding (seed 102728): the creation was lost, the next change waits for the
     // gap, and the page read meanwhile is shown until the read lands. The hit was dropped for having no content.
-    const pageAt = seq
+    const pageAt = now()
     const { state } = run(readMissing(), upsert(2, 'r2', 'r1', 'query', true), gapTimeout, sent())
     const page = run(state, offer(2, 'r2', pageAt))
     expect(page.kept).toBe(false)
@@ -296,7 +266,7 @@ describe('Sanity seeds (string revisions with a chain)', () => {
     expect(told(read.effects, 'superseded')).toEqual([['r2', 'query']])
     // The page before the gap's read is sent: not kept (the search keeps the hit), and a read settles the gap.
     const missing = readMissing()
-    const earlyAt = seq
+    const earlyAt = now()
     const early = run(run(missing, upsert(2, 'r2', 'r1', 'query', true)).state, offer(2, 'r2', earlyAt))
     expect(early.kept).toBe(false)
     expect(early.effects).toEqual([{ type: 'read' }])

@@ -3,39 +3,10 @@
  * the invariant it checks (numbered as at the top of doc-state.ts).
  */
 import { describe, expect, it } from 'vitest'
-import { MAX_HELD, PAST_REVS, initialDocState, isSettled, step, type DocEffect, type DocInput, type DocState } from '../../src/core/doc-state'
-import type { DocEvent } from '../../src/core/types'
+import { MAX_HELD, PAST_REVS, initialDocState, isSettled, type DocState } from '../../src/core/doc-state'
+import { docInputs, kinds, run, shown, told, type Tag } from '../helpers/doc-model'
 
-type Tag = string
-
-/** Runs inputs in order from `state`, collecting every effect. */
-function run(state: DocState<Tag>, ...inputs: DocInput<Tag>[]): { state: DocState<Tag>; effects: DocEffect<Tag>[]; kept?: boolean } {
-  const effects: DocEffect<Tag>[] = []
-  let kept: boolean | undefined
-  for (const input of inputs) {
-    const next = step(state, input)
-    state = next.state
-    effects.push(...next.effects)
-    kept = next.kept
-  }
-  return { state, effects, kept }
-}
-
-let seq = 0
-const ev = (e: Omit<DocEvent, 'id'>, tag: Tag = 'w'): DocInput<Tag> => ({ type: 'event', e: { id: 'a', ...e }, seq: ++seq, tag })
-const upsert = (n: number, rev: string | number, previousRev?: string | number | null, tag?: Tag) =>
-  ev({ kind: 'upsert', doc: { n }, rev, ...(previousRev === undefined ? {} : { previousRev }) }, tag)
-const del = (rev: string | number, previousRev?: string | number | null, tag?: Tag) =>
-  ev({ kind: 'delete', rev, ...(previousRev === undefined ? {} : { previousRev }) }, tag)
-const sent = (): DocInput<Tag> => ({ type: 'readSent', at: seq })
-const answered = (n: number | null, rev?: string | number): DocInput<Tag> => ({
-  type: 'readAnswered',
-  doc: n === null ? null : { _id: 'a', _source: { n }, ...(rev === undefined ? {} : { _rev: rev }) },
-})
-const shown = (s: DocState<Tag>) => (s.known.kind === 'content' ? s.known.doc : null)
-const kinds = (effects: DocEffect<Tag>[]) => effects.map((e) => e.type)
-const told = (effects: DocEffect<Tag>[], type: 'applied' | 'superseded') =>
-  effects.filter((e): e is Extract<DocEffect<Tag>, { type: typeof type }> => e.type === type).map((e) => e.e.rev)
+const { now, upsert, del, sent, answered } = docInputs()
 
 /** A document read at `rev` with content n: 1. */
 function readAt(rev: string | number): DocState<Tag> {
@@ -187,12 +158,12 @@ describe('document model', () => {
 
   it("issue 22 (2): a search's content never replaces newer content the document knows", () => {
     const { state } = run(readAt('r1'), upsert(2, 'r2', 'r1'))
-    const page = run(state, { type: 'offer', doc: { _id: 'a', _source: { n: 1 }, _rev: 'r1' }, seq: seq - 1, fromEvent: false })
+    const page = run(state, { type: 'offer', doc: { _id: 'a', _source: { n: 1 }, _rev: 'r1' }, seq: now() - 1, fromEvent: false })
     expect(page.kept).toBe(true)
     expect(shown(page.state)).toEqual({ n: 2 })
     // Numeric: an older page is kept out too, and content no read confirmed is read again.
     const n = run(readAt(1), upsert(5, 5, 1))
-    const older = run(n.state, { type: 'offer', doc: { _id: 'a', _source: { n: 3 }, _rev: 3 }, seq: seq - 1, fromEvent: false })
+    const older = run(n.state, { type: 'offer', doc: { _id: 'a', _source: { n: 3 }, _rev: 3 }, seq: now() - 1, fromEvent: false })
     expect(older.kept).toBe(true)
     expect(shown(older.state)).toEqual({ n: 5 })
     expect(kinds(older.effects)).toContain('read')
