@@ -32,6 +32,8 @@
  * 4. Nothing per document outlives the rows: a document that is not a row is not remembered.
  */
 
+import { countOf } from './guards'
+
 /** A document as a search places it: its id and the content its document shows. */
 export interface Row<S = unknown> {
   readonly _id: string
@@ -208,7 +210,7 @@ class ViewTransition<S> {
     const next = rows.filter((row) => row._source !== null && !seen.has(row._id) && seen.add(row._id))
     next.sort(this.order)
     this.s.rows = next
-    const count = typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : undefined
+    const count = countOf(total)
     // A short page ends the matches whatever its total says; a full one whose count it holds is every match too.
     this.s.complete = rows.length < asked || (count !== undefined && count <= next.length)
     this.s.total = count === undefined || this.s.complete ? next.length : Math.max(count, next.length)
@@ -260,7 +262,7 @@ class ViewTransition<S> {
 
   private counted(total: unknown): void {
     this.s.counting = false
-    const count = typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : undefined
+    const count = countOf(total)
     if (count === undefined) return
     // A count may be older than news placed since it was asked: it never drops a row, the next page settles it.
     this.s.total = Math.max(count, Math.min(this.s.rows.length, this.s.window))
