@@ -309,6 +309,22 @@ describe('faults', () => {
     expect(await client.fetch('1')).toBe(1)
   })
 
+  it('holds answers in transit: computed when the request arrives, sent when released', async () => {
+    server.documents.create({ _id: 'h', _type: 'post', n: 1 })
+    server.faults.holdResponses(1, { endpoint: 'query' })
+    let answered: unknown
+    const held = client.fetch('*[_id == "h"][0].n').then((n) => (answered = n))
+    await waitFor(() => server.faults.heldResponses === 1, 3000, { what: 'the query held' })
+    server.documents.patch('h', { set: { n: 2 } })
+    // Other requests (and other endpoints) are answered meanwhile: only the next one of its endpoint was held.
+    expect(await client.fetch('*[_id == "h"][0].n')).toBe(2)
+    expect(answered).toBeUndefined()
+    server.faults.releaseResponses()
+    // The store as it was when the request arrived.
+    expect(await held).toBe(1)
+    expect(server.faults.heldResponses).toBe(0)
+  })
+
   it('resumes from Last-Event-ID with welcomeback and the missed events, or answers reset', async () => {
     const rec = listen('*[_type == "post"]', {}, { enableResume: true })
     await threeUpdates(rec)

@@ -120,6 +120,17 @@ export interface SanityFaults {
   releaseListens(): void
   /** Listen requests held now by `stallListens` (the client has not given up on them). */
   readonly stalledListens: number
+  /**
+   * Holds the answers of the next `count` requests of one endpoint (or of any but `listen`): each is handled when it
+   * arrives, so its answer is what the server stored then, but that answer is sent only at `releaseResponses()`, as a
+   * response still in transit on a slow path reaches the client late. A test orders a read's answer against events
+   * with it (the events written meanwhile reach listeners first).
+   */
+  holdResponses(count: number, options?: { endpoint?: Exclude<SanityEndpoint, 'listen'> }): void
+  /** Sends the answers `holdResponses` holds now, in the order they were held (those the client has not given up on). */
+  releaseResponses(): void
+  /** Answers held now by `holdResponses`. */
+  readonly heldResponses: number
   /** How a resume request is answered. Default 'resume' (welcomeback and the missed events, or reset if too old). */
   resumeMode: ResumeMode
   /** Forgets the resume history, so the next resume gets `reset`. */
@@ -268,6 +279,9 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
   let listenRequests = 0
   /** Listen requests held by `stallListens`, each with what answers it; null when not stalling. */
   let stalled: Array<{ res: ServerResponse; answer: () => void }> | null = null
+  /** What `holdResponses` still holds back, and the answers it holds. */
+  let holding: { remaining: number; endpoint?: SanityEndpoint } | null = null
+  const heldAnswers: Array<{ res: ServerResponse; send: () => void }> = []
   let resumeMode: ResumeMode = 'resume'
   let port = options.port ?? 0
   let server: Server | null = null
@@ -423,6 +437,31 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     for (const tx of log.slice(at + 1)) emit(listener, tx, 0)
   }
 
+  /**
+   * The answer written to `res` from now on (status, headers, body) is recorded instead of sent, and goes out at
+   * `releaseResponses()`: the handler runs now, against what the store holds now.
+   */
+  function holdAnswer(res: ServerResponse): void {
+    const { writeHead, end } = res
+    const calls: Array<() => void> = []
+    res.writeHead = ((...args: Parameters<typeof writeHead>) => {
+      calls.push(() => writeHead.apply(res, args))
+      return res
+    }) as typeof writeHead
+    res.end = ((...args: Parameters<typeof end>) => {
+      calls.push(() => end.apply(res, args))
+      return res
+    }) as typeof end
+    heldAnswers.push({
+      res,
+      send: () => {
+        res.writeHead = writeHead
+        res.end = end
+        for (const call of calls) call()
+      },
+    })
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, released = false): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const route = ROUTE.exec(url.pathname)
@@ -433,6 +472,10 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
       return
     }
     if (endpoint === 'listen' && !released) listenRequests++
+    if (endpoint !== null && endpoint !== 'listen' && holding && holding.remaining > 0 && (!holding.endpoint || holding.endpoint === endpoint)) {
+      holding.remaining--
+      holdAnswer(res)
+    }
     const at = Date.now()
     let status = 200
     try {
@@ -591,6 +634,16 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     get stalledListens() {
       return (stalled ?? []).filter((h) => !h.res.socket?.destroyed).length
     },
+    holdResponses: (count, o = {}) => {
+      holding = { remaining: count, endpoint: o.endpoint }
+    },
+    releaseResponses: () => {
+      holding = null
+      for (const h of heldAnswers.splice(0)) if (!h.res.destroyed && !h.res.socket?.destroyed) h.send()
+    },
+    get heldResponses() {
+      return heldAnswers.filter((h) => !h.res.socket?.destroyed).length
+    },
     get resumeMode() {
       return resumeMode
     },
@@ -600,6 +653,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     forgetHistory: () => history.clear(),
     clear: () => {
       faults.releaseListens()
+      faults.releaseResponses()
       delivery.clear()
       rejecting = null
       outage = null
