@@ -17,7 +17,7 @@ import type { QueryWatchInspection } from './query-pool'
 import { collectionName, Tracer, type TraceListener } from './trace'
 import type { CollectionRef, Doc, DocSource, Driver, DriverSearchSpec, Page, PageRequest, Rev, SearchSpec, SortKey } from './types'
 import { ObservedError, asObservedError } from './types'
-import { cloneSafe, isPlainObject } from './patch'
+import { isPlainObject } from './patch'
 
 /** Options of {@link ObserverClient}. */
 export interface ObserverClientOptions {
@@ -211,6 +211,8 @@ export class ObserverClient {
       joinQuery: (ref, spec, listener) => this.queries.join(ref, spec, listener),
       readAgain: (ref, reason) => this.tracer.active && this.tracer.emit({ type: 'resync', collection: collectionName(ref), reason }),
       applyEvent: (observer, e, applied) => this.table.peek(observer.ref, observer._id)?.applyEvent(e, applied),
+      onLocal: (ref, listener) => this.table.onLocal(ref, listener),
+      pendingIn: (ref) => this.table.pendingIn(ref),
     }
   }
 
@@ -264,9 +266,12 @@ export class ObserverClient {
     const ref = this.ref(index, collection)
     const docId = id === undefined ? newDocumentId() : this.docId(id)
     if (!isPlainObject(content)) throw new ObservedError('bad_argument', `create needs a plain object, got ${content === null ? 'null' : typeof content}`)
-    const entry = this.table.peek(ref, docId)
-    if (entry) await entry.write('create', content as DocSource)
-    else await this.table.send(ref, { op: 'create', id: docId, content: cloneSafe(content) as DocSource })
+    // Through the document's entry, so that its observers and the live searches it matches show it at once (the
+    // write holds the entry until the server answers).
+    const entry = this.table.acquire(ref, docId)
+    const written = entry.write('create', content as DocSource)
+    this.table.release(entry)
+    await written
     return docId
   }
 

@@ -3,7 +3,7 @@ import type { BackoffOptions } from './backoff'
 import { DocEntry, type EntryHost } from './entry'
 import { RetryGate } from './retry-gate'
 import { collectionName, type Tracer } from './trace'
-import type { CollectionRef, Doc, Driver, Rev, WriteRequest } from './types'
+import type { CollectionRef, Doc, DocSource, Driver, Rev, WriteRequest } from './types'
 import { ObservedError, asObservedError } from './types'
 
 /** The driver's read-size limit when it states a sane one, else ours. */
@@ -37,6 +37,9 @@ interface PendingRead {
  * reference counted, and read in batches (one mGet per collection and read-size limit per tick). Failed reads
  * wait for their collection's retry gate, which sends them again together at each backoff step.
  */
+/** Told that a local write (or its rollback) changed what `entry` shows from `before` to `after`. */
+export type LocalListener = (entry: DocEntry, before: DocSource | null, after: DocSource | null) => void
+
 export class EntryTable implements EntryHost {
   private entries = new Map<string, Map<string, DocEntry>>()
   private reads = new Map<string, PendingRead>()
@@ -49,6 +52,8 @@ export class EntryTable implements EntryHost {
   private disposed = new Set<string>()
   /** Called for each new entry before its first holder sees it (hydration seeds it there). */
   onCreate?: (entry: DocEntry) => void
+  /** Who is told of local writes, by collection key (live searches); created on first use. */
+  private locals: Map<string, Set<LocalListener>> | null = null
 
   constructor(
     private readonly driver: Driver,
@@ -83,6 +88,29 @@ export class EntryTable implements EntryHost {
 
   peek(ref: CollectionRef, id: string): DocEntry | undefined {
     return this.entries.get(collectionKey(ref))?.get(id)
+  }
+
+  /** Tells `listener` of every local write (and rollback) in `ref`'s collection until the returned function is called. */
+  onLocal(ref: CollectionRef, listener: LocalListener): () => void {
+    const key = collectionKey(ref)
+    this.locals ??= new Map()
+    let set = this.locals.get(key)
+    if (!set) this.locals.set(key, (set = new Set()))
+    set.add(listener)
+    return () => {
+      set.delete(listener)
+      if (set.size === 0 && this.locals?.get(key) === set) this.locals.delete(key)
+    }
+  }
+
+  localChange(entry: DocEntry, before: DocSource | null, after: DocSource | null): void {
+    const set = this.locals?.get(collectionKey(entry.ref))
+    if (set) for (const listener of [...set]) listener(entry, before, after)
+  }
+
+  /** The documents of `ref`'s collection with local writes the server has not answered yet (it does not store them). */
+  *pendingIn(ref: CollectionRef): IterableIterator<DocEntry> {
+    for (const entry of this.entries.get(collectionKey(ref))?.values() ?? []) if (entry.unanswered) yield entry
   }
 
   acquire(ref: CollectionRef, id: string): DocEntry {

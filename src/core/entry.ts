@@ -23,6 +23,10 @@ export interface EntryHost {
   readonly tracer?: Tracer
   /** Sends a local write to the backend (the driver's `write`). */
   send(ref: CollectionRef, w: WriteRequest): Promise<{ rev?: Rev }>
+  /** Lets go of a hold on `entry` (a write in flight holds its document: see `write`). */
+  release(entry: DocEntry): void
+  /** A local write (or its rollback) changed what `entry` shows from `before` to `after`: live searches place it. */
+  localChange?(entry: DocEntry, before: DocSource | null, after: DocSource | null): void
 }
 
 /** Options of a local write. */
@@ -179,8 +183,11 @@ export class DocEntry {
    */
   write(op: 'update' | 'replace' | 'remove' | 'create', content: DocSource | undefined, options: WriteOptions = {}): Promise<void> {
     const n = ++this.writes
+    // A write in flight holds its document, so that what it shows stays known (to live searches too) until the
+    // server answers, whoever stops observing it meanwhile.
+    this.refs++
     const copy = content === undefined ? undefined : cloneSafe(content)
-    this.run({ type: 'write', write: { n, op: op === 'create' ? 'replace' : op, content: copy } })
+    this.runLocal({ type: 'write', write: { n, op: op === 'create' ? 'replace' : op, content: copy } })
     const request: WriteRequest = { op, id: this.id, content: copy, ifRevision: options.ifRevision }
     const tracer = this.host.tracer
     const collection = `${this.ref.index}/${this.ref.collection}`
@@ -193,32 +200,56 @@ export class DocEntry {
       () => undefined,
       () => undefined,
     )
-    return sent.then(
-      (answer) => {
-        const rev = answer && (typeof answer.rev === 'string' || typeof answer.rev === 'number') ? answer.rev : undefined
-        if (tracer?.active) tracer.emit({ type: 'write', phase: 'confirmed', collection, id: this.id, op, rev })
-        this.run({ type: 'writeAnswered', n, rev, at: this.host.currentSeq })
-        // Without a revision to recognise its echo by, what the server now stores is read; with one, it is read if
-        // the echo does not come within the gap timeout (a lost notification must not leave the write pending).
-        const waiting = () => !this.disposed && this.state.pending.some((w) => w.n === n)
-        if (rev === undefined) {
-          if (waiting()) this.host.refetch(this)
-        } else if (waiting()) {
-          const timer = setTimeout(() => {
-            this.echoTimers?.delete(timer)
+    return sent
+      .then(
+        (answer) => {
+          const rev = answer && (typeof answer.rev === 'string' || typeof answer.rev === 'number') ? answer.rev : undefined
+          if (tracer?.active) tracer.emit({ type: 'write', phase: 'confirmed', collection, id: this.id, op, rev })
+          this.run({ type: 'writeAnswered', n, rev, at: this.host.currentSeq })
+          // Without a revision to recognise its echo by, what the server now stores is read; with one, it is read if
+          // the echo does not come within the gap timeout (a lost notification must not leave the write pending).
+          const waiting = () => !this.disposed && this.state.pending.some((w) => w.n === n)
+          if (rev === undefined) {
             if (waiting()) this.host.refetch(this)
-          }, this.host.gapTimeout)
-          ;(this.echoTimers ??= new Set()).add(timer)
-        }
-      },
-      (err: unknown) => {
-        const error = asObservedError(err, 'write_failed')
-        if (tracer?.active) tracer.emit({ type: 'write', phase: 'refused', collection, id: this.id, op, error })
-        this.run({ type: 'writeFailed', n })
-        for (const l of [...this.listeners]) l.error?.(error)
-        throw error
-      },
-    )
+          } else if (waiting()) {
+            const timer = setTimeout(() => {
+              this.echoTimers?.delete(timer)
+              if (waiting()) this.host.refetch(this)
+            }, this.host.gapTimeout)
+            ;(this.echoTimers ??= new Set()).add(timer)
+          }
+        },
+        (err: unknown) => {
+          const error = asObservedError(err, 'write_failed')
+          if (tracer?.active) tracer.emit({ type: 'write', phase: 'refused', collection, id: this.id, op, error })
+          this.runLocal({ type: 'writeFailed', n })
+          for (const l of [...this.listeners]) l.error?.(error)
+          throw error
+        },
+      )
+      .finally(() => this.host.release(this))
+  }
+
+  /** True while a local write of this document has not been answered by the server (it has not stored it yet). */
+  get unanswered(): boolean {
+    return this.state.pending.some((w) => w.ack === undefined)
+  }
+
+  /** What the server last said this document holds, under any pending local write (null: missing or unknown). */
+  get remote(): DocSource | null {
+    return this.state.known.kind === 'content' ? this.state.known.doc : null
+  }
+
+  /** What is shown: the server's content with the pending local writes applied on top. */
+  get visible(): DocSource | null {
+    return visibleOf(this.state)
+  }
+
+  /** A transition caused here, not by the server (a local write or its rollback): the live searches are told. */
+  private runLocal(input: DocInput<AppliedCallback>): void {
+    const before = visibleOf(this.state)
+    this.run(input)
+    if (!this.disposed) this.host.localChange?.(this, before, visibleOf(this.state))
   }
 
   private writes = 0
@@ -274,7 +305,7 @@ export class DocEntry {
     const generation = ++this.generation
     for (const effect of effects) {
       // A callback may have moved the state on since (a nested transition): its content is what to show now.
-      if (effect.type === 'show' && this.generation !== generation) this.render(this.latest(), effect.quiet)
+      if (effect.type === 'show' && this.generation !== generation) this.render(this.visible, effect.quiet)
       else this.effect(effect)
     }
     // A write confirmed by its echo or a read (or refused) changes what `pending` says.
@@ -310,10 +341,6 @@ export class DocEntry {
       case 'badEvent':
         return this.fail(new ObservedError('bad_event', effect.message))
     }
-  }
-
-  private latest(): DocSource | null {
-    return visibleOf(this.state)
   }
 
   /** Makes the shown container equal `doc`, notifying listeners of what changed. `quiet`: the first content, told by the status. */

@@ -67,6 +67,10 @@ export interface SearchHost {
   /** True when a held document's content comes from its own read rather than from an event or a search. */
   fromRead(observer: { readonly ref: CollectionRef; readonly _id: string }): boolean
   joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): JoinedQuery
+  /** Tells `listener` of local writes (and their rollbacks) in `ref`'s collection; returns the unsubscribe. */
+  onLocal(ref: CollectionRef, listener: (doc: LocalDoc, before: DocSource | null, after: DocSource | null) => void): () => void
+  /** The documents of `ref`'s collection with local writes the server has not answered yet. */
+  pendingIn(ref: CollectionRef): Iterable<LocalDoc>
   /** Traces a decision to read again (devtools), when someone listens. */
   readAgain?(ref: CollectionRef, reason: string): void
   /** Passes an event to a held document, which orders it and calls `applied` once it is applied. */
@@ -75,6 +79,15 @@ export interface SearchHost {
     e: DocEvent,
     applied: (e: DocEvent, superseded?: boolean) => void,
   ): void
+}
+
+/** A document with local writes, as a search places it: by what it shows, against what the server stores. */
+export interface LocalDoc {
+  readonly id: string
+  /** The server's content with the pending writes on top (null: removed). */
+  readonly visible: DocSource | null
+  /** What the server last said it stores (null: missing or not known). */
+  readonly remote: DocSource | null
 }
 
 /** Membership events buffered while a read is in flight; past this the search is read again instead. */
@@ -149,6 +162,9 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
    */
   private outside = new Map<string, { rev?: Rev; previousRev?: Rev | null }>()
   private forgot = false
+  /** Live query: the driver's client-side test of the query, once it has one (places local writes, issue 16). */
+  private matcher?: (source: DocSource, id: string) => boolean
+  private offLocal?: () => void
 
   constructor(
     private readonly host: SearchHost,
@@ -206,6 +222,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
           this.fail(err)
         },
       })
+      this.offLocal = this.host.onLocal(this.ref, (doc, before, after) => this.localChanged(doc, before, after))
     } else {
       void this.load(true)
     }
@@ -225,6 +242,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.host.stopped(this)
     this.query?.leave()
     this.query = null
+    this.offLocal?.()
+    this.offLocal = undefined
     for (const id of [...this.byId.keys()]) this.release(id)
     this.hits = []
     this.window = 0
@@ -296,6 +315,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (this.live === 'query') this.buffered ??= []
     const from = replace ? 0 : this.hits.length
     const size = replace ? Math.max(this.hits.length, this.size, this.window) : this.size
+    // A document that local writes took out of the window still matches on the server: read past it.
+    const spare = this.live === 'query' && replace ? count(this.host.pendingIn(this.ref)) : 0
     let page: Page
     // A first page that does not answer (queued behind a browser's connection limit) must not leave the search
     // `pending` without a word: past the watch timeout it says `reconnecting` and what to check; the read goes on.
@@ -306,7 +327,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
           })
         : undefined
     try {
-      page = await this.host.driver.search(this.ref, this.spec, { from, size, after: replace ? undefined : this.after })
+      page = await this.host.driver.search(this.ref, this.spec, { from, size: size + spare, after: replace ? undefined : this.after })
       if (!page || !Array.isArray(page.hits)) throw new TypeError('search did not return { hits, total }')
     } catch (err) {
       clearTimeout(clock)
@@ -362,10 +383,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         this.release(h._id)
       }
     }
-    ;({ total: this.total, uncounted: this.uncounted } = counted(page.total, page.hits.length, size, this.hits.length, gone))
+    ;({ total: this.total, uncounted: this.uncounted } = counted(page.total, page.hits.length, size + spare, this.hits.length, gone))
     this.after = page.after
     this.window = replace ? size : this.window + size
     this.loaded = true
+    if (this.live === 'query') this.overlayLocal()
     const buffered = this.buffered
     this.buffered = null
     if (buffered) for (const [e, at] of buffered) this.replay(e, at)
@@ -449,6 +471,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   private hitDeleted(hit: Observer<T>): void {
     if (!this.byId.has(hit._id)) return
+    // A local removal: placed by `localChanged`, which the entry calls next.
+    if (this.live === 'query' && hit.pending && this.matches()) return
     // A hit being offered (a page read, an appearance) is not counted yet: only a shown one counts off.
     if (this.hits.includes(hit)) {
       this.hits = this.hits.filter((h) => h !== hit)
@@ -545,6 +569,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     }
     const inQuery = e.kind !== 'delete' && e.inQuery !== false
     if (!inQuery) {
+      // A hit that its local writes keep matching stays until they are confirmed or refused.
+      if (held && this.localMatch(held.hit) === true) return
       if (held) {
         // A hit being offered (its appearance, a page) applied this on the way: it was not counted yet.
         const shown = this.hits.includes(held.hit)
@@ -576,7 +602,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (hasMore && (!last || this.compare(candidate, last) > 0)) return
     const hit = this.hold(e.id)
     const stale = this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, at, e)
-    if (stale || hit._source === null) {
+    if (stale || hit._source === null || this.localMatch(hit) === false) {
       // Its document knows better (deleted since, or newer content): it does not count as is. Whether newer
       // content matches is for the backend to say.
       this.release(e.id)
@@ -609,6 +635,79 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     // delete that followed it, reordered: sanity seed 320207), or one whose past this search may have forgotten,
     // may be a late event. Its own read settles it.
     if (this.forgot || (seen?.rev !== undefined && e.previousRev !== seen.rev)) void hit.refresh()
+  }
+
+  /** The driver's client-side matcher, looked up until it has one (Sanity's waits for groq-js to load). */
+  private matches(): ((source: DocSource, id: string) => boolean) | undefined {
+    return (this.matcher ??= this.host.driver.matcher?.(this.ref, this.spec))
+  }
+
+  /**
+   * Whether a hit matches by what its unanswered local writes show; undefined when none decides it (news the server
+   * sends once it has a write is taken as is: the server decides membership).
+   */
+  private localMatch(hit: Observer<T>): boolean | undefined {
+    const match = hit.pending ? this.matches() : undefined
+    if (match) for (const doc of this.host.pendingIn(this.ref)) if (doc.id === hit._id) return doc.visible !== null && match(doc.visible, doc.id)
+    return undefined
+  }
+
+  /**
+   * A local write (or its rollback) changed what a document of the collection shows: it enters, moves or leaves the
+   * window at once, by the driver's matcher (no matcher: the server's news places it). The total moves by what the
+   * change did to its matching; the server's news of it, when it comes, finds it placed already.
+   */
+  private localChanged(doc: LocalDoc, before: DocSource | null, after: DocSource | null): void {
+    const match = this.stopped || !this.loaded ? undefined : this.matches()
+    if (!match) return
+    const now = after !== null && match(after, doc.id)
+    const was = before !== null && match(before, doc.id)
+    if (this.placeLocal(doc.id, after, now, Number(now) - Number(was))) this.emit('hits', this.hits)
+  }
+
+  /** After a page (what the server stores): each document with unanswered local writes goes where it shows. */
+  private overlayLocal(): void {
+    const match = this.matches()
+    if (!match) return
+    for (const doc of this.host.pendingIn(this.ref)) {
+      const now = doc.visible !== null && match(doc.visible, doc.id)
+      const was = doc.remote !== null && match(doc.remote, doc.id)
+      this.placeLocal(doc.id, doc.visible, now, Number(now) - Number(was), true)
+    }
+    // Read past the documents that left locally: rows beyond the window go.
+    while (this.hits.length > this.window && this.window > 0) this.release(this.hits.pop()!._id)
+  }
+
+  /** Places a document as its local content says; true when the hits or the total changed. */
+  private placeLocal(id: string, source: DocSource | null, now: boolean, delta: number, quiet = false): boolean {
+    const held = this.byId.get(id)
+    const shown = held !== undefined && this.hits.includes(held.hit)
+    const more = this.hasMore
+    this.total = Math.max(0, this.total + delta)
+    if (shown && !now) {
+      this.hits = this.hits.filter((h) => h !== held.hit)
+      this.release(id)
+      // Its news of leaving, when the server has the write, is counted off already.
+      this.removedByDelete.add(id)
+      if (this.removedByDelete.size > MAX_REMOVED) this.removedByDelete.delete(this.removedByDelete.values().next().value!)
+      if (!quiet) {
+        this.emit(source === null ? 'delete' : 'disappear', id)
+        this.refill()
+      }
+      return true
+    }
+    if (shown || held || !now || source === null) return delta !== 0
+    const last = this.hits[this.hits.length - 1]
+    if (more && (!last || this.compare({ _id: id, _source: source }, last) > 0)) return delta !== 0
+    const hit = this.hold(id)
+    const hits = [...this.hits]
+    hits.splice(this.insertionPoint(hits, hit), 0, hit)
+    // The window keeps its size: the last row moves out (still a match, still counted).
+    const pushed = !quiet && this.window > 0 && hits.length > this.window ? hits.pop()! : null
+    this.hits = hits
+    if (pushed) this.release(pushed._id)
+    if (!quiet && pushed !== hit) this.emit('appear', id, hit._source!)
+    return true
   }
 
   /** Test-only: the sizes of the per-document memory (see MAX_OUTSIDE, MAX_REMOVED). */
@@ -661,4 +760,10 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this._status = status
     this.emit('status', status)
   }
+}
+
+function count(items: Iterable<unknown>): number {
+  let n = 0
+  for (const _ of items) n++
+  return n
 }

@@ -207,6 +207,12 @@ export interface Driver {
    * `write_failed`.
    */
   write?(c: CollectionRef, w: WriteRequest): Promise<{ rev?: Rev }>
+  /**
+   * Optional: whether a document's content matches a search's query, decided in the client (a live `query` search
+   * places a local write by it before the server's news). Returns undefined when this driver cannot decide this
+   * query exactly in the client (the search then waits for the server's news): never a guess.
+   */
+  matcher?(c: CollectionRef, spec: DriverSearchSpec): ((source: DocSource, id: string) => boolean) | undefined
 }
 
 /**

@@ -112,6 +112,8 @@ export interface MemoryDriver extends Driver {
   watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Required<Watch>
   /** Sorted-key JSON of a filter query and its params; `undefined` for a predicate function. */
   queryKey(spec: DriverSearchSpec): string | undefined
+  /** The query as a test of one document: the same one the driver's searches and watches use. */
+  matcher(c: CollectionRef, spec: DriverSearchSpec): ((source: DocSource, id: string) => boolean) | undefined
 
   /** Stores a new document; generates an id when none is given. Rejects with `bad_argument` if the id exists. */
   create<T extends DocSource = DocSource>(index: string, collection: string, source: T, id?: string): Promise<MemoryDoc<T>>
@@ -364,6 +366,14 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
 
     queryKey(spec) {
       return memoryQueryKey(spec)
+    },
+
+    matcher(_c, spec) {
+      try {
+        return matcherOf(spec)
+      } catch {
+        return undefined // a query the search itself refuses: nothing to place
+      }
     },
 
     async write(c, w) {

@@ -142,6 +142,47 @@ describe('local writes in Vue', () => {
     await write
   })
 
+  it('a local write makes a document enter a filtered live search on screen at once, and another leave it (pending, optimistic)', async () => {
+    const { gated, release, driver } = gatedDriver()
+    await driver.create('nyc', 'taxi', { n: 7, color: 'blue' }, 'b')
+    await driver.create('nyc', 'taxi', { n: 8, color: 'red' }, 'c')
+    const out: { a?: ReturnType<typeof useObservedDocument<Taxi>>; d?: ReturnType<typeof useObservedDocument<Taxi>>; s?: ReturnType<typeof useObservedSearch<Taxi>> } = {}
+    const w = mount(
+      defineComponent({
+        setup() {
+          out.a = useObservedDocument<Taxi>('nyc', 'taxi', 'a')
+          out.d = useObservedDocument<Taxi>('nyc', 'taxi', 'b')
+          out.s = useObservedSearch<Taxi>('nyc', 'taxi', { query: { equals: { color: 'red' } }, sort: 'n' }, { live: 'query' })
+          return () => h('ul', out.s!.hits.value.map((t) => h('li', `${t._id}:${t._source.n}${out.s!.pending.value.has(t._id) ? '*' : ''}`)))
+        },
+      }),
+      { global: { plugins: [createPinia(), createObserver({ driver: gated, releaseDelay: 5 })] } },
+    )
+    wrappers.push(w)
+    await waitFor(() => w.text() === 'a:5c:8' && out.s!.total.value === 2, 1000, { what: 'the list' })
+    // b was not a hit: it enters in sort order, before any request reached the backend.
+    const entered = out.d!.update({ color: 'red' })
+    await nextTick()
+    expect(w.text()).toBe('a:5b:7*c:8')
+    expect(out.s!.total.value).toBe(3)
+    await waitFor(() => {
+      release()
+      return w.text() === 'a:5b:7c:8'
+    }, 1000, { what: 'the entry confirmed' })
+    await entered
+    // A hit's write that stops it matching takes it out at once.
+    const left = out.a!.update({ color: 'blue' })
+    await nextTick()
+    expect(w.text()).toBe('b:7c:8')
+    expect(out.s!.total.value).toBe(2)
+    await waitFor(() => {
+      release()
+      return !out.a!.pending.value
+    }, 1000, { what: 'the exit confirmed' })
+    await left
+    expect(w.text()).toBe('b:7c:8')
+  })
+
   it('writing to a paused document is refused with bad_argument', async () => {
     const driver = memoryDriver()
     const pinia = createPinia()

@@ -1,0 +1,143 @@
+/**
+ * Local writes in live `query` searches (issue 16): a created or updated document enters or leaves the window at
+ * once, in sort order, before any request reaches the backend; the window keeps its size and the total follows; a
+ * refused write puts everything back; once confirmed, the search shows what the backend's own search returns.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { ObserverClient, type ObserverSearchResult } from '../../src/core'
+import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
+import { waitFor } from '../helpers/wait-for'
+
+type Row = { n: number; city: string }
+const ref = { index: 'i', collection: 'c' }
+const query = { equals: { city: 'NYC' } }
+
+const clients: ObserverClient[] = []
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close()
+})
+
+/** 8 rows, n = 0..7, the odd ones in NYC; a live search of the NYC rows by n, window 2 (rows 1, 3 of 4). */
+async function setup(options: { size?: number; gated?: boolean } = {}) {
+  const driver = memoryDriver({ latency: 5 })
+  driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+  // Writes reach the backend only when released, so that what is shown before any request can be checked.
+  const held: Array<() => void> = []
+  const write = driver.write.bind(driver)
+  const gatedDriver = options.gated
+    ? Object.assign(Object.create(driver) as MemoryDriver, {
+        write: async (...args: Parameters<typeof write>) => (await new Promise<void>((r) => held.push(r)), write(...args)),
+      })
+    : driver
+  const client = new ObserverClient({ driver: gatedDriver })
+  clients.push(client)
+  const s = client.search<Row>('i', 'c', { query, sort: 'n' }, { live: 'query', size: options.size ?? 2 })
+  await s.ready()
+  const renders: string[][] = []
+  s.on('hits', (hits) => renders.push(hits.map((h) => h._id)))
+  /** Lets the oldest write held reach the backend, once it got there. */
+  const release = async () => {
+    await waitFor(() => held.length > 0, 2000, { what: 'a write sent' })
+    held.shift()!()
+  }
+  return { driver, client, s, renders, release }
+}
+
+const ids = (s: ObserverSearchResult<Row>) => s.hits.map((h) => h._id)
+
+/** Waits until the search shows what the backend's own search returns for the same window. */
+async function agrees(driver: MemoryDriver, s: ObserverSearchResult<Row>, size: number) {
+  let expected: { ids: string[]; total: number } = { ids: [], total: 0 }
+  await waitFor(
+    async () => {
+      const page = await driver.search(ref, { query, sort: [{ field: 'n', order: 'asc' }] }, { from: 0, size })
+      expected = { ids: page.hits.map((h) => h._id), total: page.total }
+      return ids(s).join() === expected.ids.join() && s.total === expected.total && s.hits.every((h) => !h.pending)
+    },
+    3000,
+    { what: 'the search to agree with the backend' },
+  ).catch(() => expect({ ids: ids(s), total: s.total }).toEqual(expected))
+}
+
+describe('local writes in a live query search', () => {
+  it('a locally updated document that starts matching enters at once, in sort order, pending, pushing the last row out', async () => {
+    const { driver, client, s, renders, release } = await setup({ gated: true })
+    expect(ids(s)).toEqual(['d1', 'd3'])
+    expect(s.total).toBe(4)
+    const d0 = client.get<Row>('i', 'c', 'd0')
+    await d0.ready()
+    const done = d0.update({ city: 'NYC' })
+    // Same tick, before the write reached the backend.
+    expect(ids(s)).toEqual(['d0', 'd1'])
+    expect(s.total).toBe(5)
+    expect(s.hits[0].pending).toBe(true)
+    expect(renders).toEqual([['d0', 'd1']])
+    await release()
+    await done
+    await agrees(driver, s, 2)
+    // The server's news of it found it placed: no render repeats the rows.
+    expect(renders).toEqual([['d0', 'd1']])
+  })
+
+  it('a hit whose local write stops it matching leaves at once; the next match moves up once the window is read', async () => {
+    const { driver, s, release } = await setup({ gated: true })
+    const done = s.hits[0].update({ city: 'LA' })
+    expect(ids(s)).not.toContain('d1')
+    expect(s.total).toBe(3)
+    // The window is refilled past the document that left (the backend still has it matching until the write lands).
+    await waitFor(() => ids(s).join() === 'd3,d5', 3000, { what: 'the next match moved up' })
+    await release()
+    await done
+    await agrees(driver, s, 2)
+  })
+
+  it('client.create of a matching document shows it in the search at once, and a create of an unseen non-match does nothing', async () => {
+    const { driver, client, s, renders } = await setup()
+    const created = client.create('i', 'c', { n: 2, city: 'NYC' }, 'new')
+    expect(ids(s)).toEqual(['d1', 'new'])
+    expect(s.total).toBe(5)
+    await created
+    const other = client.create('i', 'c', { n: -1, city: 'LA' }, 'other')
+    expect(ids(s)).toEqual(['d1', 'new'])
+    await other
+    await agrees(driver, s, 2)
+    expect(renders).toEqual([['d1', 'new']])
+  })
+
+  it('rollback: a refused write that had entered leaves again, and the pushed row returns', async () => {
+    const { driver, client, s } = await setup()
+    const d0 = client.get<Row>('i', 'c', 'd0')
+    await d0.ready()
+    const errors: string[] = []
+    s.on('error', (_id, err) => errors.push(err.code))
+    // Another writer moved d0 on: the local write's ifRevision no longer holds.
+    const rev = d0._rev
+    await driver.update('i', 'c', 'd0', { n: 0.5 })
+    await waitFor(() => d0._source?.n === 0.5, 2000)
+    const refused = d0.update({ city: 'NYC' }, { ifRevision: rev })
+    expect(ids(s)).toEqual(['d0', 'd1'])
+    await expect(refused).rejects.toMatchObject({ code: 'conflict' })
+    // Rolled back: it leaves at once, the total with it; the row it pushed out comes back with the window's read.
+    expect(ids(s)).not.toContain('d0')
+    expect(s.total).toBe(4)
+    await agrees(driver, s, 2)
+  })
+
+  it('a local removal of a hit leaves at once and the window is refilled; the total follows', async () => {
+    const { driver, s } = await setup({ size: 4 })
+    expect(ids(s)).toEqual(['d1', 'd3', 'd5', 'd7'])
+    const removed = s.hits[1].remove()
+    expect(ids(s)).toEqual(['d1', 'd5', 'd7'])
+    expect(s.total).toBe(3)
+    await removed
+    await agrees(driver, s, 4)
+  })
+
+  it('a local write that moves a hit within the window reorders it at once', async () => {
+    const { driver, s } = await setup({ size: 4 })
+    const moved = s.hits[0].update({ n: 6 })
+    expect(ids(s)).toEqual(['d3', 'd5', 'd1', 'd7'])
+    await moved
+    await agrees(driver, s, 4)
+  })
+})
