@@ -201,6 +201,12 @@ export interface Driver {
   /** Optional: stable key for a query, for pooling query watches. Default: JSON of query, params and filters. */
   queryKey?(spec: DriverSearchSpec): string | undefined
   /**
+   * Optional: whether a document's content matches a search's query, decided in the client (a live `query` search
+   * places a local write by it before the server's news). Returns undefined when this driver cannot decide this
+   * query exactly in the client (the search then waits for the server's news): never a guess.
+   */
+  matcher?(c: CollectionRef, spec: DriverSearchSpec): ((source: DocSource, id: string) => boolean) | undefined
+  /**
    * Optional: writes one document (local writes). Resolves with the revision the backend gave it, when it gives one
    * (the core recognises the write's echo by it). Rejects with an ObservedError: `conflict` when `ifRevision` is
    * not the stored revision (or `create` finds the document), `not_found`, `unauthorized`, `bad_argument`, or

@@ -18,6 +18,7 @@ import { KuzzleConnection } from './kuzzle/connection'
 import { isDocumentNotFound, revisionOf, toDoc, toObservedError, toWriteError } from './kuzzle/documents'
 import { esToKoncorde } from './kuzzle/es-to-koncorde'
 import type { KoncordeFilter } from './kuzzle/es-to-koncorde'
+import { kuzzleMatcher } from './kuzzle/matcher'
 import { KuzzleWatch } from './kuzzle/watch'
 
 export { esToKoncorde } from './kuzzle/es-to-koncorde'
@@ -199,6 +200,12 @@ export function kuzzleDriver(kuzzle: Kuzzle, options: KuzzleDriverOptions = {}):
       } catch (err) {
         throw toWriteError(err, what, c)
       }
+    },
+
+    /** Decided as the search's Elasticsearch query decides (see kuzzle/matcher.ts); undefined where it cannot be. */
+    matcher(c: CollectionRef, spec: DriverSearchSpec) {
+      checkRef(c)
+      return kuzzleMatcher(spec)
     },
 
     queryKey(spec: DriverSearchSpec): string | undefined {

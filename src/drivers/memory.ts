@@ -112,7 +112,11 @@ export interface MemoryDriver extends Driver {
   watch(c: CollectionRef, spec: WatchSpec, sink: WatchSink): Required<Watch>
   /** Sorted-key JSON of a filter query and its params; `undefined` for a predicate function. */
   queryKey(spec: DriverSearchSpec): string | undefined
-  /** The query as a test of one document: the same one the driver's searches and watches use. */
+  /**
+   * The search's own matcher (a JSON filter or a predicate), deciding exactly what `search` would on the content as
+   * the store would hold it (its JSON form, frozen); `undefined` for a query `search` refuses. Content the store
+   * would refuse (not JSON-serializable) matches nothing. A predicate that throws throws `bad_argument`, as in a search.
+   */
   matcher(c: CollectionRef, spec: DriverSearchSpec): ((source: DocSource, id: string) => boolean) | undefined
 
   /** Stores a new document; generates an id when none is given. Rejects with `bad_argument` if the id exists. */
@@ -232,6 +236,25 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
   const matcherOf = (spec: { query?: unknown; filters?: unknown; params?: Record<string, unknown> }): Matcher =>
     compileQuery(spec.query ?? spec.filters, spec.params)
 
+  /** The search's matcher on content as a write would store it, or undefined for a query the driver refuses. */
+  const clientMatcher = (spec: DriverSearchSpec): ((source: DocSource, id: string) => boolean) | undefined => {
+    let match: Matcher
+    try {
+      match = matcherOf(spec)
+    } catch {
+      return undefined
+    }
+    return (source, id) => {
+      let stored: DocSource
+      try {
+        stored = toStored(source, 'Document source')
+      } catch {
+        return false
+      }
+      return match(stored, id)
+    }
+  }
+
   const host: WatchHost = {
     latency,
     get disconnected() {
@@ -287,6 +310,12 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
       let n = 0
       for (const { set } of watches.values()) n += set.size
       return n
+    },
+
+    matcher(c, spec) {
+      assertRef(c)
+      if (!isJsonObject(spec)) return undefined
+      return clientMatcher(spec)
     },
 
     async get(c, id) {
@@ -366,14 +395,6 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
 
     queryKey(spec) {
       return memoryQueryKey(spec)
-    },
-
-    matcher(_c, spec) {
-      try {
-        return matcherOf(spec)
-      } catch {
-        return undefined // a query the search itself refuses: nothing to place
-      }
     },
 
     async write(c, w) {

@@ -39,6 +39,7 @@ import { readDocuments, readQuery } from './sanity/reads'
 import { Connection, type ConnectionStats } from './sanity/connection'
 import { isDraftOrVersion } from './sanity/expected'
 import type { ListenSettings } from './sanity/listener'
+import { sanityMatcher, type MatchablePerspective } from './sanity/matcher'
 import { toSource, type Route } from './sanity/router'
 import { Subscription } from './sanity/subscription'
 
@@ -119,6 +120,16 @@ function readsPublished(client: SanityClient): boolean {
     return version === 'X' || version >= '2025-02-19'
   }
   return perspective === 'published' || (Array.isArray(perspective) && perspective.length === 1 && perspective[0] === 'published')
+}
+
+/**
+ * The perspective a client's searches read, when they evaluate the filter on stored documents (`raw`, the default
+ * before API version 2025-02-19, or `published`); undefined for the others (drafts overlaid, a release stack).
+ */
+function matchablePerspective(client: SanityClient): MatchablePerspective | undefined {
+  if (readsPublished(client)) return 'published'
+  const { perspective } = client.config()
+  return perspective === undefined || perspective === 'raw' ? 'raw' : undefined
 }
 
 /** A document of a read, or null when it is not one the read asked for (dropped: never shown). */
@@ -332,6 +343,14 @@ export function sanityDriver(client: SanityClient, options: SanityDriverOptions 
         .then((condition) => compileCondition(condition, params))
         .then((matches): Route => ({ kind: 'query', need, expected, matches }))
       return new Subscription(connection, route, sink)
+    },
+
+    /**
+     * The search's condition evaluated in the client by groq-js, synchronously (see sanity/matcher.ts): undefined
+     * until groq-js is loaded (a search or live query with a filter loads it), and for what only the server knows.
+     */
+    matcher(c, spec) {
+      return sanityMatcher(c, spec.query, spec.params, matchablePerspective(clientOf(c)))
     },
 
     /** Filter and params only: the sort does not change what a listener follows, so searches share it. */

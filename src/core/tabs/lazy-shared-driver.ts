@@ -53,6 +53,8 @@ export function shareAcrossTabs(driver: Driver, option: true | ShareAcrossTabsOp
     ...(driver.queryKey ? { queryKey: (spec: DriverSearchSpec) => driver.queryKey!(spec) } : {}),
     // Writes go out from the tab that makes them; every tab sees them come back through the leader's watches.
     ...(driver.write ? { write: (c: CollectionRef, w: WriteRequest) => driver.write!(c, w) } : {}),
+    // Matching is pure: decided in this tab, by the driver itself.
+    ...(driver.matcher ? { matcher: (c: CollectionRef, spec: DriverSearchSpec) => driver.matcher!(c, spec) } : {}),
     get: (c: CollectionRef, id: string) => whenLoaded((d) => d.get(c, id)),
     mGet: (c: CollectionRef, ids: readonly string[]) => whenLoaded((d) => d.mGet(c, ids)),
     search: (c: CollectionRef, spec: DriverSearchSpec, page: PageRequest) => whenLoaded((d) => d.search(c, spec, page)),

@@ -10,7 +10,7 @@
  *
  * Loaded lazily (lazy-shared-driver.ts): an app without `shareAcrossTabs` bundles none of this.
  */
-import type { CollectionRef, Doc, Driver, DriverSearchSpec, Page, PageRequest, Rev, Watch, WatchSink, WatchSpec, WriteRequest } from '../types'
+import type { CollectionRef, Doc, DocSource, Driver, DriverSearchSpec, Page, PageRequest, Rev, Watch, WatchSink, WatchSpec, WriteRequest } from '../types'
 import { ObservedError } from '../types'
 import { Hub } from './hub'
 import { LeaderLock, type LockManagerLike } from './leader-lock'
@@ -84,6 +84,8 @@ export class SharedDriver implements Driver {
   readonly queryKey?: (spec: DriverSearchSpec) => string | undefined
   /** Writes go out from the tab that makes them (the inner driver's own). */
   readonly write?: (c: CollectionRef, w: WriteRequest) => Promise<{ rev?: Rev }>
+  /** Matching is pure: each tab asks its inner driver. */
+  readonly matcher?: (c: CollectionRef, spec: DriverSearchSpec) => ((source: DocSource, id: string) => boolean) | undefined
   /** This tab's id on the channel. */
   readonly id = randomId()
 
@@ -121,6 +123,7 @@ export class SharedDriver implements Driver {
     if (inner.checkId) this.checkId = (id) => inner.checkId!(id)
     if (inner.queryKey) this.queryKey = (spec) => inner.queryKey!(spec)
     if (inner.write) this.write = (c, w) => inner.write!(c, w)
+    if (inner.matcher) this.matcher = (c, spec) => inner.matcher!(c, spec)
     this.heartbeat = options.heartbeat ?? 1000
     this.leaderTimeout = options.leaderTimeout ?? 5000
     // The protocol's version is in the names: tabs running another version never hear each other.

@@ -13,8 +13,11 @@
  * | `bool: { must, filter, should, must_not }`  | `and` / `or` / `not`                         |
  *
  * Anything else (full-text options, wildcard, prefix, nested, string ranges such as dates...) throws
- * `ObservedError('unsupported_query')`: pass the realtime filter yourself as `filters`. One difference remains:
- * Elasticsearch matches `term` on an array field when one element matches, Koncorde's `equals` does not.
+ * `ObservedError('unsupported_query')`: pass the realtime filter yourself as `filters`. Differences remain, on
+ * documents only: Elasticsearch matches `term` / `terms` / `range` on an array field when one element matches
+ * (Koncorde's `equals` never matches an array), and its `exists` is false for `null`, `[]` and an object with no
+ * value (Koncorde's is true for any present field). The client-side matcher (`matcher.ts`) therefore evaluates the
+ * translation reading fields as Elasticsearch does.
  */
 import { ObservedError } from '../../core/types'
 

@@ -13,8 +13,10 @@
 import type { ExprNode } from 'groq-js'
 import { ObservedError } from '../../core/types'
 
-type Parse = (query: string) => ExprNode
-type Groq = typeof import('groq-js')
+/** groq-js's parser. */
+export type Parse = (query: string) => ExprNode
+/** The groq-js module. */
+export type Groq = typeof import('groq-js')
 
 /** Node types a filter may not hold: they read other documents than the one being filtered, or shape a result. */
 const FORBIDDEN: Record<string, string> = {
@@ -25,6 +27,8 @@ const FORBIDDEN: Record<string, string> = {
 }
 
 let groqJs: Promise<Groq> | undefined
+/** groq-js once loaded, for the synchronous paths (a search's client-side matcher). */
+let groqLoaded: Groq | undefined
 
 function loadParser(): Promise<Parse> {
   return loadGroq().then((groq) => groq.parse)
@@ -33,7 +37,7 @@ function loadParser(): Promise<Parse> {
 /** groq-js, loaded once on first use. */
 function loadGroq(): Promise<Groq> {
   groqJs ??= import('groq-js').then(
-    (groq) => groq,
+    (groq) => (groqLoaded = groq),
     (err: unknown) => {
       groqJs = undefined // installing it later and retrying works
       throw new ObservedError(
@@ -44,6 +48,11 @@ function loadGroq(): Promise<Groq> {
     },
   )
   return groqJs
+}
+
+/** groq-js when a filter check or a watch has loaded it already, else undefined (nothing is loaded here). */
+export function loadedGroq(): Groq | undefined {
+  return groqLoaded
 }
 
 /**
@@ -98,9 +107,14 @@ export function collectionCondition(excludeDrafts: boolean): string {
  * Every refusal, a syntax error included, is a fatal `unsupported_query`: sending the filter again cannot help.
  */
 export async function checkedCondition(filter: string | undefined, excludeDrafts: boolean, where = ''): Promise<string> {
+  if (filter === undefined) return collectionCondition(excludeDrafts)
+  return checkCondition(await loadParser(), filter, excludeDrafts, where)
+}
+
+/** {@link checkedCondition} with groq-js's parser at hand (synchronous). */
+export function checkCondition(parse: Parse, filter: string | undefined, excludeDrafts: boolean, where = ''): string {
   const own = collectionCondition(excludeDrafts)
   if (filter === undefined) return own
-  const parse = await loadParser()
   let tree: ExprNode
   try {
     tree = parse(`${filter}\n`) // groq-js wants a line end after a trailing comment, as the condition gives it
