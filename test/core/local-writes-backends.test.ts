@@ -20,6 +20,8 @@ type Doc = { n: number; city?: string }
 interface Backend {
   index: string
   collection: string
+  /** A search query in the backend's language: `n >= 10`. */
+  atLeastTen: unknown
   driver(): Promise<Driver>
   seed(id: string, doc: Doc): void
   remoteUpdate(id: string, changes: Partial<Doc>): void
@@ -37,6 +39,7 @@ const sdks: Kuzzle[] = []
 const kuzzle: Backend = {
   index: 'nyc-open-data',
   collection: 'yellow-taxi',
+  atLeastTen: { range: { n: { gte: 10 } } },
   async driver() {
     const sdk = new Kuzzle(new KuzzleWebSocket('127.0.0.1', { port: kuzzleServer.port, reconnectionDelay: 50 }))
     sdks.push(sdk)
@@ -65,6 +68,7 @@ let sanity: SanityClient
 const sanityBackend: Backend = {
   index: '',
   collection: 'note',
+  atLeastTen: 'n >= 10',
   async driver() {
     return sanityDriver(sanity)
   },
@@ -120,7 +124,7 @@ describe.each([
     clients.push(client)
     const doc = client.get<Doc>(backend.index, backend.collection, id)
     await doc.ready()
-    return { doc, release: () => releases.shift()?.(), held: () => releases.length }
+    return { client, doc, release: () => releases.shift()?.(), held: () => releases.length }
   }
 
   it('rebase: a remote change while a write is pending is shown under it, and both are stored', async () => {
@@ -137,6 +141,36 @@ describe.each([
     await waitFor(() => !doc.pending, 3000, { what: 'confirmed' })
     expect(doc._source).toMatchObject({ n: 2, city: 'Paris' })
     expect(backend.stored('r')).toEqual({ n: 2, city: 'Paris' })
+  })
+
+  it('a local write enters and leaves a live query search at once, in sort order, pending until the server has it', async () => {
+    backend.seed('q1', { n: 10 })
+    backend.seed('q2', { n: 30 })
+    backend.seed('q3', { n: 1 })
+    const { client, doc, release, held } = await observe('q3', true)
+    const s = client.search<Doc>(backend.index, backend.collection, { query: backend.atLeastTen, sort: 'n' }, { live: 'query' })
+    await s.ready()
+    const ids = () => s.hits.map((h) => h._id).join()
+    await waitFor(() => ids() === 'q1,q2' && s.total === 2, 3000, { what: 'the first page' })
+    const entered = doc.update({ n: 20 })
+    // Same tick: placed by the driver's own test of the query, before the write reached the server.
+    expect(ids()).toBe('q1,q3,q2')
+    expect(s.total).toBe(3)
+    expect(s.hits[1].pending).toBe(true)
+    await waitFor(() => held() === 1, 3000, { what: 'the write sent' })
+    release()
+    await entered
+    await waitFor(() => !doc.pending && !s.hits.some((h) => h.pending), 3000, { what: 'confirmed' })
+    expect([ids(), s.total]).toEqual(['q1,q3,q2', 3])
+    const left = doc.update({ n: 2 })
+    expect(ids()).toBe('q1,q2')
+    expect(s.total).toBe(2)
+    await waitFor(() => held() === 1, 3000, { what: 'the second write sent' })
+    release()
+    await left
+    await waitFor(() => !doc.pending, 3000, { what: 'confirmed' })
+    expect([ids(), s.total]).toEqual(['q1,q2', 2])
+    s.stop()
   })
 
   it('several local writes keep their order', async () => {
