@@ -25,7 +25,10 @@ export interface EntryHost {
   send(ref: CollectionRef, w: WriteRequest): Promise<{ rev?: Rev }>
   /** Lets go of a hold on `entry` (a write in flight holds its document: see `write`). */
   release(entry: DocEntry): void
-  /** A local write (or its rollback) changed what `entry` shows from `before` to `after`: live searches place it. */
+  /**
+   * A local write (or its rollback) changed what `entry` shows from `before` to `after`, or (`before === after`) its
+   * last pending write was confirmed: live searches place it, then settle it with the server.
+   */
   localChange?(entry: DocEntry, before: DocSource | null, after: DocSource | null): void
 }
 
@@ -309,7 +312,11 @@ export class DocEntry {
       else this.effect(effect)
     }
     // A write confirmed by its echo or a read (or refused) changes what `pending` says.
-    if (wasPending !== this.state.pending.length > 0) this.notifyStatus()
+    if (wasPending !== this.state.pending.length > 0) {
+      this.notifyStatus()
+      // Confirmed (a refusal is told by `runLocal`): the live searches settle what they placed by it.
+      if (wasPending && input.type !== 'writeFailed' && !this.disposed) this.host.localChange?.(this, this.shown, this.shown)
+    }
     if (this.state.held.length === 0) this.clearGapTimer()
     else if (this.gapTimer === undefined && !this.disposed) {
       this.gapTimer = setTimeout(() => {

@@ -84,6 +84,8 @@ export interface SearchHost {
 /** A document with local writes, as a search places it: by what it shows, against what the server stores. */
 export interface LocalDoc {
   readonly id: string
+  /** A local write of it is not confirmed yet. */
+  readonly pending: boolean
   /** The server's content with the pending writes on top (null: removed). */
   readonly visible: DocSource | null
   /** What the server last said it stores (null: missing or not known). */
@@ -471,8 +473,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   private hitDeleted(hit: Observer<T>): void {
     if (!this.byId.has(hit._id)) return
-    // A local removal: placed by `localChanged`, which the entry calls next.
-    if (this.live === 'query' && hit.pending && this.matches()) return
+    // Gone by a local removal the server has not answered: placed by `localChanged`, which the entry calls next.
+    if (this.live === 'query' && hit.pending && this.matches() && this.removedLocally(hit._id)) return
     // A hit being offered (a page read, an appearance) is not counted yet: only a shown one counts off.
     if (this.hits.includes(hit)) {
       this.hits = this.hits.filter((h) => h !== hit)
@@ -660,9 +662,19 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private localChanged(doc: LocalDoc, before: DocSource | null, after: DocSource | null): void {
     const match = this.stopped || !this.loaded ? undefined : this.matches()
     if (!match) return
-    const now = after !== null && match(after, doc.id)
-    const was = before !== null && match(before, doc.id)
-    if (this.placeLocal(doc.id, after, now, Number(now) - Number(was))) this.emit('hits', this.hits)
+    if (before !== after) {
+      const now = after !== null && match(after, doc.id)
+      const was = before !== null && match(before, doc.id)
+      if (this.placeLocal(doc.id, after, now, Number(now) - Number(was))) this.emit('hits', this.hits)
+    }
+    // Settled (confirmed or refused): the total was moved by an estimate of what the server counted; its count decides.
+    if (!doc.pending) this.recount()
+  }
+
+  /** True when the document shows nothing only because of an unanswered local write (the server still has it). */
+  private removedLocally(id: string): boolean {
+    for (const doc of this.host.pendingIn(this.ref)) if (doc.id === id) return doc.visible === null && doc.remote !== null
+    return false
   }
 
   /** After a page (what the server stores): each document with unanswered local writes goes where it shows. */
@@ -683,6 +695,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const held = this.byId.get(id)
     const shown = held !== undefined && this.hits.includes(held.hit)
     const more = this.hasMore
+    // A hit shown is counted; elsewhere the change of its matching says how the count moves.
+    if (shown) delta = now ? 0 : -1
     this.total = Math.max(0, this.total + delta)
     if (shown && !now) {
       this.hits = this.hits.filter((h) => h !== held.hit)
