@@ -186,6 +186,13 @@ export function visibleOf(s: DocState<unknown>): DocSource | null {
   return doc
 }
 
+/** What the server stores as far as this state knows: its last word with the writes it has answered applied. */
+export function storedOf(s: DocState<unknown>): DocSource | null {
+  let doc = s.known.kind === 'content' ? s.known.doc : null
+  for (const w of s.pending) if (w.ack) doc = applyWrite(doc, w)
+  return doc
+}
+
 function applyWrite(doc: DocSource | null, w: LocalWrite): DocSource | null {
   if (w.op === 'remove') return null
   if (w.op === 'replace') return w.content ?? null

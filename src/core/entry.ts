@@ -1,4 +1,4 @@
-import { step, initialDocState, isSettled, revisionOf, visibleOf, type DocEffect, type DocInput, type DocState } from './doc-state'
+import { step, initialDocState, isSettled, revisionOf, storedOf, visibleOf, type DocEffect, type DocInput, type DocState } from './doc-state'
 import { cloneSafe, replaceInPlace } from './patch'
 import { traceDecision, type Tracer } from './trace'
 import type { CollectionRef, Doc, DocEvent, DocSource, Rev, WriteRequest } from './types'
@@ -238,9 +238,9 @@ export class DocEntry {
     return this.state.pending.some((w) => w.ack === undefined)
   }
 
-  /** What the server last said this document holds, under any pending local write (null: missing or unknown). */
+  /** What the server stores as far as known: its last word with the writes it answered (null: missing or unknown). */
   get remote(): DocSource | null {
-    return this.state.known.kind === 'content' ? this.state.known.doc : null
+    return storedOf(this.state)
   }
 
   /** What is shown: the server's content with the pending local writes applied on top. */

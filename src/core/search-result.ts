@@ -88,7 +88,7 @@ export interface LocalDoc {
   readonly pending: boolean
   /** The server's content with the pending writes on top (null: removed). */
   readonly visible: DocSource | null
-  /** What the server last said it stores (null: missing or not known). */
+  /** What the server stores as far as known: its last word with the writes it answered (null: missing or unknown). */
   readonly remote: DocSource | null
 }
 
