@@ -31,15 +31,24 @@ export interface WriteOptions {
   ifRevision?: Rev
 }
 
-/** Receives an entry's changes (observer handles, searches). */
+/**
+ * Receives an entry's changes: its observers, as TanStack Query's queries call their observers' `onQueryUpdate`
+ * (the observer is the listener: no listener object nor closures per observer).
+ */
 export interface EntryListener {
-  change?(changes: string[]): void
-  delete?(): void
+  /** The content changed; `changes` lists the top-level fields that differ. */
+  entryChanged(changes: string[]): void
+  entryDeleted(): void
   /** The status, the error or the pending flag may have changed. */
-  status?(): void
+  entryStatusChanged(): void
   /** A local write was refused (and rolled back). */
-  error?(err: ObservedError): void
+  entryWriteRefused(err: ObservedError): void
+  /** The client is closing: stop. */
+  stop(): void
 }
+
+/** No listeners: shared by every entry without any (listener lists are replaced, never changed in place). */
+const NO_LISTENERS: readonly EntryListener[] = Object.freeze([])
 
 /**
  * Called when an event has been applied in order (or is a duplicate of the current revision). Called with
@@ -66,7 +75,11 @@ export class DocEntry {
   error: ObservedError | null = null
   /** Number of holders (observers, search hits); the table drops the entry at 0. */
   refs = 0
-  readonly listeners = new Set<EntryListener>()
+  /**
+   * Its observers, as a list replaced on every change (never changed in place): notifying walks the list as it was,
+   * with no copy, and one observer costs one slot, not a Set.
+   */
+  private listening: readonly EntryListener[] = NO_LISTENERS
 
   private state: DocState<AppliedCallback>
   /** The server content `source` was last made equal to. */
@@ -75,7 +88,8 @@ export class DocEntry {
   /** Token of the latest read sent: an answer to an older one is dropped. */
   private syncToken = 0
   private gapTimer: ReturnType<typeof setTimeout> | undefined
-  private waiters: Array<() => void> = []
+  /** Who waits for the read in flight (`whenSynced`); null while nobody does, as for most documents. */
+  private waiters: Array<() => void> | null = null
   private disposed = false
   /** Counts transitions, to notice one nested in another's effects. */
   private generation = 0
@@ -131,13 +145,30 @@ export class DocEntry {
   /** Resolves once the read in flight (if any) has been applied or has failed. */
   whenSynced(): Promise<void> {
     if (!this.state.reading && isSettled(this.state)) return Promise.resolve()
-    return new Promise((resolve) => this.waiters.push(resolve))
+    return new Promise((resolve) => (this.waiters ??= []).push(resolve))
   }
 
   private settleWaiters(): void {
     const waiters = this.waiters
-    this.waiters = []
+    if (!waiters) return
+    this.waiters = null
     for (const w of waiters) w()
+  }
+
+  /** Its observers (the client stops them when it closes). */
+  get listeners(): readonly EntryListener[] {
+    return this.listening
+  }
+
+  listen(listener: EntryListener): void {
+    // An array literal or concat holds exactly its items (a spread into an empty array reserves room for 17).
+    if (this.listening.length === 0) this.listening = [listener]
+    else if (!this.listening.includes(listener)) this.listening = this.listening.concat(listener)
+  }
+
+  unlisten(listener: EntryListener): void {
+    if (!this.listening.includes(listener)) return
+    this.listening = this.listening.length === 1 ? NO_LISTENERS : this.listening.filter((l) => l !== listener)
   }
 
   /** Applies a read's answer, then the events that arrived while it was in flight. An older read's answer is dropped. */
@@ -215,7 +246,7 @@ export class DocEntry {
         const error = asObservedError(err, 'write_failed')
         if (tracer?.active) tracer.emit({ type: 'write', phase: 'refused', collection, id: this.id, op, error })
         this.run({ type: 'writeFailed', n })
-        for (const l of [...this.listeners]) l.error?.(error)
+        for (const l of this.listeners) l.entryWriteRefused(error)
         throw error
       },
     )
@@ -258,7 +289,7 @@ export class DocEntry {
     const { held, reading } = this.state
     const orphans = [...held, ...(reading?.covered ?? []), ...(reading?.since ?? [])].filter((r) => r.tag)
     this.state = { ...this.state, held: [], reading: null }
-    this.listeners.clear()
+    this.listening = NO_LISTENERS
     this.settleWaiters()
     if (orphans.length) queueMicrotask(() => {
       for (const r of orphans) r.tag!(r.e, true)
@@ -323,7 +354,7 @@ export class DocEntry {
     if (doc === null) {
       if (this.source === null) return
       this.source = null
-      for (const l of [...this.listeners]) l.delete?.()
+      for (const l of this.listeners) l.entryDeleted()
       this.notifyStatus()
       return
     }
@@ -343,11 +374,11 @@ export class DocEntry {
       this.error = null
       this.notifyStatus()
     } else if (created && isSettled(this.state)) this.notifyStatus()
-    if (!quiet && (changes.length || created)) for (const l of [...this.listeners]) l.change?.(changes)
+    if (!quiet && (changes.length || created)) for (const l of this.listeners) l.entryChanged(changes)
   }
 
   private notifyStatus(): void {
-    for (const l of [...this.listeners]) l.status?.()
+    for (const l of this.listeners) l.entryStatusChanged()
   }
 
   private clearGapTimer(): void {
