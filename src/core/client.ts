@@ -182,11 +182,11 @@ export class ObserverClient {
       acquire: (ref, id, watch) => {
         this.assertOpen(`observe "${id}"`)
         const entry = this.table.acquire(ref, id)
-        if (watch) this.pool(ref).add(id)
+        if (watch && entry.watchers++ === 0) this.pool(ref).add(id)
         return entry
       },
       release: (entry, watch) => {
-        if (watch) this.pools.get(collectionKey(entry.ref))?.remove(entry.id)
+        if (watch && --entry.watchers === 0) this.pools.get(collectionKey(entry.ref))?.remove(entry.id)
         this.table.release(entry)
       },
       refetch: (entry) => this.table.refetch(entry),

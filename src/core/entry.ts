@@ -47,7 +47,7 @@ export interface EntryListener {
   stop(): void
 }
 
-/** No listeners: shared by every entry without any (listener lists are replaced, never changed in place). */
+/** No listeners, as a list. */
 const NO_LISTENERS: readonly EntryListener[] = Object.freeze([])
 
 /**
@@ -56,6 +56,18 @@ const NO_LISTENERS: readonly EntryListener[] = Object.freeze([])
  * news (a query watch's membership) is then unknown, and the caller must ask its backend again.
  */
 export type AppliedCallback = (e: DocEvent, superseded?: boolean) => void
+
+const isList = (l: EntryListener | readonly EntryListener[]): l is readonly EntryListener[] => Array.isArray(l)
+
+/** An entry's local writes, in flight or waiting for their echo. */
+interface Writing {
+  /** Writes made so far: the next one's number. */
+  count: number
+  /** The last write sent (the next waits for its answer). */
+  sending: Promise<void>
+  /** Waits for the echoes of confirmed writes (see `write`); cleared on dispose. */
+  echoTimers: Set<ReturnType<typeof setTimeout>> | null
+}
 
 /** True for a well-formed event; anything else from a driver is dropped. */
 export function isDocEvent(e: unknown): e is DocEvent {
@@ -75,11 +87,13 @@ export class DocEntry {
   error: ObservedError | null = null
   /** Number of holders (observers, search hits); the table drops the entry at 0. */
   refs = 0
+  /** How many of them need its id watch (observers; not a live query's hits): its collection's pool wants it from 1. */
+  watchers = 0
   /**
-   * Its observers, as a list replaced on every change (never changed in place): notifying walks the list as it was,
-   * with no copy, and one observer costs one slot, not a Set.
+   * Its observers: none, the one (most documents have one), or a list replaced on every change (never changed in
+   * place, so that notifying walks the list as it was, with no copy).
    */
-  private listening: readonly EntryListener[] = NO_LISTENERS
+  private listening: EntryListener | readonly EntryListener[] | null = null
 
   private state: DocState<AppliedCallback>
   /** The server content `source` was last made equal to. */
@@ -155,20 +169,27 @@ export class DocEntry {
     for (const w of waiters) w()
   }
 
-  /** Its observers (the client stops them when it closes). */
+  /** Its observers now, in the order they came (a list that later changes leave as it is). */
   get listeners(): readonly EntryListener[] {
-    return this.listening
+    const l = this.listening
+    return l === null ? NO_LISTENERS : isList(l) ? l : [l]
   }
 
   listen(listener: EntryListener): void {
+    const l = this.listening
+    if (l === null) this.listening = listener
     // An array literal or concat holds exactly its items (a spread into an empty array reserves room for 17).
-    if (this.listening.length === 0) this.listening = [listener]
-    else if (!this.listening.includes(listener)) this.listening = this.listening.concat(listener)
+    else if (!isList(l)) this.listening = l === listener ? l : [l, listener]
+    else if (!l.includes(listener)) this.listening = l.concat(listener)
   }
 
   unlisten(listener: EntryListener): void {
-    if (!this.listening.includes(listener)) return
-    this.listening = this.listening.length === 1 ? NO_LISTENERS : this.listening.filter((l) => l !== listener)
+    const l = this.listening
+    if (l === listener) this.listening = null
+    else if (l !== null && isList(l) && l.includes(listener)) {
+      const rest = l.filter((x) => x !== listener)
+      this.listening = rest.length === 1 ? rest[0] : rest
+    }
   }
 
   /** Applies a read's answer, then the events that arrived while it was in flight. An older read's answer is dropped. */
@@ -209,18 +230,19 @@ export class DocEntry {
    * server took it, rejects with an ObservedError once it refused it (rolled back: the server's content returns).
    */
   write(op: 'update' | 'replace' | 'remove' | 'create', content: DocSource | undefined, options: WriteOptions = {}): Promise<void> {
-    const n = ++this.writes
+    const writing = (this.writing ??= { count: 0, sending: Promise.resolve(), echoTimers: null })
+    const n = ++writing.count
     const copy = content === undefined ? undefined : cloneSafe(content)
     this.run({ type: 'write', write: { n, op: op === 'create' ? 'replace' : op, content: copy } })
     const request: WriteRequest = { op, id: this.id, content: copy, ifRevision: options.ifRevision }
     const tracer = this.host.tracer
     const collection = `${this.ref.index}/${this.ref.collection}`
-    const sent = (this.sending ?? Promise.resolve()).then(() => {
+    const sent = writing.sending.then(() => {
       if (tracer?.active) tracer.emit({ type: 'write', phase: 'sent', collection, id: this.id, op })
       return this.host.send(this.ref, request)
     })
     // Writes of one document go out in order, each once the one before it is answered.
-    this.sending = sent.then(
+    writing.sending = sent.then(
       () => undefined,
       () => undefined,
     )
@@ -236,10 +258,10 @@ export class DocEntry {
           if (waiting()) this.host.refetch(this)
         } else if (waiting()) {
           const timer = setTimeout(() => {
-            this.echoTimers?.delete(timer)
+            writing.echoTimers?.delete(timer)
             if (waiting()) this.host.refetch(this)
           }, this.host.gapTimeout)
-          ;(this.echoTimers ??= new Set()).add(timer)
+          ;(writing.echoTimers ??= new Set()).add(timer)
         }
       },
       (err: unknown) => {
@@ -252,11 +274,8 @@ export class DocEntry {
     )
   }
 
-  private writes = 0
-  /** The last write sent (the next waits for its answer); null until a first write, as most documents never write. */
-  private sending: Promise<void> | null = null
-  /** Waits for the echoes of confirmed writes (see `write`); cleared on dispose. */
-  private echoTimers: Set<ReturnType<typeof setTimeout>> | null = null
+  /** The local writes' bookkeeping, made by the first write: most documents never write. */
+  private writing: Writing | null = null
 
   /** Receives an event from a watch. */
   applyEvent(e: DocEvent, applied?: AppliedCallback): void {
@@ -282,14 +301,14 @@ export class DocEntry {
   dispose(): void {
     this.disposed = true
     this.clearGapTimer()
-    for (const timer of this.echoTimers ?? []) clearTimeout(timer)
-    this.echoTimers = null
+    for (const timer of this.writing?.echoTimers ?? []) clearTimeout(timer)
+    if (this.writing) this.writing.echoTimers = null
     // A query watch's news still waiting here can no longer be ordered: its searches ask their backend again (one
     // may want this document: the search that releases a document disposes it from inside such news).
     const { held, reading } = this.state
     const orphans = [...held, ...(reading?.covered ?? []), ...(reading?.since ?? [])].filter((r) => r.tag)
     this.state = { ...this.state, held: [], reading: null }
-    this.listening = NO_LISTENERS
+    this.listening = null
     this.settleWaiters()
     if (orphans.length) queueMicrotask(() => {
       for (const r of orphans) r.tag!(r.e, true)
