@@ -1,6 +1,10 @@
 type Listener = (...args: any[]) => void
+/** An object receiving several events, each through its method of the event's name (see `subscribe`). */
+type Sink = { [event: string]: Listener | undefined }
+/** What an event calls: a listener function or a sink. */
+type Entry = Listener | Sink
 /** An event's listeners: the one listener itself (most events have at most one), or a Set once there are more. */
-type Slot = Listener | Set<Listener>
+type Slot = Entry | Set<Entry>
 
 /**
  * Minimal typed event emitter: listeners are called in registration order; a throwing listener cannot break others.
@@ -13,23 +17,43 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof Events>(event: K, listener: Events[K]): () => void {
-    const slots: { [K in keyof Events]?: Slot } = (this.slots ??= {})
-    const slot = slots[event]
-    if (slot === undefined) slots[event] = listener
-    else if (typeof slot === 'function') {
-      if (slot !== listener) slots[event] = new Set<Listener>([slot as Listener, listener])
-    } else slot.add(listener)
+    this.addEntry(event, listener)
     // A bound function is smaller than a closure over (event, listener) and its context.
     return this.off.bind(this, event, listener) as () => void
   }
 
   off<K extends keyof Events>(event: K, listener: Events[K]): void {
+    this.removeEntry(event, listener)
+  }
+
+  /**
+   * For the library's own adapters (the Vue composables): `sink`'s methods named after events receive them, as
+   * listeners added now would, with no function made per event. Undone by {@link unsubscribe}.
+   */
+  subscribe(sink: Partial<Events>, events: ReadonlyArray<keyof Events>): void {
+    for (const event of events) if (typeof sink[event] === 'function') this.addEntry(event, sink as Sink)
+  }
+
+  unsubscribe(sink: Partial<Events>, events: ReadonlyArray<keyof Events>): void {
+    for (const event of events) this.removeEntry(event, sink as Sink)
+  }
+
+  private addEntry(event: keyof Events, entry: Entry): void {
+    const slots: { [K in keyof Events]?: Slot } = (this.slots ??= {})
+    const slot = slots[event]
+    if (slot === undefined) slots[event] = entry
+    else if (!(slot instanceof Set)) {
+      if (slot !== entry) slots[event] = new Set<Entry>([slot, entry])
+    } else slot.add(entry)
+  }
+
+  private removeEntry(event: keyof Events, entry: Entry): void {
     const slots = this.slots
     const slot = slots?.[event]
     if (slot === undefined) return
-    if (typeof slot !== 'function') slot.delete(listener)
+    if (slot instanceof Set) slot.delete(entry)
     // Not `delete`: that would turn the object into a slow dictionary.
-    else if (slot === listener) slots![event] = undefined
+    else if (slot === entry) slots![event] = undefined
   }
 
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
@@ -38,21 +62,21 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
     if (slot === undefined) return
     // A Set visits listeners added during the loop and skips removed ones: no copy needed on this hot path. A lone
     // listener gives the same order: whatever it adds meanwhile is called after it, as a Set's loop would.
-    while (typeof slot === 'function') {
-      const called: Listener = slot
-      call(called, args)
+    while (!(slot instanceof Set)) {
+      const called: Entry = slot
+      call(called, event, args)
       // removeAllListeners() meanwhile: what was added since is not this emit's (as with the Set it cleared).
       if (this.slots !== slots) return
       slot = slots![event]
       if (slot === undefined || slot === called) return
       // Added while it ran: it became a Set (`called` first, if still there), or it left and another came.
-      if (typeof slot !== 'function') return void this.emitFrom(slot, args, called)
+      if (slot instanceof Set) return void this.emitFrom(slot, event, args, called)
     }
-    this.emitFrom(slot, args)
+    this.emitFrom(slot, event, args)
   }
 
   /** Calls a Set's listeners, after `skipFirst` when it leads the Set (it was called already). */
-  private emitFrom(set: Set<Listener>, args: unknown[], skipFirst?: Listener): void {
+  private emitFrom(set: Set<Entry>, event: keyof Events, args: unknown[], skipFirst?: Entry): void {
     let first = true
     for (const listener of set) {
       if (first && listener === skipFirst) {
@@ -60,7 +84,7 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
         continue
       }
       first = false
-      call(listener, args)
+      call(listener, event, args)
     }
   }
 
@@ -69,9 +93,10 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
   }
 }
 
-function call(listener: Listener, args: unknown[]): void {
+function call(entry: Entry, event: PropertyKey, args: unknown[]): void {
   try {
-    listener(...args)
+    if (typeof entry === 'function') entry(...args)
+    else entry[event as string]?.(...args)
   } catch (err) {
     // A user callback must not break delivery to the others nor the core's bookkeeping.
     queueMicrotask(() => {

@@ -82,6 +82,24 @@ describe('Emitter', () => {
     expect(after).toHaveBeenCalledOnce()
   })
 
+  it('a subscribed sink receives the events it has methods for, in registration order with listeners, until unsubscribed', () => {
+    const e = new Probe()
+    const seen: string[] = []
+    e.on('ping', (n) => seen.push(`before${n}`))
+    const sink = {
+      ping(this: { tag: string }, n: number) {
+        seen.push(`${this.tag}${n}`)
+      },
+      tag: 'sink',
+    }
+    e.subscribe(sink, ['ping', 'pong'])
+    e.on('ping', (n) => seen.push(`after${n}`))
+    e.fire(1)
+    e.unsubscribe(sink, ['ping', 'pong'])
+    e.fire(2)
+    expect(seen).toEqual(['before1', 'sink1', 'after1', 'before2', 'after2'])
+  })
+
   it('keeps delivering when a listener throws, and rethrows outside', async () => {
     const e = new Probe()
     const thrown: unknown[] = []
