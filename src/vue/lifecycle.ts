@@ -89,6 +89,11 @@ export abstract class Lifecycle<T extends Startable> {
     this.bound = null
   }
 
+  /** Holds `target` as the current one from now (`attach` may, before it starts it, so its events find it). */
+  protected hold(target: T): void {
+    this.bound = target
+  }
+
   private retarget(): void {
     this.detach()
     const attached = this.attach(this.client, this.ssr)

@@ -1,5 +1,5 @@
 import { createEventHook, type EventHook, type EventHookOn } from '@vueuse/core'
-import { isRef, shallowRef, toValue, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
+import { isRef, shallowRef, toRef, toValue, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
 import {
   asObservedError,
   ObservedError,
@@ -79,6 +79,9 @@ const sameDoc = (a: ObservedDoc<object> | null, id: string, source: object) => a
 /** A value that cannot change: nothing to watch for it. */
 const isConstant = (v: unknown) => !isRef(v) && typeof v !== 'function'
 
+/** `isPrevious` without `keepPrevious`: always false, one ref for all. */
+const NEVER_PREVIOUS = toRef(() => false) as Readonly<ShallowRef<boolean>>
+
 /** The observer events a document composable follows. */
 const EVENTS: ReadonlyArray<keyof ObserverEvents<object>> = ['status', 'change', 'delete', 'error', 'pending']
 
@@ -91,19 +94,20 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
   readonly data: Ref<ObservedDoc<T> | null>
   readonly state = shallowRef<ObserverStatus>('idle')
   readonly failure = shallowRef<ObservedError | null>(null)
-  readonly isPrevious = shallowRef(false)
+  /** Null without `keepPrevious` (then the previous document is never kept: NEVER_PREVIOUS says so). */
+  readonly isPrevious: ShallowRef<boolean> | null
   readonly writing = shallowRef(false)
   private readonly writer: StoreWriter | null
-  /** The observer attached now (also while `attach` starts it, before the lifecycle holds it). */
-  private observer: Observer<T> | null = null
   /** Showing the server's content until confirmed: `await` resolves at once, so a Suspense hydration is not held up. */
   private hydrated = false
   /** `hydrated` as a ref, made for the first `await` that has to wait (only a watch needs it reactive). */
   private hydratedRef: ShallowRef<boolean> | null = null
   /** VueUse event hooks, each made by its first listener: most callers never listen. */
-  private changeHook: EventHook<[ObservedDoc<T>, string[]]> | null = null
-  private deleteHook: EventHook<[string]> | null = null
-  private errorHook: EventHook<[ObservedError]> | null = null
+  private hooks: {
+    change?: EventHook<[ObservedDoc<T>, string[]]>
+    delete?: EventHook<[string]>
+    error?: EventHook<[ObservedError]>
+  } | null = null
   /** What `use` returned; what `await` gives is it without `then` (made by the first `await`). */
   private returned: UseObservedDocumentReturn<T> & PromiseLike<UseObservedDocumentReturn<T>> | null = null
   private awaited: UseObservedDocumentReturn<T> | null = null
@@ -117,6 +121,7 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
     super()
     this.data = options.target ?? shallowRef<ObservedDoc<T> | null>(null)
     this.writer = options.store ? new StoreWriter(options.store) : null
+    this.isPrevious = options.keepPrevious === true ? shallowRef(false) : null
   }
 
   /** Starts (unless `immediate: false`) and returns the composable's API. */
@@ -130,7 +135,7 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
       data: this.data,
       status: this.state,
       error: this.failure,
-      isPrevious: this.isPrevious,
+      isPrevious: this.isPrevious ?? NEVER_PREVIOUS,
       isActive: this.isActive,
       start: this.start,
       stop: this.stop,
@@ -156,7 +161,7 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
   }
 
   private setData(next: ObservedDoc<T> | null): void {
-    this.isPrevious.value = false
+    if (this.isPrevious) this.isPrevious.value = false
     if (this.data.value === next) return
     this.data.value = next
     this.writer?.writeDocument(next)
@@ -167,7 +172,7 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
     if (o.status !== 'pending') this.setHydrated(false)
     this.failure.value = o.error
     // The previous target's document stays until the new target has an answer (content, deleted, error).
-    if (this.isPrevious.value && !answered(o.status)) return
+    if (this.isPrevious?.value && !answered(o.status)) return
     const source = o._source
     if (!source) this.setData(null)
     else if (!sameDoc(this.data.value, o._id, source)) this.setData({ _id: o._id, _source: source })
@@ -178,7 +183,7 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
     this.setData(null)
     this.failure.value = e
     this.state.value = 'error'
-    this.errorHook?.trigger(e)
+    this.hooks?.error?.trigger(e)
   }
 
   protected attach(client: ObserverClient, ssr: boolean): Observer<T> | Promise<unknown> | null {
@@ -207,19 +212,18 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
       this.fail(err)
       return null
     }
-    this.isPrevious.value = this.options.keepPrevious === true && this.data.value !== null
-    this.observer = o
+    if (this.isPrevious) this.isPrevious.value = this.data.value !== null
+    this.hold(o)
     o.subscribe(this, EVENTS)
     o.start()
     this.writing.value = o.pending
     this.sync(o)
-    this.setHydrated(o.status === 'pending' && this.data.value !== null && !this.isPrevious.value)
+    this.setHydrated(o.status === 'pending' && this.data.value !== null && !this.isPrevious?.value)
     return o
   }
 
   protected release(o: Observer<T>): void {
     o.unsubscribe(this, EVENTS)
-    if (this.observer === o) this.observer = null
   }
 
   protected stopped(): void {
@@ -229,24 +233,24 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
 
   // The observer's events (this object is its sink).
   status(): void {
-    this.sync(this.observer!)
+    this.sync(this.current()!)
   }
 
   change(source: T, changes: string[]): void {
-    const o = this.observer!
+    const o = this.current()!
     this.sync(o)
     this.writer?.patch(o._id, source)
-    this.changeHook?.trigger({ _id: o._id, _source: source }, changes)
+    this.hooks?.change?.trigger({ _id: o._id, _source: source }, changes)
   }
 
   delete(): void {
-    const o = this.observer!
+    const o = this.current()!
     this.sync(o)
-    this.deleteHook?.trigger(o._id)
+    this.hooks?.delete?.trigger(o._id)
   }
 
   error(err: ObservedError): void {
-    this.errorHook?.trigger(err)
+    this.hooks?.error?.trigger(err)
   }
 
   pending(p: boolean): void {
@@ -277,15 +281,15 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
   }
 
   private onChange(fn: (doc: ObservedDoc<T>, changes: string[]) => void) {
-    return (this.changeHook ??= createEventHook()).on(fn)
+    return ((this.hooks ??= {}).change ??= createEventHook()).on(fn)
   }
 
   private onDelete(fn: (id: string) => void) {
-    return (this.deleteHook ??= createEventHook()).on(fn)
+    return ((this.hooks ??= {}).delete ??= createEventHook()).on(fn)
   }
 
   private onError(fn: (err: ObservedError) => void) {
-    return (this.errorHook ??= createEventHook()).on(fn)
+    return ((this.hooks ??= {}).error ??= createEventHook()).on(fn)
   }
 
   /** `await`: the return (without `then`, so awaiting ends) once the first data is there, or hydrated content shown. */
