@@ -4,7 +4,7 @@ type Sink = { [event: string]: Listener | undefined }
 /** What an event calls: a listener function or a sink. */
 type Entry = Listener | Sink
 /** An event's listeners: the one listener itself (most events have at most one), or a Set once there are more. */
-type Slot = Entry | Set<Entry>
+export type Slot = Entry | Set<Entry>
 
 /**
  * Minimal typed event emitter: listeners are called in registration order; a throwing listener cannot break others.
@@ -38,8 +38,16 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
     for (const event of events) this.removeEntry(event, sink as Sink)
   }
 
+  /**
+   * A new, empty slots object. A subclass whose events are known may return a literal naming them all (each
+   * undefined), so that the object holds them in place (an empty literal has room for four).
+   */
+  protected newSlots(): { [K in keyof Events]?: Slot } {
+    return {}
+  }
+
   private addEntry(event: keyof Events, entry: Entry): void {
-    const slots: { [K in keyof Events]?: Slot } = (this.slots ??= {})
+    const slots: { [K in keyof Events]?: Slot } = (this.slots ??= this.newSlots())
     const slot = slots[event]
     if (slot === undefined) slots[event] = entry
     else if (!(slot instanceof Set)) {

@@ -1,5 +1,5 @@
 import type { DocEntry, EntryListener, WriteOptions } from './entry'
-import { Emitter } from './emitter'
+import { Emitter, type Slot } from './emitter'
 import { isPlainObject } from './patch'
 import { ObservedError, type CollectionRef, type DocSource, type Rev } from './types'
 
@@ -164,6 +164,11 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
         resolve(this)
       })
     })
+  }
+
+  /** Its five events, named up front: the slots object then holds them all in place. */
+  protected override newSlots(): { [K in keyof ObserverEvents<T>]?: Slot } {
+    return { change: undefined, delete: undefined, error: undefined, status: undefined, pending: undefined }
   }
 
   /** @internal The entry's content changed. */

@@ -35,9 +35,6 @@ export type Attached<T extends Startable> = { target: T; offs: Array<() => void>
 export abstract class Lifecycle<T extends Startable> {
   client!: ObserverClient
   readonly isActive: Ref<boolean> = shallowRef(false)
-  /** Bound once: the composable returns them, and callers destructure them. */
-  readonly start: () => void = this.startNow.bind(this)
-  readonly stop: () => void = this.stopNow.bind(this)
   private bound: T | null = null
   private serverRead: Promise<unknown> | null = null
   private ssr = false
@@ -54,9 +51,10 @@ export abstract class Lifecycle<T extends Startable> {
 
   /**
    * Starts following: `key` (null when the target cannot change: no ref nor getter among the arguments, so nothing
-   * to watch) decides when to re-target.
+   * to watch) decides when to re-target. Returns the composable's `start` and `stop` (bound once: callers
+   * destructure them; the owner's scope holds `stop`).
    */
-  protected begin(name: string, options: ObservedOptions, key: WatchSource<unknown> | null): void {
+  protected begin(name: string, options: ObservedOptions, key: WatchSource<unknown> | null): { start: () => void; stop: () => void } {
     if (!getCurrentScope()) {
       throw new Error(
         `[vue-observed] ${name}() needs an owner to stop with: call it inside a component setup(), an effectScope().run() ` +
@@ -69,11 +67,13 @@ export abstract class Lifecycle<T extends Startable> {
     // A change of target detaches the old one first, so a late answer for it can never land.
     if (key !== null) watch(key, () => this.isActive.value && this.retarget(), { flush: 'sync' })
     if (this.ssr) onServerPrefetch(() => this.serverRead ?? undefined)
-    tryOnScopeDispose(this.stop)
-    if (options.immediate !== false) this.start()
+    const stop = this.stopNow.bind(this)
+    tryOnScopeDispose(stop)
+    if (options.immediate !== false) this.startNow()
     else this.stopped()
     // Devtools show which component owns which observer; a production build drops this (and owners.ts).
     if (process.env.NODE_ENV !== 'production') trackOwner(name, this.client, () => this.current())
+    return { start: this.startNow.bind(this), stop }
   }
 
   /** The core object followed now, if any. */
@@ -118,6 +118,8 @@ export abstract class Lifecycle<T extends Startable> {
 /** A lifecycle over functions (`attach` returning its listeners' removers), for a composable that is not a class. */
 class FunctionLifecycle<T extends Startable> extends Lifecycle<T> {
   private offs: Array<() => void> | null = null
+  start!: () => void
+  stop!: () => void
 
   constructor(
     private readonly attachTo: (client: ObserverClient, ssr: boolean) => Attached<T>,
@@ -149,9 +151,9 @@ class FunctionLifecycle<T extends Startable> extends Lifecycle<T> {
     key: WatchSource<unknown> | null,
     attach: (client: ObserverClient, ssr: boolean) => Attached<T>,
     stopped: () => void,
-  ): Lifecycle<T> {
+  ): FunctionLifecycle<T> {
     const lifecycle = new FunctionLifecycle(attach, stopped)
-    lifecycle.begin(name, options, key)
+    Object.assign(lifecycle, lifecycle.begin(name, options, key))
     return lifecycle
   }
 }
@@ -163,7 +165,7 @@ export const useLifecycle: <T extends Startable>(
   key: WatchSource<unknown> | null,
   attach: (client: ObserverClient, ssr: boolean) => Attached<T>,
   stopped: () => void,
-) => Lifecycle<T> = FunctionLifecycle.use
+) => Lifecycle<T> & { start(): void; stop(): void } = FunctionLifecycle.use
 
 /**
  * Adds `then` to a composable's return, so `await` gives the return (without `then`, so awaiting ends) once

@@ -129,7 +129,7 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
     const { index, collection, id } = this
     // Plain values cannot re-target: no watcher for them.
     const constant = isConstant(index) && isConstant(collection) && isConstant(id)
-    this.begin('useObservedDocument', this.options, constant ? null : () => JSON.stringify(this.target()))
+    const { start, stop } = this.begin('useObservedDocument', this.options, constant ? null : () => JSON.stringify(this.target()))
     // Bound methods: shared code, and a bound function is smaller than a closure.
     return (this.returned = {
       data: this.data,
@@ -137,8 +137,8 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
       error: this.failure,
       isPrevious: this.isPrevious ?? NEVER_PREVIOUS,
       isActive: this.isActive,
-      start: this.start,
-      stop: this.stop,
+      start,
+      stop,
       refresh: this.refresh.bind(this),
       pending: this.writing,
       update: this.update.bind(this),
