@@ -59,6 +59,18 @@ export type AppliedCallback = (e: DocEvent, superseded?: boolean) => void
 
 const isList = (l: EntryListener | readonly EntryListener[]): l is readonly EntryListener[] => Array.isArray(l)
 
+/** What an entry needs only once events come out of order, someone waits for a read, or it writes. */
+interface Aside {
+  /** Waits for a held event's gap to be filled (`run`). */
+  gapTimer: ReturnType<typeof setTimeout> | undefined
+  /** Who waits for the read in flight (`whenSynced`). */
+  waiters: Array<() => void> | null
+  /** The local writes' bookkeeping, made by the first write. */
+  writing: Writing | null
+}
+
+const newAside = (): Aside => ({ gapTimer: undefined, waiters: null, writing: null })
+
 /** An entry's local writes, in flight or waiting for their echo. */
 interface Writing {
   /** Writes made so far: the next one's number. */
@@ -101,9 +113,8 @@ export class DocEntry {
   private offline = false
   /** Token of the latest read sent: an answer to an older one is dropped. */
   private syncToken = 0
-  private gapTimer: ReturnType<typeof setTimeout> | undefined
-  /** Who waits for the read in flight (`whenSynced`); null while nobody does, as for most documents. */
-  private waiters: Array<() => void> | null = null
+  /** What few documents need, made on first need: the gap timer, who waits for a read, local writes. */
+  private aside: Aside | null = null
   private disposed = false
   /** Counts transitions, to notice one nested in another's effects. */
   private generation = 0
@@ -159,13 +170,13 @@ export class DocEntry {
   /** Resolves once the read in flight (if any) has been applied or has failed. */
   whenSynced(): Promise<void> {
     if (!this.state.reading && isSettled(this.state)) return Promise.resolve()
-    return new Promise((resolve) => (this.waiters ??= []).push(resolve))
+    return new Promise((resolve) => ((this.aside ??= newAside()).waiters ??= []).push(resolve))
   }
 
   private settleWaiters(): void {
-    const waiters = this.waiters
+    const waiters = this.aside?.waiters
     if (!waiters) return
-    this.waiters = null
+    this.aside!.waiters = null
     for (const w of waiters) w()
   }
 
@@ -230,7 +241,7 @@ export class DocEntry {
    * server took it, rejects with an ObservedError once it refused it (rolled back: the server's content returns).
    */
   write(op: 'update' | 'replace' | 'remove' | 'create', content: DocSource | undefined, options: WriteOptions = {}): Promise<void> {
-    const writing = (this.writing ??= { count: 0, sending: Promise.resolve(), echoTimers: null })
+    const writing = ((this.aside ??= newAside()).writing ??= { count: 0, sending: Promise.resolve(), echoTimers: null })
     const n = ++writing.count
     const copy = content === undefined ? undefined : cloneSafe(content)
     this.run({ type: 'write', write: { n, op: op === 'create' ? 'replace' : op, content: copy } })
@@ -274,8 +285,6 @@ export class DocEntry {
     )
   }
 
-  /** The local writes' bookkeeping, made by the first write: most documents never write. */
-  private writing: Writing | null = null
 
   /** Receives an event from a watch. */
   applyEvent(e: DocEvent, applied?: AppliedCallback): void {
@@ -301,8 +310,9 @@ export class DocEntry {
   dispose(): void {
     this.disposed = true
     this.clearGapTimer()
-    for (const timer of this.writing?.echoTimers ?? []) clearTimeout(timer)
-    if (this.writing) this.writing.echoTimers = null
+    const writing = this.aside?.writing
+    for (const timer of writing?.echoTimers ?? []) clearTimeout(timer)
+    if (writing) writing.echoTimers = null
     // A query watch's news still waiting here can no longer be ordered: its searches ask their backend again (one
     // may want this document: the search that releases a document disposes it from inside such news).
     const { held, reading } = this.state
@@ -330,9 +340,10 @@ export class DocEntry {
     // A write confirmed by its echo or a read (or refused) changes what `pending` says.
     if (wasPending !== this.state.pending.length > 0) this.notifyStatus()
     if (this.state.held.length === 0) this.clearGapTimer()
-    else if (this.gapTimer === undefined && !this.disposed) {
-      this.gapTimer = setTimeout(() => {
-        this.gapTimer = undefined
+    else if (this.aside?.gapTimer === undefined && !this.disposed) {
+      const aside = (this.aside ??= newAside())
+      aside.gapTimer = setTimeout(() => {
+        aside.gapTimer = undefined
         this.run({ type: 'gapTimeout' })
       }, this.host.gapTimeout)
     }
@@ -401,7 +412,9 @@ export class DocEntry {
   }
 
   private clearGapTimer(): void {
-    if (this.gapTimer !== undefined) clearTimeout(this.gapTimer)
-    this.gapTimer = undefined
+    const aside = this.aside
+    if (aside?.gapTimer === undefined) return
+    clearTimeout(aside.gapTimer)
+    aside.gapTimer = undefined
   }
 }
