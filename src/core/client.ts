@@ -154,6 +154,7 @@ export class ObserverClient {
   private readonly searchGates = new Map<string, RetryGate>()
   private readonly options: Required<Pick<ObserverClientOptions, 'releaseDelay'>> & ObserverClientOptions
   private readonly observerHost: ObserverHost
+  private readonly hitHost: ObserverHost
   private readonly searchHost: SearchHost
   /** The core's decisions, for devtools: costs nothing until someone calls `onTrace`. */
   private readonly tracer = new Tracer()
@@ -178,19 +179,23 @@ export class ObserverClient {
     }
     if (options.initialState !== undefined) this.hydration.hydrate(options.initialState)
     this.queries = new QueryPool(this.driver, this.table, this.watchGate, this.watchTimeout, this.tracer)
-    this.observerHost = {
-      acquire: (ref, id, watch) => {
+    // Two hosts, so that an observer holds which kind it is without a field: with an id watch, or without one (a
+    // live query's hit, which its query watch follows).
+    const host = (watch: boolean): ObserverHost => ({
+      acquire: (ref, id) => {
         this.assertOpen(`observe "${id}"`)
         const entry = this.table.acquire(ref, id)
         if (watch && entry.watchers++ === 0) this.pool(ref).add(id)
         return entry
       },
-      release: (entry, watch) => {
+      release: (entry) => {
         if (watch && --entry.watchers === 0) this.pools.get(collectionKey(entry.ref))?.remove(entry.id)
         this.table.release(entry)
       },
       refetch: (entry) => this.table.refetch(entry),
-    }
+    })
+    this.observerHost = host(true)
+    this.hitHost = host(false)
     this.searchHost = {
       driver: this.tracedSearches(),
       backoff,
@@ -207,7 +212,7 @@ export class ObserverClient {
         return gate
       },
       currentSeq: () => this.table.currentSeq,
-      observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(this.observerHost, ref, id, watch).start(),
+      observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(watch ? this.observerHost : this.hitHost, ref, id).start(),
       offer: (observer, doc, seq, event) => this.table.peek(observer.ref, observer._id)?.offer(doc, seq, event),
       revision: (observer) => this.table.peek(observer.ref, observer._id)?.rev,
       fromRead: (observer) => this.table.peek(observer.ref, observer._id)?.fromRead ?? false,

@@ -20,11 +20,11 @@ export interface ObserverEvents<T> {
   pending: (pending: boolean) => void
 }
 
-/** What an observer needs from its client: entries and the id watch pool. */
+/** What an observer needs from its client: entries, and the id watch pool (unless it is a live query's hit). */
 export interface ObserverHost {
   /** The observer's document, shared; throws a `closed` error once the client is closed. */
-  acquire(ref: CollectionRef, id: string, watch: boolean): DocEntry
-  release(entry: DocEntry, watch: boolean): void
+  acquire(ref: CollectionRef, id: string): DocEntry
+  release(entry: DocEntry): void
   refetch(entry: DocEntry): void
 }
 
@@ -40,12 +40,11 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
   private lastPending = false
 
   constructor(
+    /** Its client; which host also says whether it needs an id watch (a live query's hits do not). */
     private readonly host: ObserverHost,
     readonly ref: CollectionRef,
     /** The observed document's id. */
     readonly _id: string,
-    /** Whether this observer needs an id watch (false for hits of a live query, which its query watch follows). */
-    private readonly watch = true,
   ) {
     super()
   }
@@ -128,7 +127,7 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
   /** Starts following the document (subscribe, then read). Does nothing if already started. */
   start(): this {
     if (this.entry) return this
-    const entry = (this.entry = this.host.acquire(this.ref, this._id, this.watch))
+    const entry = (this.entry = this.host.acquire(this.ref, this._id))
     entry.listen(this)
     this.entryStatusChanged()
     return this
@@ -140,7 +139,7 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
     if (!entry) return
     this.entry = null
     entry.unlisten(this)
-    this.host.release(entry, this.watch)
+    this.host.release(entry)
     this.entryStatusChanged()
   }
 
