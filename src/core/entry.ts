@@ -116,8 +116,6 @@ export class DocEntry {
   /** What few documents need, made on first need: the gap timer, who waits for a read, local writes. */
   private aside: Aside | null = null
   private disposed = false
-  /** Counts transitions, to notice one nested in another's effects. */
-  private generation = 0
 
   constructor(
     readonly ref: CollectionRef,
@@ -331,10 +329,10 @@ export class DocEntry {
     const { state, effects, kept } = step(this.state, input)
     const wasPending = this.state.pending.length > 0
     this.state = state
-    const generation = ++this.generation
     for (const effect of effects) {
-      // A callback may have moved the state on since (a nested transition): its content is what to show now.
-      if (effect.type === 'show' && this.generation !== generation) this.render(this.latest(), effect.quiet)
+      // A callback may have moved the state on since (a nested transition: every transition makes a new state
+      // object, so identity tells, with no counter): its content is what to show now.
+      if (effect.type === 'show' && this.state !== state) this.render(this.latest(), effect.quiet)
       else this.effect(effect)
     }
     // A write confirmed by its echo or a read (or refused) changes what `pending` says.
