@@ -143,12 +143,18 @@ export class ObserverClient {
    * the driver is never called again, and starting anything throws a `closed` error.
    */
   private state: 'open' | 'closed' = 'open'
-  /** What is started, so that `close()` can stop it. */
+  /**
+   * The searches started, so that `close()` can stop them. Started observers are not listed here (a Set slot each):
+   * `close()` finds them as their documents' listeners.
+   */
   private readonly started = new Set<{ stop(): void }>()
+  /** One ref per collection, shared by its observers and entries (its key is cached per ref object). */
+  private readonly refs = new Map<string, CollectionRef>()
   /** Per collection, one backoff for its failing search reads. */
   private readonly searchGates = new Map<string, RetryGate>()
   private readonly options: Required<Pick<ObserverClientOptions, 'releaseDelay'>> & ObserverClientOptions
   private readonly observerHost: ObserverHost
+  private readonly hitHost: ObserverHost
   private readonly searchHost: SearchHost
   /** The core's decisions, for devtools: costs nothing until someone calls `onTrace`. */
   private readonly tracer = new Tracer()
@@ -173,21 +179,23 @@ export class ObserverClient {
     }
     if (options.initialState !== undefined) this.hydration.hydrate(options.initialState)
     this.queries = new QueryPool(this.driver, this.table, this.watchGate, this.watchTimeout, this.tracer)
-    this.observerHost = {
-      acquire: (ref, id, watch, owner) => {
+    // Two hosts, so that an observer holds which kind it is without a field: with an id watch, or without one (a
+    // live query's hit, which its query watch follows).
+    const host = (watch: boolean): ObserverHost => ({
+      acquire: (ref, id) => {
         this.assertOpen(`observe "${id}"`)
         const entry = this.table.acquire(ref, id)
-        if (watch) this.pool(ref).add(id)
-        this.started.add(owner)
+        if (watch && entry.watchers++ === 0) this.pool(ref).add(id)
         return entry
       },
-      release: (entry, watch, owner) => {
-        this.started.delete(owner)
-        if (watch) this.pools.get(collectionKey(entry.ref))?.remove(entry.id)
+      release: (entry) => {
+        if (watch && --entry.watchers === 0) this.pools.get(collectionKey(entry.ref))?.remove(entry.id)
         this.table.release(entry)
       },
       refetch: (entry) => this.table.refetch(entry),
-    }
+    })
+    this.observerHost = host(true)
+    this.hitHost = host(false)
     this.searchHost = {
       driver: this.tracedSearches(),
       backoff,
@@ -204,7 +212,7 @@ export class ObserverClient {
         return gate
       },
       currentSeq: () => this.table.currentSeq,
-      observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(this.observerHost, ref, id, watch).start(),
+      observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(watch ? this.observerHost : this.hitHost, ref, id).start(),
       offer: (observer, doc, seq, event) => this.table.peek(observer.ref, observer._id)?.offer(doc, seq, event),
       revision: (observer) => this.table.peek(observer.ref, observer._id)?.rev,
       fromRead: (observer) => this.table.peek(observer.ref, observer._id)?.fromRead ?? false,
@@ -458,8 +466,10 @@ export class ObserverClient {
   close(): void {
     if (this.state === 'closed') return
     this.state = 'closed'
-    for (const owner of [...this.started]) owner.stop()
+    for (const search of [...this.started]) search.stop()
     this.started.clear()
+    // Then every observer still started, found through the documents it holds.
+    for (const entry of [...this.table.all()]) for (const observer of entry.listeners) observer.stop()
     for (const pool of this.pools.values()) pool.dispose()
     this.pools.clear()
     this.queries.dispose()
@@ -482,8 +492,18 @@ export class ObserverClient {
     return checked
   }
 
+  /** The collection's ref, one object per collection for every observer of it (frozen: it is shared). */
   private ref(index: string, collection: string): CollectionRef {
-    return { index: checkIndex(index), collection: checkCollection(collection) }
+    const i = checkIndex(index)
+    const c = checkCollection(collection)
+    const key = `${i}\u0000${c}`
+    let ref = this.refs.get(key)
+    if (!ref) {
+      // Bounded, for apps that make up collection names: forgetting one only costs a new object for its next observer.
+      if (this.refs.size >= MAX_REFS) this.refs.delete(this.refs.keys().next().value!)
+      this.refs.set(key, (ref = Object.freeze({ index: i, collection: c })))
+    }
+    return ref
   }
 
   private driverSpec(search: SearchSpec): DriverSearchSpec {
@@ -509,6 +529,9 @@ export class ObserverClient {
     return pool
   }
 }
+
+/** Collection refs remembered per client. */
+const MAX_REFS = 256
 
 /**
  * A new document id made in the client (as Firestore's are), so that the document can be shown before it exists: 128

@@ -38,15 +38,24 @@ export interface WriteOptions {
   ifRevision?: Rev
 }
 
-/** Receives an entry's changes (observer handles, searches). */
+/**
+ * Receives an entry's changes: its observers, as TanStack Query's queries call their observers' `onQueryUpdate`
+ * (the observer is the listener: no listener object nor closures per observer).
+ */
 export interface EntryListener {
-  change?(changes: string[]): void
-  delete?(): void
+  /** The content changed; `changes` lists the top-level fields that differ. */
+  entryChanged(changes: string[]): void
+  entryDeleted(): void
   /** The status, the error or the pending flag may have changed. */
-  status?(): void
+  entryStatusChanged(): void
   /** A local write was refused (and rolled back). */
-  error?(err: ObservedError): void
+  entryWriteRefused(err: ObservedError): void
+  /** The client is closing: stop. */
+  stop(): void
 }
+
+/** No listeners, as a list. */
+const NO_LISTENERS: readonly EntryListener[] = Object.freeze([])
 
 /**
  * Called when an event has been applied in order (or is a duplicate of the current revision). Called with
@@ -54,6 +63,30 @@ export interface EntryListener {
  * news (a query watch's membership) is then unknown, and the caller must ask its backend again.
  */
 export type AppliedCallback = (e: DocEvent, superseded?: boolean) => void
+
+const isList = (l: EntryListener | readonly EntryListener[]): l is readonly EntryListener[] => Array.isArray(l)
+
+/** What an entry needs only once events come out of order, someone waits for a read, or it writes. */
+interface Aside {
+  /** Waits for a held event's gap to be filled (`run`). */
+  gapTimer: ReturnType<typeof setTimeout> | undefined
+  /** Who waits for the read in flight (`whenSynced`). */
+  waiters: Array<() => void> | null
+  /** The local writes' bookkeeping, made by the first write. */
+  writing: Writing | null
+}
+
+const newAside = (): Aside => ({ gapTimer: undefined, waiters: null, writing: null })
+
+/** An entry's local writes, in flight or waiting for their echo. */
+interface Writing {
+  /** Writes made so far: the next one's number. */
+  count: number
+  /** The last write sent (the next waits for its answer). */
+  sending: Promise<void>
+  /** Waits for the echoes of confirmed writes (see `write`); cleared on dispose. */
+  echoTimers: Set<ReturnType<typeof setTimeout>> | null
+}
 
 /** True for a well-formed event; anything else from a driver is dropped. */
 export function isDocEvent(e: unknown): e is DocEvent {
@@ -73,7 +106,13 @@ export class DocEntry {
   error: ObservedError | null = null
   /** Number of holders (observers, search hits); the table drops the entry at 0. */
   refs = 0
-  readonly listeners = new Set<EntryListener>()
+  /** How many of them need its id watch (observers; not a live query's hits): its collection's pool wants it from 1. */
+  watchers = 0
+  /**
+   * Its observers: none, the one (most documents have one), or a list replaced on every change (never changed in
+   * place, so that notifying walks the list as it was, with no copy).
+   */
+  private listening: EntryListener | readonly EntryListener[] | null = null
 
   private state: DocState<AppliedCallback>
   /** The server content `source` was last made equal to. */
@@ -81,11 +120,9 @@ export class DocEntry {
   private offline = false
   /** Token of the latest read sent: an answer to an older one is dropped. */
   private syncToken = 0
-  private gapTimer: ReturnType<typeof setTimeout> | undefined
-  private waiters: Array<() => void> = []
+  /** What few documents need, made on first need: the gap timer, who waits for a read, local writes. */
+  private aside: Aside | null = null
   private disposed = false
-  /** Counts transitions, to notice one nested in another's effects. */
-  private generation = 0
 
   constructor(
     readonly ref: CollectionRef,
@@ -138,13 +175,37 @@ export class DocEntry {
   /** Resolves once the read in flight (if any) has been applied or has failed. */
   whenSynced(): Promise<void> {
     if (!this.state.reading && isSettled(this.state)) return Promise.resolve()
-    return new Promise((resolve) => this.waiters.push(resolve))
+    return new Promise((resolve) => ((this.aside ??= newAside()).waiters ??= []).push(resolve))
   }
 
   private settleWaiters(): void {
-    const waiters = this.waiters
-    this.waiters = []
+    const waiters = this.aside?.waiters
+    if (!waiters) return
+    this.aside!.waiters = null
     for (const w of waiters) w()
+  }
+
+  /** Its observers now, in the order they came (a list that later changes leave as it is). */
+  get listeners(): readonly EntryListener[] {
+    const l = this.listening
+    return l === null ? NO_LISTENERS : isList(l) ? l : [l]
+  }
+
+  listen(listener: EntryListener): void {
+    const l = this.listening
+    if (l === null) this.listening = listener
+    // An array literal or concat holds exactly its items (a spread into an empty array reserves room for 17).
+    else if (!isList(l)) this.listening = l === listener ? l : [l, listener]
+    else if (!l.includes(listener)) this.listening = l.concat(listener)
+  }
+
+  unlisten(listener: EntryListener): void {
+    const l = this.listening
+    if (l === listener) this.listening = null
+    else if (l !== null && isList(l) && l.includes(listener)) {
+      const rest = l.filter((x) => x !== listener)
+      this.listening = rest.length === 1 ? rest[0] : rest
+    }
   }
 
   /** Applies a read's answer, then the events that arrived while it was in flight. An older read's answer is dropped. */
@@ -185,7 +246,8 @@ export class DocEntry {
    * server took it, rejects with an ObservedError once it refused it (rolled back: the server's content returns).
    */
   write(op: 'update' | 'replace' | 'remove' | 'create', content: DocSource | undefined, options: WriteOptions = {}): Promise<void> {
-    const n = ++this.writes
+    const writing = ((this.aside ??= newAside()).writing ??= { count: 0, sending: Promise.resolve(), echoTimers: null })
+    const n = ++writing.count
     // A write in flight holds its document, so that what it shows stays known (to live searches too) until the
     // server answers, whoever stops observing it meanwhile.
     this.refs++
@@ -194,12 +256,12 @@ export class DocEntry {
     const request: WriteRequest = { op, id: this.id, content: copy, ifRevision: options.ifRevision }
     const tracer = this.host.tracer
     const collection = `${this.ref.index}/${this.ref.collection}`
-    const sent = (this.sending ?? Promise.resolve()).then(() => {
+    const sent = writing.sending.then(() => {
       if (tracer?.active) tracer.emit({ type: 'write', phase: 'sent', collection, id: this.id, op })
       return this.host.send(this.ref, request)
     })
     // Writes of one document go out in order, each once the one before it is answered.
-    this.sending = sent.then(
+    writing.sending = sent.then(
       () => undefined,
       () => undefined,
     )
@@ -216,17 +278,17 @@ export class DocEntry {
             if (waiting()) this.host.refetch(this)
           } else if (waiting()) {
             const timer = setTimeout(() => {
-              this.echoTimers?.delete(timer)
+              writing.echoTimers?.delete(timer)
               if (waiting()) this.host.refetch(this)
             }, this.host.gapTimeout)
-            ;(this.echoTimers ??= new Set()).add(timer)
+            ;(writing.echoTimers ??= new Set()).add(timer)
           }
         },
         (err: unknown) => {
           const error = asObservedError(err, 'write_failed')
           if (tracer?.active) tracer.emit({ type: 'write', phase: 'refused', collection, id: this.id, op, error })
           this.runLocal({ type: 'writeFailed', n })
-          for (const l of [...this.listeners]) l.error?.(error)
+          for (const l of this.listeners) l.entryWriteRefused(error)
           throw error
         },
       )
@@ -255,11 +317,6 @@ export class DocEntry {
     if (!this.disposed) this.host.localChange?.(this, before, visibleOf(this.state))
   }
 
-  private writes = 0
-  /** The last write sent (the next waits for its answer); null until a first write, as most documents never write. */
-  private sending: Promise<void> | null = null
-  /** Waits for the echoes of confirmed writes (see `write`); cleared on dispose. */
-  private echoTimers: Set<ReturnType<typeof setTimeout>> | null = null
 
   /** Receives an event from a watch. */
   applyEvent(e: DocEvent, applied?: AppliedCallback): void {
@@ -285,14 +342,15 @@ export class DocEntry {
   dispose(): void {
     this.disposed = true
     this.clearGapTimer()
-    for (const timer of this.echoTimers ?? []) clearTimeout(timer)
-    this.echoTimers = null
+    const writing = this.aside?.writing
+    for (const timer of writing?.echoTimers ?? []) clearTimeout(timer)
+    if (writing) writing.echoTimers = null
     // A query watch's news still waiting here can no longer be ordered: its searches ask their backend again (one
     // may want this document: the search that releases a document disposes it from inside such news).
     const { held, reading } = this.state
     const orphans = [...held, ...(reading?.covered ?? []), ...(reading?.since ?? [])].filter((r) => r.tag)
     this.state = { ...this.state, held: [], reading: null }
-    this.listeners.clear()
+    this.listening = null
     this.settleWaiters()
     if (orphans.length) queueMicrotask(() => {
       for (const r of orphans) r.tag!(r.e, true)
@@ -305,10 +363,10 @@ export class DocEntry {
     const { state, effects, kept } = step(this.state, input)
     const wasPending = this.state.pending.length > 0
     this.state = state
-    const generation = ++this.generation
     for (const effect of effects) {
-      // A callback may have moved the state on since (a nested transition): its content is what to show now.
-      if (effect.type === 'show' && this.generation !== generation) this.render(this.visible, effect.quiet)
+      // A callback may have moved the state on since (a nested transition: every transition makes a new state
+      // object, so identity tells, with no counter): its content is what to show now.
+      if (effect.type === 'show' && this.state !== state) this.render(this.visible, effect.quiet)
       else this.effect(effect)
     }
     // A write confirmed by its echo or a read (or refused) changes what `pending` says.
@@ -318,9 +376,10 @@ export class DocEntry {
       if (wasPending && input.type !== 'writeFailed' && !this.disposed) this.host.localChange?.(this, this.shown, this.shown)
     }
     if (this.state.held.length === 0) this.clearGapTimer()
-    else if (this.gapTimer === undefined && !this.disposed) {
-      this.gapTimer = setTimeout(() => {
-        this.gapTimer = undefined
+    else if (this.aside?.gapTimer === undefined && !this.disposed) {
+      const aside = (this.aside ??= newAside())
+      aside.gapTimer = setTimeout(() => {
+        aside.gapTimer = undefined
         this.run({ type: 'gapTimeout' })
       }, this.host.gapTimeout)
     }
@@ -357,7 +416,7 @@ export class DocEntry {
     if (doc === null) {
       if (this.source === null) return
       this.source = null
-      for (const l of [...this.listeners]) l.delete?.()
+      for (const l of this.listeners) l.entryDeleted()
       this.notifyStatus()
       return
     }
@@ -377,15 +436,17 @@ export class DocEntry {
       this.error = null
       this.notifyStatus()
     } else if (created && isSettled(this.state)) this.notifyStatus()
-    if (!quiet && (changes.length || created)) for (const l of [...this.listeners]) l.change?.(changes)
+    if (!quiet && (changes.length || created)) for (const l of this.listeners) l.entryChanged(changes)
   }
 
   private notifyStatus(): void {
-    for (const l of [...this.listeners]) l.status?.()
+    for (const l of this.listeners) l.entryStatusChanged()
   }
 
   private clearGapTimer(): void {
-    if (this.gapTimer !== undefined) clearTimeout(this.gapTimer)
-    this.gapTimer = undefined
+    const aside = this.aside
+    if (aside?.gapTimer === undefined) return
+    clearTimeout(aside.gapTimer)
+    aside.gapTimer = undefined
   }
 }

@@ -1,5 +1,5 @@
 import type { DocEntry, EntryListener, WriteOptions } from './entry'
-import { Emitter } from './emitter'
+import { Emitter, type Slot } from './emitter'
 import { isPlainObject } from './patch'
 import { ObservedError, type CollectionRef, type DocSource, type Rev } from './types'
 
@@ -20,11 +20,11 @@ export interface ObserverEvents<T> {
   pending: (pending: boolean) => void
 }
 
-/** What an observer needs from its client: entries and the id watch pool. */
+/** What an observer needs from its client: entries, and the id watch pool (unless it is a live query's hit). */
 export interface ObserverHost {
   /** The observer's document, shared; throws a `closed` error once the client is closed. */
-  acquire(ref: CollectionRef, id: string, watch: boolean, owner: { stop(): void }): DocEntry
-  release(entry: DocEntry, watch: boolean, owner: { stop(): void }): void
+  acquire(ref: CollectionRef, id: string): DocEntry
+  release(entry: DocEntry): void
   refetch(entry: DocEntry): void
 }
 
@@ -32,25 +32,19 @@ export interface ObserverHost {
  * A live document: `_source` follows the stored document until `stop()`. Observers of the same document share its
  * state and its watch; each observer is started and stopped on its own.
  */
-export class Observer<T extends object = DocSource> extends Emitter<ObserverEvents<T>> {
+export class Observer<T extends object = DocSource> extends Emitter<ObserverEvents<T>> implements EntryListener {
+  /** The shared document while started; null while stopped (the one fact "started" is made of). */
   private entry: DocEntry | null = null
-  private stopped = true
   private lastStatus: ObserverStatus = 'stopped'
   private lastError: ObservedError | null = null
-  private readonly listener: EntryListener = {
-    change: (changes) => this.emit('change', this.entry!.source as T, changes),
-    delete: () => this.emit('delete'),
-    status: () => this.statusChanged(),
-    error: (err) => this.emit('error', err),
-  }
+  private lastPending = false
 
   constructor(
+    /** Its client; which host also says whether it needs an id watch (a live query's hits do not). */
     private readonly host: ObserverHost,
     readonly ref: CollectionRef,
     /** The observed document's id. */
     readonly _id: string,
-    /** Whether this observer needs an id watch (false for hits of a live query, which its query watch follows). */
-    private readonly watch = true,
   ) {
     super()
   }
@@ -70,7 +64,7 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
 
   /** The server's revision of the content shown (under any pending local write): what `ifRevision` compares. */
   get _rev(): Rev | undefined {
-    return this.stopped ? undefined : this.entry?.rev
+    return this.entry?.rev
   }
 
   /** True when the document is known not to exist (deleted, or never created). */
@@ -79,16 +73,16 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
   }
 
   get status(): ObserverStatus {
-    return this.stopped || !this.entry ? 'stopped' : this.entry.status
+    return this.entry ? this.entry.status : 'stopped'
   }
 
   get error(): ObservedError | null {
-    return this.stopped ? null : (this.entry?.error ?? null)
+    return this.entry?.error ?? null
   }
 
   /** True while a local write of this document is shown but not confirmed by the server. */
   get pending(): boolean {
-    return !this.stopped && (this.entry?.pending ?? false)
+    return this.entry?.pending ?? false
   }
 
   /**
@@ -112,7 +106,7 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
   }
 
   private write(op: 'update' | 'replace' | 'remove', content: object | undefined, options?: WriteOptions): Promise<void> {
-    if (this.stopped || !this.entry) {
+    if (!this.entry) {
       return Promise.reject(new ObservedError('bad_argument', `Start the observer of "${this._id}" before writing to it`))
     }
     const rev = options?.ifRevision
@@ -127,28 +121,26 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
 
   /** True while started. */
   get isActive(): boolean {
-    return !this.stopped
+    return this.entry !== null
   }
 
   /** Starts following the document (subscribe, then read). Does nothing if already started. */
   start(): this {
-    if (!this.stopped) return this
-    this.entry = this.host.acquire(this.ref, this._id, this.watch, this)
-    this.stopped = false
-    this.entry.listeners.add(this.listener)
-    this.statusChanged()
+    if (this.entry) return this
+    const entry = (this.entry = this.host.acquire(this.ref, this._id))
+    entry.listen(this)
+    this.entryStatusChanged()
     return this
   }
 
   /** Stops following it and releases the shared watch when this was its last user. Safe to call twice. */
   stop(): void {
-    if (this.stopped) return
-    this.stopped = true
-    const entry = this.entry!
-    entry.listeners.delete(this.listener)
+    const entry = this.entry
+    if (!entry) return
     this.entry = null
-    this.host.release(entry, this.watch, this)
-    this.statusChanged()
+    entry.unlisten(this)
+    this.host.release(entry)
+    this.entryStatusChanged()
   }
 
   /** Reads the document again; resolves once the answer is applied. */
@@ -173,9 +165,28 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
     })
   }
 
-  private lastPending = false
+  /** Its five events, named up front: the slots object then holds them all in place. */
+  protected override newSlots(): { [K in keyof ObserverEvents<T>]?: Slot } {
+    return { change: undefined, delete: undefined, error: undefined, status: undefined, pending: undefined }
+  }
 
-  private statusChanged(): void {
+  /** @internal The entry's content changed. */
+  entryChanged(changes: string[]): void {
+    this.emit('change', this.entry!.source as T, changes)
+  }
+
+  /** @internal The entry's document was deleted. */
+  entryDeleted(): void {
+    this.emit('delete')
+  }
+
+  /** @internal A local write was refused. */
+  entryWriteRefused(err: ObservedError): void {
+    this.emit('error', err)
+  }
+
+  /** @internal The entry's status, error or pending flag may have changed: emits what did. */
+  entryStatusChanged(): void {
     const pending = this.pending
     if (pending !== this.lastPending) {
       this.lastPending = pending

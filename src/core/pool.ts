@@ -58,8 +58,10 @@ interface Shard {
  * tick; narrowing waits `releaseDelay` so that mount/unmount churn does not resubscribe.
  */
 export class CollectionPool {
-  private readonly refs = new Map<string, number>()
-  private readonly shardOf = new Map<string, Shard>()
+  /**
+   * Each wanted id is in exactly one shard's `ids`: that is its shard (shards are few, a lookup walks them, where a
+   * Map by id would cost every observed document a slot).
+   */
   private readonly shards = new Set<Shard>()
 
   constructor(
@@ -106,10 +108,17 @@ export class CollectionPool {
     return n
   }
 
+  /** The shard that wants `id`, if any. */
+  private shardOf(id: string): Shard | undefined {
+    for (const shard of this.shards) if (shard.ids.has(id)) return shard
+    return undefined
+  }
+
+  /**
+   * The document `id` needs the watch: called for its first holder that does (the entry counts them, see
+   * `DocEntry.watchers`), not for each.
+   */
   add(id: string): void {
-    const n = this.refs.get(id) ?? 0
-    this.refs.set(id, n + 1)
-    if (n > 0) return
     const shard = this.placeFor(id)
     const entry = this.table.peek(this.ref, id)
     // A shard that already follows this id (released and taken back within releaseDelay) needs only a read.
@@ -118,16 +127,9 @@ export class CollectionPool {
     this.schedule(shard, 0)
   }
 
+  /** The document's last holder that needed the watch left. */
   remove(id: string): void {
-    const n = this.refs.get(id)
-    if (n === undefined) return
-    if (n > 1) {
-      this.refs.set(id, n - 1)
-      return
-    }
-    this.refs.delete(id)
-    const shard = this.shardOf.get(id)
-    this.shardOf.delete(id)
+    const shard = this.shardOf(id)
     if (!shard) return
     shard.ids.delete(id)
     // The delay spares a live watch churn from mount/unmount; a shard with no live watch (failed, dead) has nothing
@@ -142,8 +144,6 @@ export class CollectionPool {
       for (const timer of shard.narrowTimers) clearTimeout(timer)
     }
     this.shards.clear()
-    this.refs.clear()
-    this.shardOf.clear()
   }
 
   private dead = new WeakMap<Shard, ObservedError>()
@@ -187,7 +187,6 @@ export class CollectionPool {
       this.shards.add(target)
     }
     target.ids.add(id)
-    this.shardOf.set(id, target)
     return target
   }
 
@@ -308,7 +307,7 @@ export class CollectionPool {
         this.setState(shard, 'offline')
         // Only the ids this shard owns: one released here and taken back by another shard is that shard's to tell
         // (memory seeds 900129, 900843: left 'reconnecting' by a watch that no longer owned it).
-        for (const id of shard.live) if (this.shardOf.get(id) === shard) this.table.peek(this.ref, id)?.setOffline(true)
+        for (const id of shard.live) if (shard.ids.has(id)) this.table.peek(this.ref, id)?.setOffline(true)
       },
       error: (err) => {
         if (!watch) return queueMicrotask(() => sink.error(err))

@@ -1,6 +1,6 @@
 import type { EventHookOn } from '@vueuse/core'
 import { lazyEventHook } from './lazy-event-hook'
-import { computed, markRaw, shallowRef, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
+import { computed, shallowRef, toValue, type ComputedRef, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
 import { asObservedError, type ObservedError, type ObserverClient, type DocSource, type LiveMode, type Observer, type ObserverSearchResult, type SearchSpec, type SearchStatus, stableKey } from '../core'
 import { makeAwaitable, useLifecycle, type ObservedOptions } from './lifecycle'
 import { StoreWriter, type HitOf, type SearchStoreKey, type SearchStoreTarget } from './store-sync'
@@ -75,6 +75,17 @@ export interface UseObservedSearchReturn<T extends object> {
 const answered = (s: SearchStatus) => s !== 'pending' && s !== 'reconnecting' && s !== 'idle'
 
 /**
+ * A row, `markRaw`ed (never made reactive: its `_source` is reactive already) with the same non-enumerable
+ * `__v_skip` flag, but declared in the literal: markRaw adding it after would overflow the object's two in-place
+ * slots into an extra array, one per row.
+ */
+function rawView<T extends object>(_id: string, _source: T): ObservedDoc<T> {
+  const view = { _id, _source, __v_skip: true }
+  Object.defineProperty(view, '__v_skip', { enumerable: false, writable: false, configurable: true })
+  return view
+}
+
+/**
  * Keeps a search live in component state:
  * `useObservedSearch<Taxi>('nyc-open-data', 'yellow-taxi', () => ({ query, sort }), { size: 20, live: 'query' })`.
  * A change of any argument re-targets; a null search pauses. Stops with the owning scope.
@@ -124,7 +135,7 @@ export function useObservedSearch<T extends object>(
 
   const viewOf = (hit: Observer<T>): ObservedDoc<T> => {
     let view = views.get(hit._id)
-    if (!view || view._source !== hit._source) view = markRaw({ _id: hit._id, _source: hit._source as T })
+    if (!view || view._source !== hit._source) view = rawView(hit._id, hit._source as T)
     return view
   }
   const setHits = (list: ObservedDoc<T>[]) => {
@@ -176,7 +187,7 @@ export function useObservedSearch<T extends object>(
     const next = new Map<string, ObservedDoc<T>>()
     for (const id of page.ids) {
       const source = client.hydratedSource(i, c, id)
-      if (source) next.set(id, markRaw({ _id: id, _source: source as T }))
+      if (source) next.set(id, rawView(id, source as T))
     }
     hydrating = { key: page.key, client }
     hydrated.value = true

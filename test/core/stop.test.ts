@@ -99,6 +99,24 @@ describe('stop', () => {
     b.stop()
   })
 
+  it('client.close() stops every started observer, however many share a document, and holds nothing after', async () => {
+    const { inner, client } = setup()
+    const a1 = client.get('i', 'c', 'a')
+    const a2 = client.get('i', 'c', 'a')
+    const b = client.get('i', 'c', 'b')
+    const other = client.get('i', 'other', 'x')
+    const s = client.search('i', 'c', {}, { live: 'query' })
+    await Promise.all([a1.ready(), a2.ready(), b.ready(), other.ready(), s.ready()])
+    const seen: string[] = []
+    for (const [name, o] of Object.entries({ a1, a2, b, other })) o.on('status', (st) => seen.push(`${name}:${st}`))
+    client.close()
+    expect([a1, a2, b, other].map((o) => o.status)).toEqual(['stopped', 'stopped', 'stopped', 'stopped'])
+    expect(seen.sort()).toEqual(['a1:stopped', 'a2:stopped', 'b:stopped', 'other:stopped'])
+    expect(s.status).toBe('stopped')
+    expect(client.stats()).toEqual({ documents: 0, idWatches: 0, queryWatches: 0 })
+    expect(inner.activeWatches).toBe(0)
+  })
+
   it('client.close() closes every watch', async () => {
     const { inner, client } = setup()
     const o = client.get('i', 'c', 'a')

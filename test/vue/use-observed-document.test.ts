@@ -293,3 +293,34 @@ describe('misuse gets a clear error', () => {
     scope.stop()
   })
 })
+
+describe('useObservedDocument: its return as an API object', () => {
+  it('works destructured and spread, awaits to the same refs without `then`, and re-targets only through refs or getters', async () => {
+    const driver = seeded()
+    const id = ref('t1')
+    const { r } = mountWith(driver, () => ({ fixed: useObservedDocument<Taxi>('nyc', 'taxi', 't2'), moving: useObservedDocument<Taxi>('nyc', 'taxi', id) }))
+    const { data, status, isPrevious, stop, start, update, onChange } = r.moving
+    const spread = { ...r.fixed }
+    const awaited = await r.fixed
+    expect('then' in awaited).toBe(false)
+    expect(awaited.data).toBe(r.fixed.data)
+    expect(awaited.update).toBe(r.fixed.update)
+    expect(Object.keys(spread).sort()).toEqual(Object.keys(r.fixed).sort())
+    expect(spread.data.value?._source.plate).toBe('B-2')
+    await waitFor(() => status.value === 'live')
+    expect(data.value?._source.plate).toBe('A-1')
+    expect(isPrevious.value).toBe(false)
+    const changes: string[][] = []
+    onChange((_doc, c) => changes.push(c))
+    await update({ seats: 5 })
+    await waitFor(() => changes.length > 0)
+    expect(changes[0]).toEqual(['seats'])
+    id.value = 't2'
+    await waitFor(() => data.value?._id === 't2' && status.value === 'live')
+    stop()
+    expect(status.value).toBe('stopped')
+    start()
+    await waitFor(() => status.value === 'live')
+    expect(data.value?._source.plate).toBe('B-2')
+  })
+})
