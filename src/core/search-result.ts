@@ -7,9 +7,7 @@
  *
  * ## What the shell holds (nothing per document outlives the rows)
  * - `view`: the view's state. `byId`: one Observer per row (spares included), and no other.
- * - `limbo`: documents this client let go of lately whose news came with nothing to order it, while their own
- *   read is in flight (bounded by MAX_LIMBO; each leaves when its read lands). `proving`: rows shown on news nothing
- *   ordered, until their own read lands (rows only: it goes with the row).
+ * - `limbo` (`search-limbo.ts`): documents whose news nothing ordered, while their own read is in flight.
  * - `buffered`: the query watch's events received while a page read is in flight, replayed once it is answered.
  * - `changed`: rows whose document went away by another source than the query watch's news, fed to the view at the
  *   end of the task unless the news of the delete comes first (then the news says how the total moved).
@@ -24,7 +22,7 @@
  *    left from, arriving after it left: seed 102593). If it would be placed among the rows, its own read proves it:
  *    the news is proven when that read shows the news' revision (or content, without revisions). A document this
  *    client let go of lately (its entry disposed, remembered by the entry table) is read before it is shown (limbo);
- *    any other is shown at once and read (`proving`), as a late event for a document never held here is rare. A read
+ *    any other is shown at once and read, as a late event for a document never held here is rare. A read
  *    finding it gone, or news that it left, drops it; a read showing something else, or later news applied on top
  *    of it, leaves membership to the backend: the page is read.
  * 3. A read that superseded an event, a resync, or a skipped revision loses news: the view is told `lost` and reads
@@ -43,7 +41,7 @@ import { Emitter } from './emitter'
 import type { Observer } from './observer'
 import type { JoinedQuery } from './query-pool'
 import { comparator } from './sort'
-import { deepEqual } from './patch'
+import { Limbo } from './search-limbo'
 import { hasMore, initialView, placeable, shownRows, stepView, type Row, type ViewInput, type ViewState } from './search-view'
 import type { CollectionRef, DocEvent, DocSource, DriverSearchSpec, Page } from './types'
 import { ObservedError } from './types'
@@ -52,8 +50,7 @@ export type { LiveMode, SearchEvents, SearchHost, SearchOptions, SearchStatus } 
 
 /** Membership events buffered while a page read is in flight; past this the page is read again instead. */
 const MAX_BUFFERED = 10_000
-/** Documents in limbo at once (their reads in flight); past this an appearance makes the page be read instead. */
-export const MAX_LIMBO = 1_000
+export { MAX_LIMBO } from './search-limbo'
 /** Spare rows read beyond the window (a live query), so that an exit moves the next match up without a read. */
 const MAX_MARGIN = 10
 
@@ -95,9 +92,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private readonly margin: number
   private view: ViewState<T>
   private byId = new Map<string, Held<T>>()
-  private limbo = new Map<string, { hit: Observer<T>; news: DocEvent }>()
-  /** Rows shown on news nothing ordered, until their own read proves it: the latest news of each (rule 2). */
-  private proving = new Map<string, DocEvent>()
+  private readonly limbo: Limbo<T>
   private stopped = true
   private loaded = false
   private _status: SearchStatus = 'stopped'
@@ -136,6 +131,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.order = comparator(spec.sort)
     this.margin = this.live === 'query' ? Math.min(this.size, MAX_MARGIN) : 0
     this.view = initialView<T>(this.size, this.live === 'query')
+    this.limbo = new Limbo<T>(host, ref, {
+      proven: (id, hit) => this.placeProven(id, hit),
+      lost: (reason) => !this.stopped && this.lost(reason),
+      isRow: (id, hit) => !this.stopped && this.byId.get(id)?.hit === hit,
+    })
   }
 
   /** Number of hits shown (fetched) so far. */
@@ -201,9 +201,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.query?.leave()
     this.query = null
     for (const id of [...this.byId.keys()]) this.release(id)
-    for (const { hit } of this.limbo.values()) hit.stop()
     this.limbo.clear()
-    this.proving.clear()
     this.view = initialView<T>(this.size, this.live === 'query')
     this.hits = []
     this.settle()
@@ -324,7 +322,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!held) return
     this.byId.delete(id)
     this.changed?.delete(id)
-    this.proving.delete(id)
+    this.limbo.settled(id)
     for (const off of held.offs) off()
     held.hit.stop()
   }
@@ -487,7 +485,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         if (!doc || typeof doc._id !== 'string' || seen.has(doc._id)) continue
         seen.add(doc._id)
         // The page proves its hits.
-        this.proving.delete(doc._id)
+        this.limbo.settled(doc._id)
         this.query?.read(doc._id, doc._rev)
         const hit = this.hold(doc._id)
         // The document knows newer content than the page, with other sort values: the page placed it by old ones.
@@ -554,16 +552,12 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (held) {
       // This news places the change: not again at the end of the task.
       this.changed?.delete(e.id)
-      if (this.proving.has(e.id)) this.proving.set(e.id, e)
+      this.limbo.news(e)
       const source = held.hit._source
       this.input({ type: 'news', id: e.id, source, matches: matches && source !== null }, { id: e.id, how: 'news', gone: source === null })
       return
     }
-    const limbo = this.limbo.get(e.id)
-    if (limbo) {
-      limbo.news = e
-      return
-    }
+    if (this.limbo.news(e)) return
     if (!matches || !e.doc) {
       this.input({ type: 'news', id: e.id, source: null, matches: false })
       return
@@ -575,7 +569,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     // A document this client let go of lately: its news may be the late one it left from (rule 2).
     if (!ordered && this.host.provenance(hit) === 'forgotten') {
       this.release(e.id)
-      return this.enterLimbo(e)
+      return this.limbo.hide(e)
     }
     const kept = this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, at, e)
     // Its document knows better (deleted since, or newer content whose own news follows, or not): whether that
@@ -587,49 +581,16 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     }
     this.input({ type: 'news', id: e.id, source: hit._source, matches: true }, { id: e.id, how: 'news', gone: false })
     // Nothing ordered it: shown, and proven by its own read (rule 2), which removes it if it is gone.
-    if (!ordered && this.byId.get(e.id)?.hit === hit) this.prove(e.id, hit, e)
+    if (!ordered && this.byId.get(e.id)?.hit === hit) this.limbo.prove(e.id, hit, e)
   }
 
-  /** Rule 2 for a row shown on news nothing ordered: its read must show the news' revision, else the page is read. */
-  private prove(id: string, hit: Observer<T>, e: DocEvent): void {
-    this.proving.set(id, e)
-    void hit.refresh().then(() => {
-      const news = this.proving.get(id)
-      if (news === undefined || this.byId.get(id)?.hit !== hit) return
-      this.proving.delete(id)
-      // Gone: its delete removes the row.
-      if (!this.stopped && hit._source !== null && !this.proves(hit, news)) this.lost('an appearance its read did not prove')
-    })
-  }
-
-  /** The document's own read shows the revision (or content) the news said matches. */
-  private proves(hit: Observer<T>, news: DocEvent): boolean {
-    if (news.kind === 'delete' || news.inQuery === false || hit._source === null) return false
-    if (this.host.provenance(hit) !== 'read') return false
-    return news.rev !== undefined ? hit._rev === news.rev : deepEqual(hit._source, news.doc)
-  }
-
-  /** Rule 2: the document is read before its news can place it. */
-  private enterLimbo(e: DocEvent): void {
-    if (this.limbo.size >= MAX_LIMBO) return this.lost('too many appearances to prove one by one')
-    const hit = this.host.observe<T>(this.ref, e.id, false)
-    const limbo = { hit, news: e }
-    this.limbo.set(e.id, limbo)
-    void hit.refresh().then(() => {
-      if (this.limbo.get(e.id) !== limbo) return
-      this.limbo.delete(e.id)
-      if (!this.stopped) this.proveLimbo(e.id, hit, limbo.news)
-      hit.stop()
-    })
-  }
-
-  private proveLimbo(id: string, hit: Observer<T>, news: DocEvent): void {
-    if (this.byId.has(id) || hit._source === null || news.kind === 'delete' || news.inQuery === false) return
-    if (!this.proves(hit, news)) return this.lost('an appearance its read did not prove')
-    const row = { _id: id, _source: hit._source! }
-    if (!placeable(this.view, row, this.order)) return this.input({ type: 'news', id, source: hit._source, matches: true })
+  /** A hidden document's read proved its news (rule 2): placed like any news. */
+  private placeProven(id: string, hit: Observer<T>): void {
+    if (this.stopped || this.byId.has(id) || hit._source === null) return
+    const source = hit._source
+    if (!placeable(this.view, { _id: id, _source: source }, this.order)) return this.input({ type: 'news', id, source, matches: true })
     this.hold(id)
-    this.input({ type: 'news', id, source: hit._source, matches: true }, { id, how: 'news', gone: false })
+    this.input({ type: 'news', id, source, matches: true }, { id, how: 'news', gone: false })
   }
 
   private countSoon(): void {

@@ -19,6 +19,8 @@
  *   query watch: Firestore's limbo). The next page read settles them.
  * - `reading`: a page read wanted (`at` null) or in flight since stream point `at`; news received meanwhile waits
  *   in `since` and is placed on its answer. `again`: something was learnt after it was sent that it cannot know.
+ *   (The shell, `search-result.ts`, holds the query watch's raw events during a read instead, and replays them
+ *   through the documents' entries once the page is placed: their content must be ordered against the page's.)
  * - `counting`: a count is `wanted` (news left the total ambiguous: a change past the rows) or `sent`;
  *   `countAgain`: news came once it was sent, which it may not include: counted again once it is answered.
  *   `countedSince`: a count set the total since the last page: a row leaving after it may already be left out of
