@@ -437,13 +437,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
             if (token === this.token && !this.stopped && this._status === 'pending') this.fail(err)
           })
         : undefined
-    let request: Promise<Page>
-    try {
-      request = Promise.resolve(this.host.driver.search(this.ref, this.spec, { from: 0, size }))
-    } catch (err) {
-      request = Promise.reject(err)
-    }
-    request.then(
+    this.ask(size).then(
       (page) => {
         clearTimeout(clock)
         if (token !== this.token || this.stopped) return
@@ -598,18 +592,17 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.countTimer = setTimeout(() => {
       const token = this.token
       this.input({ type: 'countSent' })
-      let request: Promise<Page>
-      try {
-        request = Promise.resolve(this.host.driver.search(this.ref, this.spec, { from: 0, size: 0 }))
-      } catch (err) {
-        request = Promise.reject(err)
-      }
-      request.then(
+      this.ask(0).then(
         // A count sent before the last page read may be older than it: it only ends the count.
         (page) => this.input({ type: 'counted', total: token === this.token ? page?.total : undefined }),
         () => this.input({ type: 'counted', total: undefined }), // the next news or page counts again
       )
     }, 50)
+  }
+
+  /** The first `size` matches (0: only their count), from the driver, which may also throw at once. */
+  private async ask(size: number): Promise<Page> {
+    return this.host.driver.search(this.ref, this.spec, { from: 0, size })
   }
 
   private fail(err: ObservedError): void {

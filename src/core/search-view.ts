@@ -39,7 +39,9 @@
  *    moves past the last row leaves the rows unless they are complete (its place among matches not fetched is
  *    unknown). A row whose document is gone leaves.
  * 4. Nothing per document outlives the rows: a document that is not a row is not remembered.
- * 5. A page's hits known gone since it was read (null content) are not rows and not counted; a count contradicting
+ * 5. A row's exit subtracts from the total, unless a count is under way: that count (or the one after it, for news
+ *    after it was sent) settles the total, as the entries it was asked for were not added.
+ * 6. A page's hits known gone since it was read (null content) are not rows and not counted; a count contradicting
  *    complete rows (more or fewer matches than rows) makes them incomplete and the page is read again.
  */
 
@@ -263,7 +265,9 @@ class ViewTransition<S> {
     if (!news.matches || news.source === null) {
       if (was) {
         this.s.rows = rows
-        this.s.total = Math.max(rows.length, this.s.total - 1)
+        // A count under way settles the total (it was asked after entries it did not add): this exit goes with it.
+        if (this.s.counting) this.count()
+        else this.s.total = Math.max(rows.length, this.s.total - 1)
         this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
         if (this.s.countedSince && !this.s.complete && this.s.live) this.count()
       } else if (!this.s.complete) this.count()

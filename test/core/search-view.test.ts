@@ -227,4 +227,15 @@ describe('search view', () => {
     expect(gone.effects).toEqual([{ type: 'show' }])
     expect(run(gone.state, [{ type: 'grow', by: 2 }]).effects).toContainEqual({ type: 'read', size: 4 })
   })
+
+  it('an exit while a count is under way is left to that count (the entries it was asked for were not added)', () => {
+    const v = loaded(1, [['a', 1], ['b', 2]], 5)
+    const entered = run(v, [news('x', 0)])
+    expect(entered.state.total).toBe(5)
+    const exited = run(entered.state, [news('x', null)])
+    expect(exited.state.total).toBe(5)
+    expect(exited.effects).not.toContainEqual({ type: 'count' }) // the wanted count goes out after it
+    const sent = run(entered.state, [{ type: 'countSent' }, news('x', null)])
+    expect(sent.state).toMatchObject({ total: 5, countAgain: true })
+  })
 })

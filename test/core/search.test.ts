@@ -199,6 +199,20 @@ describe("live: 'query'", () => {
     s.stop()
   })
 
+  it('a document shown on news nothing ordered, whose own read shows a later revision that no longer matches, leaves', async () => {
+    // Issue 14, the shell's rule 2: no entry held x when its creation's news came, so its own read proves it; the
+    // read shows a later revision (blue) that no news of this query vouches for: the page is read, and x is not in it.
+    const { inner, driver } = manualTaxis()
+    const s = client(driver).search<Taxi>('i', 'c', RED, { live: 'query', size: 10 })
+    await s.ready()
+    const x = await inner.create<Taxi>('i', 'c', { n: 2, color: 'red' }, 'x')
+    await inner.update<Taxi>('i', 'c', 'x', { color: 'blue' }) // its news is lost
+    driver.push({ id: 'x', kind: 'upsert', doc: { ...x._source }, rev: x._rev, previousRev: null, inQuery: true })
+    expect(ids(s)).toBe('d,x,b,a,e') // shown at once
+    await waitFor(() => ids(s) === 'd,b,a,e' && s.total === 4 && driver.pendingReads === 0, 1000, { what: 'x read, then the page' })
+    s.stop()
+  })
+
   it('news buffered for a read still in flight when the watch went offline is not replayed after the resync read', async () => {
     // Sanity seed 100662: the appearance came before the outage, the delete was lost in it; the resync read knew.
     const inner = memoryDriver()
