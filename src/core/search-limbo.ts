@@ -59,7 +59,8 @@ export class Limbo<T extends object> {
       if (this.hidden.get(e.id) !== limbo) return
       this.hidden.delete(e.id)
       if (this.proves(hit, limbo.news)) this.shell.proven(e.id, hit)
-      else if (hit._source !== null && limbo.news.kind !== 'delete' && limbo.news.inQuery !== false) {
+      // Not found gone (something else, or the read failed) while the news says it matches: the backend says.
+      else if (!hit.deleted && limbo.news.kind !== 'delete' && limbo.news.inQuery !== false) {
         this.shell.lost('an appearance its read did not prove')
       }
       hit.stop()

@@ -168,7 +168,9 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.loaded = false
     this.watchLive = false
     this.rereads = 0
+    // What is shown mirrors the view, which starts empty (a search started again shows nothing until its page).
     this.view = initialView<T>(this.size, this.live === 'query')
+    this.total = 0
     this.setStatus('pending')
     if (this.live === 'query') {
       this.query = this.host.joinQuery(this.ref, this.spec, {

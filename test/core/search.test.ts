@@ -606,6 +606,20 @@ describe('search lifecycle', () => {
     expect(c.stats()).toEqual({ documents: 0, idWatches: 0, queryWatches: 0 })
   })
 
+  it('a search stopped, then started again when nothing matches any more, shows total 0 (memory soak seed 970075)', async () => {
+    const driver = memoryDriver()
+    seedTaxis(driver)
+    const s = client(driver).search<Taxi>('i', 'c', { query: { equals: { color: 'blue' } }, sort: 'n' }, { live: 'query', size: 5 })
+    await s.ready()
+    expect([ids(s), s.total]).toEqual(['c', 1])
+    s.stop()
+    await driver.delete('i', 'c', 'c')
+    s.start()
+    await s.ready()
+    expect([ids(s), s.total, s.hasMore]).toEqual(['', 0, false])
+    s.stop()
+  })
+
   it('two searches with the same query share one query watch', async () => {
     const inner = memoryDriver()
     seedTaxis(inner)
