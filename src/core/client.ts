@@ -214,8 +214,10 @@ export class ObserverClient {
       currentSeq: () => this.table.currentSeq,
       observe: <T extends object>(ref: CollectionRef, id: string, watch: boolean) => new Observer<T>(watch ? this.observerHost : this.hitHost, ref, id).start(),
       offer: (observer, doc, seq, event) => this.table.peek(observer.ref, observer._id)?.offer(doc, seq, event),
-      revision: (observer) => this.table.peek(observer.ref, observer._id)?.rev,
-      fromRead: (observer) => this.table.peek(observer.ref, observer._id)?.fromRead ?? false,
+      provenance: (observer) => {
+        const known = this.table.peek(observer.ref, observer._id)?.docState.known
+        return known && (known.kind !== 'unknown' ? known.from : known.forgotten ? 'forgotten' : 'none')
+      },
       joinQuery: (ref, spec, listener) => this.queries.join(ref, spec, listener),
       readAgain: (ref, reason) => this.tracer.active && this.tracer.emit({ type: 'resync', collection: collectionName(ref), reason }),
       applyEvent: (observer, e, applied) => this.table.peek(observer.ref, observer._id)?.applyEvent(e, applied),

@@ -20,8 +20,11 @@ export const MAX_REPORTED = 10_000
 export interface QueryListener {
   /** The watch is live; `resync` when events may have been missed since the last time (reconnect, reset). */
   ready(resync: boolean): void
-  /** A document matching the query before or after a change, applied in revision order. */
-  membership(e: DocEvent): void
+  /**
+   * A document matching the query before or after a change. `ordered`: its document's entry applied it in revision
+   * order first; false when no entry held the document (nothing here could order it: a late event passes for news).
+   */
+  membership(e: DocEvent, ordered: boolean): void
   offline(): void
   error(err: ObservedError): void
 }
@@ -181,7 +184,7 @@ class SharedQueryWatch {
     else {
       // Counted like any event, so that a search's read started before it is known to be older than it.
       this.table.nextSeq()
-      this.notify(e)
+      for (const l of [...this.listeners]) l.membership(e, false)
     }
   }
 
@@ -214,7 +217,7 @@ class SharedQueryWatch {
       this.resyncSoon('a read superseded an event, membership unknown')
       return
     }
-    for (const l of [...this.listeners]) l.membership(applied)
+    for (const l of [...this.listeners]) l.membership(applied, true)
   }
 
   private resyncQueued = false

@@ -1,118 +1,87 @@
+/**
+ * A live search: the shell of its view model (`search-view.ts`, where its rows, window, total, counting and reading
+ * are, with their rules). The shell connects the view to the backend and to the documents: it reads pages and counts
+ * (behind the collection's read gate, with the read clock), holds one Observer per row, feeds the view what it
+ * learns, carries out the view's effects, and diffs the rows shown to emit `appear`, `disappear`, `delete` and one
+ * `hits` per change.
+ *
+ * ## What the shell holds (nothing per document outlives the rows)
+ * - `view`: the view's state. `byId`: one Observer per row (spares included), and no other.
+ * - `limbo` (`search-limbo.ts`): documents whose news nothing ordered, while their own read is in flight.
+ * - `buffered`: the query watch's events received while a page read is in flight, replayed once it is answered.
+ * - `changed`: rows whose document went away by another source than the query watch's news, fed to the view at the
+ *   end of the task unless the news of the delete comes first (then the news says how the total moved).
+ *
+ * ## Rules
+ * 1. News enters the view only once the document's entry ordered it: the query watch applies an event through the
+ *    entry of a held document (`ordered`), and the search replays what it buffered during a page read through its
+ *    rows' entries (`host.applyEvent`); content a search brings (a page, an appearance) goes through `host.offer`,
+ *    which keeps newer content (the page then placed the row by older sort values: the view reads again).
+ * 2. Limbo (Firestore's): news that a document matches, for a document no entry held when it came, cannot be told
+ *    from a late event (a creation delivered after the delete that followed it: sanity seed 320207; the news a hit
+ *    left from, arriving after it left: seed 102593). If it would be placed among the rows, its own read proves it:
+ *    the news is proven when that read shows the news' revision (or content, without revisions). A document this
+ *    client let go of lately (its entry disposed, remembered by the entry table) is read before it is shown (limbo);
+ *    any other is shown at once and read, as a late event for a document never held here is rare. A read
+ *    finding it gone, or news that it left, drops it; a read showing something else, or later news applied on top
+ *    of it, leaves membership to the backend: the page is read.
+ * 3. A read that superseded an event, a resync, or a skipped revision loses news: the view is told `lost` and reads
+ *    its page again (the query pool reports these as a `ready(true)`). Content a row's own read or another search's
+ *    page gave is not proven by news (`content`, not proven): the view reads its page again. Content an event gave
+ *    (its query watch's news follows) or a local write (its echo's news follows) only places the row.
+ * 4. Page reads are spaced by the backoff when the view reads again because of the page itself (rows placed by
+ *    older content, a short page): a search index lagging behind its notifications must not make a loop. After
+ *    three in a row, the page's placement is accepted.
+ * 5. `live: 'hits'`: no query watch; rows are observed by id; a row deleted leaves, nothing refills it.
+ * 6. Local writes (issue 16): a write or its rollback is placed at once (`local`) by the driver's client-side test of
+ *    the query (`Driver.matcher`; none: the server's news places it); a document with writes the server has not
+ *    answered is placed by what it shows, not by news nor by a page that cannot know them (each page is overlaid).
+ */
 import { startReadClock } from './watch-timeout'
-import { backoffDelay, type BackoffOptions } from './backoff'
+import type { LiveMode, LocalDoc, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
+import { backoffDelay } from './backoff'
 import { Emitter } from './emitter'
 import type { Observer } from './observer'
-import type { JoinedQuery, QueryListener } from './query-pool'
-import { counted, countOf } from './guards'
-import type { RetryGate } from './retry-gate'
+import type { JoinedQuery } from './query-pool'
 import { comparator } from './sort'
-import type { CollectionRef, Doc, DocEvent, DocSource, Driver, DriverSearchSpec, Page, Rev } from './types'
+import { Limbo } from './search-limbo'
+import { hasMore, initialView, placeable, shownRows, stepView, type Row, type ViewInput, type ViewState } from './search-view'
+import type { CollectionRef, DocEvent, DocSource, DriverSearchSpec, Page } from './types'
 import { ObservedError } from './types'
 
-/**
- * How a search stays live. `hits`: the documents returned are observed by id (Kuzzle SDK's behaviour).
- * `query`: documents that start matching appear and those that stop matching disappear, in the query's sort.
- */
-export type LiveMode = 'hits' | 'query'
+export type { LiveMode, LocalDoc, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
 
-export type SearchStatus = 'idle' | 'pending' | 'live' | 'reconnecting' | 'stopped' | 'error'
-
-/** Options of a search. */
-export interface SearchOptions {
-  /** Page size (default 20). */
-  size?: number
-  /** See {@link LiveMode}; default `hits`. */
-  live?: LiveMode
-}
-
-/** Events of an {@link ObserverSearchResult}. */
-export interface SearchEvents<T extends object> {
-  /** A hit's content changed. */
-  change: (id: string, source: T, changes: string[]) => void
-  /** A hit was deleted (and removed from `hits`). */
-  delete: (id: string) => void
-  /** An error on one hit (`id`) or on the search itself (`id` null). */
-  error: (id: string | null, err: ObservedError) => void
-  /** `live: 'query'`: a document started matching and entered `hits`. */
-  appear: (id: string, source: T) => void
-  /** `live: 'query'`: a document stopped matching and left `hits`. */
-  disappear: (id: string) => void
-  /** `hits` (a new array), `total` or their order changed. */
-  hits: (hits: Observer<T>[]) => void
-  /** A hit's `pending` changed: a local write of it started, or its last one was confirmed or refused. */
-  pending: (id: string, pending: boolean) => void
-  status: (status: SearchStatus) => void
-}
-
-/** What a search needs from its client. */
-export interface SearchHost {
-  readonly driver: Driver
-  readonly backoff: BackoffOptions
-  /** How long a first page may take before the search says `reconnecting` (watch_timeout); 0: no limit. */
-  readonly readTimeout?: number
-  /** Counts the search as started, so that closing the client stops it; throws a `closed` error once closed. */
-  started(search: { stop(): void }): void
-  /** The search stopped. */
-  stopped(search: { stop(): void }): void
-  /** The backoff shared by the failing search reads of a collection: one probe per step, not one per search. */
-  readGate(ref: CollectionRef): RetryGate
-  /** Sequence number of the last event received, to order reads against events. */
-  currentSeq(): number
-  /** A started observer for a hit; `watch` false when the search's own query watch follows it. */
-  observe<T extends object>(ref: CollectionRef, id: string, watch: boolean): Observer<T>
-  /** Gives a hit the content a search read (or `event` carried), unless something newer arrived since `seq` (then true). */
-  offer(observer: { readonly ref: CollectionRef; readonly _id: string }, doc: Doc, seq: number, event?: DocEvent): boolean | undefined
-  /** The revision a held document is at. */
-  revision(observer: { readonly ref: CollectionRef; readonly _id: string }): Rev | undefined
-  /** True when a held document's content comes from its own read rather than from an event or a search. */
-  fromRead(observer: { readonly ref: CollectionRef; readonly _id: string }): boolean
-  joinQuery(ref: CollectionRef, spec: DriverSearchSpec, listener: QueryListener): JoinedQuery
-  /** Tells `listener` of local writes (and their rollbacks) in `ref`'s collection; returns the unsubscribe. */
-  onLocal(ref: CollectionRef, listener: (doc: LocalDoc, before: DocSource | null, after: DocSource | null) => void): () => void
-  /** The documents of `ref`'s collection with local writes the server has not answered yet. */
-  pendingIn(ref: CollectionRef): Iterable<LocalDoc>
-  /** Traces a decision to read again (devtools), when someone listens. */
-  readAgain?(ref: CollectionRef, reason: string): void
-  /** Passes an event to a held document, which orders it and calls `applied` once it is applied. */
-  applyEvent(
-    observer: { readonly ref: CollectionRef; readonly _id: string },
-    e: DocEvent,
-    applied: (e: DocEvent, superseded?: boolean) => void,
-  ): void
-}
-
-/** A document with local writes, as a search places it: by what it shows, against what the server stores. */
-export interface LocalDoc {
-  readonly id: string
-  /** A local write of it is not confirmed yet. */
-  readonly pending: boolean
-  /** The server's content with the pending writes on top (null: removed). */
-  readonly visible: DocSource | null
-  /** What the server stores as far as known: its last word with the writes it answered (null: missing or unknown). */
-  readonly remote: DocSource | null
-}
-
-/** Membership events buffered while a read is in flight; past this the search is read again instead. */
+/** Membership events buffered while a page read is in flight; past this the page is read again instead. */
 const MAX_BUFFERED = 10_000
-/**
- * Per-document memory of a search beyond its hits is capped, so that it is bounded by the window plus a fixed
- * allowance whatever the history (issue 13: 20,000 documents created then deleted). The oldest entries go first;
- * what forgetting one costs is said where each structure is defined.
- */
-/** Documents outside the hits whose last event is remembered, to drop stale ones. */
-export const MAX_OUTSIDE = 2_000
-/** Hits removed by their delete whose news of leaving the query has not come yet. */
-export const MAX_REMOVED = 1_000
+export { MAX_LIMBO } from './search-limbo'
+/** Spare rows read beyond the window (a live query), so that an exit moves the next match up without a read. */
+const MAX_MARGIN = 10
 
 /** Key of the test-only view of a search's per-document memory (not exported by the package). */
 export const memoryStats = Symbol('memoryStats')
+
+interface Held<T extends object> {
+  hit: Observer<T>
+  offs: Array<() => void>
+}
+
+/** What a view input was about, for the events that name one document. */
+type About = { id: string; how: 'news' | 'content'; gone: boolean }
+
+/** Why an input makes the view read its page again, for the devtools timeline (`lost` says its own). */
+function readReason(input: ViewInput<unknown>): string | undefined {
+  if (input.type === 'news' || (input.type === 'content' && input.proven)) return 'a hit left the window: refill it'
+  if (input.type === 'content') return 'content a read gave a hit: membership unknown'
+  if (input.type === 'counted') return 'a count contradicts the rows: read them again'
+  return undefined
+}
 
 /**
  * A live search: `hits` are observers in the query's sort order, `total` the number of matches. Emits a new
  * `hits` array whenever membership or order changes; a hit's content changes in place.
  */
 export class ObserverSearchResult<T extends object = DocSource> extends Emitter<SearchEvents<T>> {
-  /** The documents fetched so far, in sort order. Replaced by a new array on every membership or order change. */
+  /** The documents shown, in sort order. Replaced by a new array on every membership or order change. */
   hits: Observer<T>[] = []
   /**
    * Number of documents matching the query. When the backend's count is unusable (not a finite, non-negative
@@ -122,49 +91,37 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   readonly size: number
   readonly live: LiveMode
 
-  private readonly compare: (a: { _id: string; _source: unknown }, b: { _id: string; _source: unknown }) => number
-  private readonly sortFields: Set<string>
-  private byId = new Map<string, { hit: Observer<T>; offs: Array<() => void> }>()
+  private readonly order: (a: Row, b: Row) => number
+  private readonly margin: number
+  private view: ViewState<T>
+  private byId = new Map<string, Held<T>>()
+  private readonly limbo: Limbo<T>
   private stopped = true
   private loaded = false
   private _status: SearchStatus = 'stopped'
   private _error: ObservedError | null = null
   private query: JoinedQuery | null = null
-  private loadToken = 0
-  private loading: Promise<Observer<T>[]> | null = null
-  /** The read in flight replaces the window (start, refresh, resync, refill) rather than appending a page. */
-  private loadingReplace = false
-  /** A page's answer is being applied: the page places its hits (a phase of the read, not of the hits). */
-  private applyingPage = false
-  /** Membership events received during a read, with the sequence number they arrived at. */
-  private buffered: Array<readonly [DocEvent, number]> | null = null
-  private overflowed = false
-  private after: unknown
-  private retryTimer?: ReturnType<typeof setTimeout>
-  private countTimer?: ReturnType<typeof setTimeout>
-  /** How many hits the search shows: `size`, grown by each `next()`. */
-  private window = 0
-  private refillQueued = false
-  /** Reads again in a row because hits were newer than the page. */
-  private newerReads = 0
   /** Live query: the shared watch has been ready since this search started (or since it last went offline). */
   private watchLive = false
-  /** The last page was full but its total was no count: more matches may exist, how many is unknown. */
-  private uncounted = false
-  /**
-   * Hits removed by their delete, until the query watch's news that they left (already counted off) comes. At most
-   * MAX_REMOVED, oldest forgotten first: news for a forgotten one counts it off again, and the recount that follows
-   * (a read) corrects the total.
-   */
-  private removedByDelete = new Set<string>()
-  /**
-   * Last event seen for documents not held: events for them have no entry to order them. At most MAX_OUTSIDE,
-   * oldest forgotten first; once one is forgotten (`forgot`), a late event could pass for news, so a document that
-   * appears is confirmed by a read of its own.
-   */
-  private outside = new Map<string, { rev?: Rev; previousRev?: Rev | null }>()
-  private forgot = false
-  /** Live query: the driver's client-side test of the query, once it has one (places local writes, issue 16). */
+  /** The query watch's events received while a page read is in flight: [event, stream point, ordered]. */
+  private buffered: Array<readonly [DocEvent, number, boolean]> | null = null
+  private overflowed = false
+  /** Token of the page read in flight: the answer to an older one is dropped. */
+  private token = 0
+  private sendQueued = false
+  private retryTimer?: ReturnType<typeof setTimeout>
+  private countTimer?: ReturnType<typeof setTimeout>
+  /** Page reads again in a row because of the page itself (rule 4). */
+  private rereads = 0
+  /** A page's hits are being placed by it: their content changes are the page's, not inputs of their own. */
+  private placing = false
+  /** Rule 4: the read effect of the input being stepped comes from a page answer. */
+  private answering = false
+  /** 'hits' is emitted once the page's answer and the news buffered meanwhile are all in. */
+  private hitsDeferred: boolean | null = null
+  private changed: Map<string, boolean> | null = null
+  private waiters: Array<() => void> = []
+  /** Live query: the driver's client-side test of the query, once it has one (rule 6). */
   private matcher?: (source: DocSource, id: string) => boolean
   private offLocal?: () => void
 
@@ -177,18 +134,24 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     super()
     this.size = options.size ?? 20
     this.live = options.live ?? 'hits'
-    this.compare = comparator(spec.sort)
-    this.sortFields = new Set(spec.sort.map((k) => k.field.split('.')[0]))
+    this.order = comparator(spec.sort)
+    this.margin = this.live === 'query' ? Math.min(this.size, MAX_MARGIN) : 0
+    this.view = initialView<T>(this.size, this.live === 'query')
+    this.limbo = new Limbo<T>(host, ref, {
+      proven: (id, hit) => this.placeProven(id, hit),
+      lost: (reason) => !this.stopped && this.lost(reason),
+      isRow: (id, hit) => !this.stopped && this.byId.get(id)?.hit === hit,
+    })
   }
 
-  /** Number of hits fetched so far. */
+  /** Number of hits shown (fetched) so far. */
   get fetched(): number {
     return this.hits.length
   }
 
-  /** True when more matches exist than are fetched: call `next()`. */
+  /** True when more matches exist than are shown: call `next()`. */
   get hasMore(): boolean {
-    return this.hits.length < this.total || this.uncounted
+    return hasMore(this.view)
   }
 
   get status(): SearchStatus {
@@ -210,11 +173,15 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.stopped = false
     this.loaded = false
     this.watchLive = false
+    this.rereads = 0
+    // What is shown mirrors the view, which starts empty (a search started again shows nothing until its page).
+    this.view = initialView<T>(this.size, this.live === 'query')
+    this.total = 0
     this.setStatus('pending')
     if (this.live === 'query') {
       this.query = this.host.joinQuery(this.ref, this.spec, {
         ready: (resync) => this.watchReady(resync),
-        membership: (e) => this.membership(e),
+        membership: (e, ordered) => this.membership(e, ordered),
         offline: () => {
           this.watchLive = false
           this.setStatus('reconnecting')
@@ -225,9 +192,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         },
       })
       this.offLocal = this.host.onLocal(this.ref, (doc, before, after) => this.localChanged(doc, before, after))
-    } else {
-      void this.load(true)
-    }
+    } else this.input({ type: 'readWanted' })
     return this
   }
 
@@ -235,9 +200,9 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   stop(): void {
     if (this.stopped) return
     this.stopped = true
-    this.loadToken++
-    this.loading = null
+    this.token++
     this.buffered = null
+    this.changed = null
     clearTimeout(this.retryTimer)
     clearTimeout(this.countTimer)
     this.host.readGate(this.ref).forget(this)
@@ -247,28 +212,30 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.offLocal?.()
     this.offLocal = undefined
     for (const id of [...this.byId.keys()]) this.release(id)
+    this.limbo.clear()
+    this.view = initialView<T>(this.size, this.live === 'query')
     this.hits = []
-    this.window = 0
-    this.uncounted = false
-    this.removedByDelete.clear()
-    this.outside.clear()
-    this.forgot = false
+    this.settle()
     this.setStatus('stopped')
     this.emit('hits', this.hits)
   }
 
-  /** Fetches the next page and appends it; resolves with the hits added. */
+  /** Shows `size` more hits (reading them if the rows do not hold them); resolves with the hits added. */
   next(): Promise<Observer<T>[]> {
-    if (this.stopped || !this.loaded) return Promise.resolve([])
-    if (this.loading) return this.loading
-    if (!this.hasMore) return Promise.resolve([])
-    return this.load(false)
+    if (this.stopped || !this.loaded || !this.hasMore) return Promise.resolve([])
+    const before = new Set(this.hits.map((h) => h._id))
+    this.input({ type: 'grow', by: this.size })
+    return this.whenRead().then(() => this.hits.filter((h) => !before.has(h._id)))
   }
 
-  /** Reads the search again (as many hits as fetched so far) and reconciles. */
+  /** Reads the search again (as many hits as shown so far) and reconciles. */
   refresh(): Promise<Observer<T>[]> {
     if (this.stopped) return Promise.resolve([])
-    return this.load(true)
+    const before = new Set(this.hits.map((h) => h._id))
+    this.input({ type: 'readWanted' })
+    // Asked by the app: a read waiting for its backoff goes now.
+    if (this.view.reading?.at === null) this.sendSoon()
+    return this.whenRead().then(() => this.hits.filter((h) => !before.has(h._id)))
   }
 
   /** Resolves once the first page is there, or the search failed or stopped. */
@@ -283,137 +250,77 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     })
   }
 
-  private watchReady(resync: boolean): void {
-    // A page read before the watch was first live (refresh() or next() early) may miss what changed until then.
-    const first = !this.watchLive
-    this.watchLive = true
-    if (!this.loaded || resync || first) {
-      // Events buffered for a read still in flight came before the watch missed some (offline, reset): the read
-      // made now supersedes them, and replaying them after it would undo what the missed ones did (a lost delete).
-      if (resync || first) this.buffered = null
-      void this.load(true)
-    } else this.setStatus('live')
+  /** Test-only: the per-document memory (rows held, documents in limbo), bounded by the rows and MAX_LIMBO. */
+  [memoryStats](): { held: number; rows: number; limbo: number } {
+    return { held: this.byId.size, rows: this.view.rows.length, limbo: this.limbo.size }
   }
 
-  private load(replace: boolean): Promise<Observer<T>[]> {
-    // An append (next(), or its retry) asked while the window is read again goes out after that read: it would read
-    // past a window about to change, and supersede the read that changes it (kuzzle seed 912694: a failed next()'s retry
-    // discarded the resync read, and a hit kept content older than the server's).
-    if (!replace && this.loading && this.loadingReplace) {
-      return this.loading.then(() => (this.stopped || !this.loaded ? [] : this.load(false)))
-    }
-    this.loadingReplace = replace
-    const token = ++this.loadToken
-    const promise = this.read(replace, token).finally(() => {
-      if (this.loading === promise) this.loading = null
-    })
-    this.loading = promise
-    return promise
+  /** Resolves once no page read is wanted or in flight (answered, failed, or stopped). */
+  private whenRead(): Promise<void> {
+    if (!this.view.reading) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push(resolve))
   }
 
-  private async read(replace: boolean, token: number): Promise<Observer<T>[]> {
-    clearTimeout(this.retryTimer)
-    const seq = this.host.currentSeq()
-    if (this.live === 'query') this.buffered ??= []
-    const from = replace ? 0 : this.hits.length
-    const size = replace ? Math.max(this.hits.length, this.size, this.window) : this.size
-    // A document that local writes took out of the window still matches on the server: read past it.
-    const spare = this.live === 'query' && replace ? count(this.host.pendingIn(this.ref)) : 0
-    let page: Page
-    // A first page that does not answer (queued behind a browser's connection limit) must not leave the search
-    // `pending` without a word: past the watch timeout it says `reconnecting` and what to check; the read goes on.
-    const clock =
-      this._status === 'pending'
-        ? startReadClock(this.host.readTimeout ?? 0, this.host.driver.name, this.ref, (err) => {
-            if (token === this.loadToken && !this.stopped && this._status === 'pending') this.fail(err)
-          })
-        : undefined
-    try {
-      page = await this.host.driver.search(this.ref, this.spec, { from, size: size + spare, after: replace ? undefined : this.after })
-      if (!page || !Array.isArray(page.hits)) throw new TypeError('search did not return { hits, total }')
-    } catch (err) {
-      clearTimeout(clock)
-      if (token !== this.loadToken || this.stopped) return []
-      this.loading = null
-      this.buffered = null
-      const error =
-        err instanceof ObservedError && err.code !== 'watch_failed'
-          ? err
-          : new ObservedError('read_failed', `Search in ${this.ref.index}/${this.ref.collection} failed: ${(err as Error)?.message ?? err}`, { cause: err })
-      this.fail(error)
-      if (!error.fatal && error.code !== 'unsupported_query' && error.code !== 'bad_argument') {
-        this.host.readGate(this.ref).fail(this, () => void this.load(replace), error)
-      }
-      return []
+  private settle(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) w()
+  }
+
+  /** One view transition, then its effects. */
+  private input(input: ViewInput<T>, about?: About): void {
+    if (this.stopped) return
+    const before = this.hits
+    const { state, effects } = stepView(this.view, input, this.order, this.margin)
+    const rowsChanged = state.rows !== this.view.rows
+    this.view = state
+    if (rowsChanged) this.releaseOutside()
+    for (const effect of effects) {
+      if (effect.type === 'read') {
+        if (this.answering && !this.againAsked) this.rereadLater()
+        else {
+          const why = readReason(input)
+          if (why) this.host.readAgain?.(this.ref, why)
+          this.sendSoon()
+        }
+      } else if (effect.type === 'count') this.countSoon()
+      else this.show(before, about)
     }
-    clearTimeout(clock)
-    if (token !== this.loadToken || this.stopped) return []
-    this.loading = null
-    this.host.readGate(this.ref).succeed()
-    const added: Observer<T>[] = []
-    const seen = new Set<string>()
-    let newer = false
-    const next = replace ? [] : [...this.hits]
-    // While the page is applied its hits are placed by it, not moved one by one as their content changes (sanity seed
-    // 18: a hit the page moved was released as sorting past the previous window, and the page's match went missing).
-    this.applyingPage = true
-    try {
-      for (const doc of page.hits) {
-        if (!doc || typeof doc._id !== 'string' || seen.has(doc._id)) continue
-        seen.add(doc._id)
-        this.query?.read(doc._id, doc._rev)
-        const held = this.byId.get(doc._id)
-        if (held && !replace) continue
-        const hit = held?.hit ?? this.hold(doc._id)
-        // The document knows newer content than the page, with other sort values: the page placed it by old ones.
-        if (this.host.offer(hit, doc, seq) && hit._source && this.compare(doc, hit) !== 0) newer = true
-        next.push(hit)
-        if (!held) added.push(hit)
-      }
-    } finally {
-      this.applyingPage = false
-    }
-    if (replace) for (const hit of this.hits) if (!seen.has(hit._id)) this.release(hit._id)
-    this.hits = next.filter((h) => h._source !== null).sort(this.compare as (a: Observer<T>, b: Observer<T>) => number)
-    // Hits whose document is known deleted since the page was read: the page counted them, they no longer match.
-    // (A hit released while offered, its new content sorting past the window, still matches and counts.)
-    const deleted = next.filter((h) => h._source === null && h.isActive)
-    const gone = deleted.length
-    if (this.live === 'query') {
-      for (const h of deleted) {
-        this.rememberOutside(h._id, this.host.revision(h))
-        this.release(h._id)
+    if (this.answering && !effects.some((e) => e.type === 'read')) this.rereads = 0
+    if (!this.view.reading) this.settle()
+  }
+
+  /** The view wanted this page read again before its answer (news lost meanwhile): read at once. */
+  private againAsked = false
+
+  /** Rows shown → `hits`, `total`, and the events naming the document the input was about. */
+  private show(before: Observer<T>[], about?: About): void {
+    this.hits = shownRows(this.view).map((r) => this.byId.get(r._id)!.hit)
+    this.total = this.view.total
+    if (about) {
+      const was = before.some((h) => h._id === about.id)
+      const held = this.byId.get(about.id)
+      const is = held !== undefined && this.hits.includes(held.hit)
+      if (!was && is && about.how === 'news' && held.hit._source) this.emit('appear', about.id, held.hit._source)
+      else if (was && !is) {
+        if (about.gone) this.emit('delete', about.id)
+        else if (about.how === 'news') this.emit('disappear', about.id)
       }
     }
-    ;({ total: this.total, uncounted: this.uncounted } = counted(page.total, page.hits.length, size + spare, this.hits.length, gone))
-    this.after = page.after
-    this.window = replace ? size : this.window + size
-    this.loaded = true
-    if (this.live === 'query') this.overlayLocal()
-    const buffered = this.buffered
-    this.buffered = null
-    if (buffered) for (const [e, at] of buffered) this.replay(e, at)
-    const short = this.hits.length < this.window
-    if (this.overflowed) {
-      this.overflowed = false
-      void this.load(true)
-    } else if ((newer || short) && this.live === 'query' && this.hasMore && this.newerReads < 3) {
-      // A hit's newer content may sort after matches not fetched, or a hit that left during the read (deleted,
-      // moved past the window) left room for one: read again once the backend has it (a search index may lag
-      // behind its notifications, so a few times at most, spaced by the backoff).
-      this.retryTimer = setTimeout(() => void this.load(true), backoffDelay(this.newerReads++, this.host.backoff))
-    } else if (!newer && !short) this.newerReads = 0
-    this._error = null
-    this.setStatus('live')
-    this.emit('hits', this.hits)
-    return added
+    if (this.hitsDeferred !== null) this.hitsDeferred = true
+    else this.emit('hits', this.hits)
   }
 
   private hold(id: string): Observer<T> {
+    const held = this.byId.get(id)
+    if (held) return held.hit
     const hit = this.host.observe<T>(this.ref, id, this.live === 'hits')
     const offs = [
-      hit.on('change', (source, changes) => this.hitChanged(hit, source, changes)),
-      hit.on('delete', () => this.hitDeleted(hit)),
+      hit.on('change', (source, changes) => {
+        this.emit('change', id, source, changes)
+        this.contentChanged(id, hit)
+      }),
+      hit.on('delete', () => this.contentChanged(id, hit)),
       hit.on('error', (err) => this.emit('error', id, err)),
       hit.on('pending', (p) => this.emit('pending', id, p)),
     ]
@@ -425,341 +332,330 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const held = this.byId.get(id)
     if (!held) return
     this.byId.delete(id)
+    this.changed?.delete(id)
+    this.limbo.settled(id)
     for (const off of held.offs) off()
     held.hit.stop()
   }
 
-  private rememberOutside(id: string, rev: Rev | undefined, previousRev?: Rev | null): void {
-    if (rev === undefined) return
-    this.remember(id, rev, previousRev)
-  }
-
-  private remember(id: string, rev: Rev | undefined, previousRev: Rev | null | undefined): void {
-    this.outside.delete(id)
-    this.outside.set(id, { rev, previousRev })
-    if (this.outside.size > MAX_OUTSIDE) {
-      this.outside.delete(this.outside.keys().next().value!)
-      this.forgot = true
-    }
-  }
-
-  private hitChanged(hit: Observer<T>, source: T, changes: string[]): void {
-    this.emit('change', hit._id, source, changes)
-    if (this.applyingPage) return
-    // Content a read gave (a gap, a document seen again) may no longer match, and no query watch says so: read again.
-    if (this.live === 'query' && this.host.fromRead(hit)) this.reloadSoon()
-    if (!this.sortFields.size || !changes.some((c) => this.sortFields.has(c))) return
-    const i = this.hits.indexOf(hit)
-    if (i < 0) return
-    const hits = this.hits
-    const before = i > 0 && this.compare(hits[i - 1], hit) > 0
-    const after = i < hits.length - 1 && this.compare(hit, hits[i + 1]) > 0
-    // The last hit of a window with more matches beyond it may now sort after one of those, even if it did not move.
-    const edge = this.live === 'query' && this.hasMore && i === hits.length - 1
-    if (!before && !after && !edge) return
-    const rest = hits.slice(0, i).concat(hits.slice(i + 1))
-    const at = this.insertionPoint(rest, hit)
-    if (this.live === 'query' && this.hasMore && at === rest.length) {
-      // It now sorts past the last fetched hit: it may belong to a page not fetched yet.
-      this.hits = rest
-      this.release(hit._id)
-      this.refill()
-    } else {
-      rest.splice(at, 0, hit)
-      this.hits = rest
-    }
-    this.emit('hits', this.hits)
-  }
-
-  private hitDeleted(hit: Observer<T>): void {
-    if (!this.byId.has(hit._id)) return
-    // Gone by a local removal the server has not answered: placed by `localChanged`, which the entry calls next.
-    if (this.live === 'query' && hit.pending && this.matches() && this.removedLocally(hit._id)) return
-    // A hit being offered (a page read, an appearance) is not counted yet: only a shown one counts off.
-    if (this.hits.includes(hit)) {
-      this.hits = this.hits.filter((h) => h !== hit)
-      this.total = Math.max(0, this.total - 1)
-      if (this.live === 'query') this.recount()
-    }
-    if (this.live === 'query') {
-      this.removedByDelete.add(hit._id)
-      if (this.removedByDelete.size > MAX_REMOVED) this.removedByDelete.delete(this.removedByDelete.values().next().value!)
-      // Once out of the hits, only this remembers how recent it is: a late, older event must not bring it back.
-      this.rememberOutside(hit._id, this.host.revision(hit))
-    }
-    this.release(hit._id)
-    this.emit('delete', hit._id)
-    this.emit('hits', this.hits)
-    this.refill()
+  /** Rule: one Observer per row, and no other. */
+  private releaseOutside(): void {
+    if (this.byId.size === 0) return
+    const rows = new Set(this.view.rows.map((r) => r._id))
+    for (const id of [...this.byId.keys()]) if (!rows.has(id)) this.release(id)
   }
 
   /**
-   * Live query: a hit left while more documents match than are shown, so the next match moves up into the
-   * window. Only the backend knows which one: read the window again.
+   * A row's content changed: it is placed by it at once (a local write moves it in the same render). A row whose
+   * document is gone waits for the end of the task: the query watch's news of the delete, if it comes, comes in the
+   * same task and says how the total moved (no count); otherwise (another watch, a read) it leaves then.
    */
-  private refill(): void {
-    if (this.live !== 'query' || this.refillQueued || !this.hasMore || this.hits.length >= this.window) return
-    this.refillQueued = true
-    this.host.readAgain?.(this.ref, 'a hit left the window: refill it')
+  private contentChanged(id: string, hit: Observer<T>): void {
+    if (this.placing || this.stopped) return
+    // Rule 6: a local write places it (`localChanged` follows), the server's news a remote change.
+    if (hit.pending && this.localMatch(id) !== undefined) return
+    // Content an event gave is followed by the query watch's news of it, a local write by its echo's; content a read
+    // or another search's page gave may no longer match, and no query watch says so (rule 3).
+    const proven = this.live === 'hits' || hit.pending || this.host.provenance(hit) === 'event'
+    const source = hit._source
+    if (source !== null || this.live === 'hits') {
+      this.changed?.delete(id)
+      return this.input({ type: 'content', id, source, proven }, { id, how: 'content', gone: source === null })
+    }
+    const first = this.changed === null
+    this.changed ??= new Map()
+    this.changed.set(id, proven)
+    if (first) queueMicrotask(() => this.flushChanged())
+  }
+
+  private flushChanged(): void {
+    const changed = this.changed
+    this.changed = null
+    if (!changed || this.stopped) return
+    for (const [id, proven] of changed) {
+      const held = this.byId.get(id)
+      const source = held?.hit._source ?? null
+      if (held) this.input({ type: 'content', id, source, proven }, { id, how: 'content', gone: source === null })
+    }
+  }
+
+  private watchReady(resync: boolean): void {
+    // A page read before the watch was first live (refresh() or next() early) may miss what changed until then.
+    const first = !this.watchLive
+    this.watchLive = true
+    if (!this.loaded || resync || first) {
+      // Events buffered for a read in flight came before the watch missed some (offline, reset): the read made now
+      // supersedes them, and replaying them after it would undo what the missed ones did (a lost delete: seed 100662).
+      if (resync || first) this.restartRead()
+      this.lost(resync ? 'the query watch resynced' : 'the query watch is live')
+    } else this.setStatus('live')
+  }
+
+  /** Drops the page read in flight (its answer and what was buffered for it): a new one goes out. */
+  private restartRead(): void {
+    this.buffered = null
+    this.overflowed = false
+    if (this.view.reading?.at == null) return
+    this.token++
+    this.input({ type: 'readFailed' })
+    this.sendSoon()
+  }
+
+  /** News may have been lost: the view reads its page again (rule 3). */
+  private lost(reason: string): void {
+    this.host.readAgain?.(this.ref, reason)
+    this.input({ type: 'lost' })
+    // A read waiting for its backoff goes now: what it must learn is new.
+    if (this.view.reading?.at === null && this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer)
+      this.retryTimer = undefined
+      this.sendSoon()
+    }
+  }
+
+  private sendSoon(): void {
+    if (this.sendQueued) return
+    this.sendQueued = true
     queueMicrotask(() => {
-      this.refillQueued = false
-      if (!this.stopped && this.loaded && this.hasMore && this.hits.length < this.window) void this.load(true)
+      this.sendQueued = false
+      this.send()
     })
   }
 
+  /** Rule 4. */
+  private rereadLater(): void {
+    if (this.rereads === 0) this.host.readAgain?.(this.ref, 'the page placed rows by older content, or ended short')
+    clearTimeout(this.retryTimer)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      this.send()
+    }, backoffDelay(this.rereads++, this.host.backoff))
+  }
+
+  /** Sends the page read the view wants, if it wants one and none is in flight. */
+  private send(): void {
+    if (this.stopped || this.view.reading?.at !== null) return
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    const token = ++this.token
+    const at = this.host.currentSeq()
+    const size = this.view.window + this.margin
+    this.input({ type: 'readSent', at })
+    if (this.live === 'query') this.buffered ??= []
+    // A first page that does not answer (queued behind a browser's connection limit) must not leave the search
+    // `pending` without a word: past the watch timeout it says `reconnecting` and what to check; the read goes on.
+    const clock =
+      this._status === 'pending'
+        ? startReadClock(this.host.readTimeout ?? 0, this.host.driver.name, this.ref, (err) => {
+            if (token === this.token && !this.stopped && this._status === 'pending') this.fail(err)
+          })
+        : undefined
+    this.ask(size).then(
+      (page) => {
+        clearTimeout(clock)
+        if (token !== this.token || this.stopped) return
+        if (!page || !Array.isArray(page.hits)) return this.readFailed(new TypeError('search did not return { hits, total }'))
+        this.answer(page, at, size)
+      },
+      (err: unknown) => {
+        clearTimeout(clock)
+        if (token === this.token && !this.stopped) this.readFailed(err)
+      },
+    )
+  }
+
+  private readFailed(err: unknown): void {
+    this.buffered = null
+    this.overflowed = false
+    const error =
+      err instanceof ObservedError && err.code !== 'watch_failed'
+        ? err
+        : new ObservedError('read_failed', `Search in ${this.ref.index}/${this.ref.collection} failed: ${(err as Error)?.message ?? err}`, { cause: err })
+    this.input({ type: 'readFailed' })
+    this.fail(error)
+    this.settle()
+    if (!error.fatal && error.code !== 'unsupported_query' && error.code !== 'bad_argument') {
+      this.host.readGate(this.ref).fail(this, () => this.send(), error)
+    }
+  }
+
+  private answer(page: Page, at: number, size: number): void {
+    this.host.readGate(this.ref).succeed()
+    const rows: Row<T>[] = []
+    const moved: string[] = []
+    const seen = new Set<string>()
+    // While the page is applied its hits are placed by it, not moved one by one as their content changes (sanity seed
+    // 18: a hit the page moved was released as sorting past the previous window, and the page's match went missing).
+    this.placing = true
+    try {
+      for (const doc of page.hits) {
+        if (!doc || typeof doc._id !== 'string' || seen.has(doc._id)) continue
+        seen.add(doc._id)
+        // The page proves its hits.
+        this.limbo.settled(doc._id)
+        this.query?.read(doc._id, doc._rev)
+        const hit = this.hold(doc._id)
+        // The document knows newer content than the page, with other sort values: the page placed it by old ones.
+        if (this.host.offer(hit, doc, at) && hit._source && this.order(doc, hit as Row) !== 0) moved.push(doc._id)
+        rows.push({ _id: doc._id, _source: hit._source as T })
+      }
+    } finally {
+      this.placing = false
+    }
+    const first = !this.loaded
+    this.loaded = true
+    const buffered = this.buffered
+    this.buffered = null
+    const overflowed = this.overflowed
+    this.overflowed = false
+    this.againAsked = this.view.reading?.again ?? false
+    this.hitsDeferred = first
+    this.answering = true
+    try {
+      this.input({ type: 'pageAnswered', rows, total: page.total, asked: size, moved: this.rereads >= 3 ? [] : moved })
+      if (this.live === 'query') this.overlayLocal()
+    } finally {
+      this.answering = false
+    }
+    if (buffered) for (const [e, seq, ordered] of buffered) this.replay(e, seq, ordered)
+    if (overflowed) this.lost('more news during a page read than kept')
+    const due = this.hitsDeferred
+    this.hitsDeferred = null
+    this._error = null
+    this.setStatus('live')
+    if (due) this.emit('hits', this.hits)
+  }
+
   /**
-   * An event that arrived while the page was read: a document held now gets it through its entry (which drops it
-   * if the page was newer), the others go straight to membership.
+   * An event that arrived while the page was read: a row's document gets it through its entry (which drops it if the
+   * page was newer), the others go to membership as they came.
    */
-  private replay(e: DocEvent, at: number): void {
+  private replay(e: DocEvent, at: number, ordered: boolean): void {
     const held = this.byId.get(e.id)
     if (held) this.host.applyEvent(held.hit, e, this.replayed)
-    else this.membership(e, at)
+    else this.news(e, ordered, at)
   }
 
   /** Membership of a replayed event once its document applied it; a read that superseded it means read again. */
   private readonly replayed = (e: DocEvent, superseded?: boolean) => {
-    if (!superseded) this.membership(e)
-    else this.reloadSoon()
+    if (this.stopped) return
+    if (superseded) this.lost('a read superseded an event')
+    else this.news(e, true, this.host.currentSeq())
   }
 
-  private reloadQueued = false
-
-  private reloadSoon(): void {
-    if (this.reloadQueued) return
-    this.reloadQueued = true
-    this.host.readAgain?.(this.ref, 'membership unknown (a read superseded an event, or content a read gave changed)')
-    queueMicrotask(() => {
-      this.reloadQueued = false
-      if (!this.stopped) void this.load(true)
-    })
-  }
-
-  /** True when an event for a document outside the hits is older than one already seen for it. */
-  private staleOutside(e: DocEvent): boolean {
-    const last = this.outside.get(e.id)
-    if (e.rev !== undefined && last?.rev !== undefined) {
-      const numeric = typeof e.rev === 'number' && typeof last.rev === 'number'
-      const stale = numeric ? (e.rev as number) <= (last.rev as number) : e.rev === last.rev || e.rev === last.previousRev
-      // Older than an event already seen for it; anything newer is remembered below.
-      if (stale) {
-        // News that it matches, older only by a clock (no chain places it): a late event, or the one remembered
-        // came from the future (a hostile server). The backend decides, rather than the clock.
-        if (numeric && e.rev !== last.rev && e.previousRev === undefined && e.kind === 'upsert' && e.inQuery !== false) this.reloadSoon()
-        return true
-      }
-    }
-    this.remember(e.id, e.rev, e.previousRev)
-    return false
-  }
-
-  /** Live query: a document matched the query before or after a change (already applied in revision order). */
-  private membership(e: DocEvent, at = this.host.currentSeq()): void {
+  /** Live query: a document matched the query before or after a change. */
+  private membership(e: DocEvent, ordered: boolean): void {
     if (this.stopped) return
     if (this.buffered) {
-      if (this.buffered.length < MAX_BUFFERED) this.buffered.push([e, at])
+      if (this.buffered.length < MAX_BUFFERED) this.buffered.push([e, this.host.currentSeq(), ordered])
       else this.overflowed = true
       return
     }
+    this.news(e, ordered, this.host.currentSeq())
+  }
+
+  private news(e: DocEvent, ordered: boolean, at: number): void {
+    const local = this.localMatch(e.id)
+    const matches = local ?? (e.kind !== 'delete' && e.inQuery !== false)
     const held = this.byId.get(e.id)
-    // What was last seen of it outside the hits: news that does not continue it is not placed by its chain.
-    const seen = held ? undefined : this.outside.get(e.id)
-    if (!held && this.staleOutside(e)) {
-      // Already seen: the news of the delete that removed a hit, say, which is counted off already.
-      this.removedByDelete.delete(e.id)
+    if (held) {
+      // This news places the change: not again at the end of the task.
+      this.changed?.delete(e.id)
+      this.limbo.news(e)
+      const source = held.hit._source
+      this.input({ type: 'news', id: e.id, source, matches: matches && source !== null }, { id: e.id, how: 'news', gone: source === null })
       return
     }
-    const inQuery = e.kind !== 'delete' && e.inQuery !== false
-    if (!inQuery) {
-      // A hit that its local writes keep matching stays until they are confirmed or refused.
-      if (held && this.localMatch(held.hit) === true) return
-      if (held) {
-        // A hit being offered (its appearance, a page) applied this on the way: it was not counted yet.
-        const shown = this.hits.includes(held.hit)
-        // The change it left by came from `previousRev`: that revision's own news, arriving late, is stale too.
-        this.rememberOutside(e.id, e.rev, e.previousRev)
-        this.release(e.id)
-        if (!shown) return
-        this.hits = this.hits.filter((h) => h !== held.hit)
-        this.total = Math.max(0, this.total - 1)
-        // The last count may already have left it out (its news came late): count again.
-        this.recount()
-        this.emit('disappear', e.id)
-        this.emit('hits', this.hits)
-        this.refill()
-      } else if (!this.removedByDelete.delete(e.id) && this.hasMore) {
-        // A document beyond the window left; the page read may have counted it already: count again.
-        this.total = Math.max(this.hits.length, this.total - 1)
-        this.recount()
-        this.emit('hits', this.hits)
-      }
+    if (this.limbo.news(e)) return
+    if (!matches || !e.doc) {
+      this.input({ type: 'news', id: e.id, source: null, matches: false })
       return
     }
-    if (held || !e.doc) return
-    const hasMore = this.hasMore
-    // Unless every match is fetched, we cannot tell an appearance from a change beyond the window: count again.
-    if (hasMore) this.recount()
-    const candidate = { _id: e.id, _source: e.doc }
-    const last = this.hits[this.hits.length - 1]
-    if (hasMore && (!last || this.compare(candidate, last) > 0)) return
+    const row = { _id: e.id, _source: e.doc as T }
+    // Past the last row it only counts: nothing is held for it.
+    if (!placeable(this.view, row, this.order)) return this.input({ type: 'news', id: e.id, source: row._source, matches: true })
     const hit = this.hold(e.id)
-    const stale = this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, at, e)
-    if (stale || hit._source === null || this.localMatch(hit) === false) {
-      // Its document knows better (deleted since, or newer content): it does not count as is. Whether newer
-      // content matches is for the backend to say.
+    // A document this client let go of lately: its news may be the late one it left from (rule 2).
+    if (!ordered && this.host.provenance(hit) === 'forgotten') {
       this.release(e.id)
-      if (stale) this.replayed(e, true)
+      return this.limbo.hide(e)
+    }
+    const kept = this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, at, e)
+    // Its document knows better (deleted since, or newer content whose own news follows, or not): whether that
+    // matches is for the news that follows, or the backend, to say.
+    if (kept || hit._source === null || (ordered && e.rev !== undefined && hit._rev !== e.rev)) {
+      this.release(e.id)
+      if (kept || hit._source !== null) this.lost('an appearance older than its document')
       return
     }
-    if (!hasMore) {
-      this.total++
-      this.recount()
-    }
-    const hits = [...this.hits]
-    hits.splice(this.insertionPoint(hits, hit), 0, hit)
-    // The window keeps its size: an entry pushes the last hit out of it (still a match, still counted: hasMore).
-    const pushed = this.window > 0 && hits.length > this.window ? hits.pop()! : null
-    this.hits = hits
-    if (pushed) {
-      this.rememberOutside(pushed._id, this.host.revision(pushed))
-      this.release(pushed._id)
-      // Pushed out by the order of the contents held, which may not be the backend's yet (a hit whose own news is
-      // still on its way): the page read settles which matches the window holds (memory seed 710678).
-      if (pushed !== hit) this.reloadSoon()
-    }
-    if (pushed === hit) {
-      this.emit('hits', this.hits)
-      return
-    }
-    this.emit('appear', e.id, hit._source)
-    this.emit('hits', this.hits)
-    // An appearance that does not continue what was last seen of the document (a creation arriving after the
-    // delete that followed it, reordered: sanity seed 320207), or one whose past this search may have forgotten,
-    // may be a late event. Its own read settles it.
-    if (this.forgot || (seen?.rev !== undefined && e.previousRev !== seen.rev)) void hit.refresh()
+    this.input({ type: 'news', id: e.id, source: hit._source, matches: true }, { id: e.id, how: 'news', gone: false })
+    // Nothing ordered it: shown, and proven by its own read (rule 2), which removes it if it is gone.
+    if (!ordered && this.byId.get(e.id)?.hit === hit) this.limbo.prove(e.id, hit, e)
   }
 
-  /** The driver's client-side matcher, looked up until it has one (Sanity's waits for groq-js to load). */
+  /** A hidden document's read proved its news (rule 2): placed like any news. */
+  private placeProven(id: string, hit: Observer<T>): void {
+    if (this.stopped || this.byId.has(id) || hit._source === null) return
+    const source = hit._source
+    if (!placeable(this.view, { _id: id, _source: source }, this.order)) return this.input({ type: 'news', id, source, matches: true })
+    this.hold(id)
+    this.input({ type: 'news', id, source, matches: true }, { id, how: 'news', gone: false })
+  }
+
+  /** The driver's client-side test of the query, looked up until it has one (Sanity's once groq-js is loaded). */
   private matches(): ((source: DocSource, id: string) => boolean) | undefined {
-    return (this.matcher ??= this.host.driver.matcher?.(this.ref, this.spec))
+    return this.live === 'query' ? (this.matcher ??= this.host.driver.matcher?.(this.ref, this.spec)) : undefined
   }
 
-  /**
-   * Whether a hit matches by what its unanswered local writes show; undefined when none decides it (news the server
-   * sends once it has a write is taken as is: the server decides membership).
-   */
-  private localMatch(hit: Observer<T>): boolean | undefined {
-    const match = hit.pending ? this.matches() : undefined
-    if (match) for (const doc of this.host.pendingIn(this.ref)) if (doc.id === hit._id) return doc.visible !== null && match(doc.visible, doc.id)
+  /** Rule 6: whether a document with writes the server has not answered matches by what it shows (else undefined). */
+  private localMatch(id: string): boolean | undefined {
+    const match = this.matches()
+    if (match) for (const doc of this.host.pendingIn(this.ref)) if (doc.id === id) return doc.visible !== null && match(doc.visible, id)
     return undefined
   }
 
-  /**
-   * A local write (or its rollback) changed what a document of the collection shows: it enters, moves or leaves the
-   * window at once, by the driver's matcher (no matcher: the server's news places it). The total moves by what the
-   * change did to its matching; the server's news of it, when it comes, finds it placed already.
-   */
+  /** Rule 6: a local write (or its rollback) changed what a document of the collection shows. */
   private localChanged(doc: LocalDoc, before: DocSource | null, after: DocSource | null): void {
-    const match = this.stopped || !this.loaded ? undefined : this.matches()
+    const match = this.stopped || !this.loaded || before === after ? undefined : this.matches()
     if (!match) return
-    if (before !== after) {
-      const now = after !== null && match(after, doc.id)
-      const was = before !== null && match(before, doc.id)
-      if (this.placeLocal(doc.id, after, now, Number(now) - Number(was))) this.emit('hits', this.hits)
-    }
-    // Settled (confirmed or refused): the total was moved by an estimate of what the server counted; its count decides.
-    if (!doc.pending) this.recount()
+    const matches = after !== null && match(after, doc.id)
+    this.placeLocal(doc.id, after, matches, before !== null && match(before, doc.id))
   }
 
-  /** True when the document shows nothing only because of an unanswered local write (the server still has it). */
-  private removedLocally(id: string): boolean {
-    for (const doc of this.host.pendingIn(this.ref)) if (doc.id === id) return doc.visible === null && doc.remote !== null
-    return false
-  }
-
-  /** After a page (what the server stores): each document with unanswered local writes goes where it shows. */
+  /** Rule 6, after a page (what the server stores): each document with unanswered writes goes where it shows. */
   private overlayLocal(): void {
     const match = this.matches()
     if (!match) return
-    for (const doc of this.host.pendingIn(this.ref)) {
-      const now = doc.visible !== null && match(doc.visible, doc.id)
+    for (const doc of [...this.host.pendingIn(this.ref)]) {
+      const matches = doc.visible !== null && match(doc.visible, doc.id)
       const was = doc.remote !== null && match(doc.remote, doc.id)
-      this.placeLocal(doc.id, doc.visible, now, Number(now) - Number(was), true)
+      if (matches !== was || this.byId.has(doc.id)) this.placeLocal(doc.id, doc.visible, matches, was)
     }
-    // Read past the documents that left locally: rows beyond the window go.
-    while (this.hits.length > this.window && this.window > 0) this.release(this.hits.pop()!._id)
   }
 
-  /** Places a document as its local content says; true when the hits or the total changed. */
-  private placeLocal(id: string, source: DocSource | null, now: boolean, delta: number, quiet = false): boolean {
-    const held = this.byId.get(id)
-    const shown = held !== undefined && this.hits.includes(held.hit)
-    const more = this.hasMore
-    // A hit shown is counted; elsewhere the change of its matching says how the count moves.
-    if (shown) delta = now ? 0 : -1
-    this.total = Math.max(0, this.total + delta)
-    if (shown && !now) {
-      this.hits = this.hits.filter((h) => h !== held.hit)
-      this.release(id)
-      // Its news of leaving, when the server has the write, is counted off already.
-      this.removedByDelete.add(id)
-      if (this.removedByDelete.size > MAX_REMOVED) this.removedByDelete.delete(this.removedByDelete.values().next().value!)
-      if (!quiet) {
-        this.emit(source === null ? 'delete' : 'disappear', id)
-        this.refill()
-      }
-      return true
-    }
-    if (shown || held || !now || source === null) return delta !== 0
-    const last = this.hits[this.hits.length - 1]
-    if (more && (!last || this.compare({ _id: id, _source: source }, last) > 0)) return delta !== 0
-    const hit = this.hold(id)
-    const hits = [...this.hits]
-    hits.splice(this.insertionPoint(hits, hit), 0, hit)
-    // The window keeps its size: the last row moves out (still a match, still counted).
-    const pushed = !quiet && this.window > 0 && hits.length > this.window ? hits.pop()! : null
-    this.hits = hits
-    if (pushed) this.release(pushed._id)
-    if (!quiet && pushed !== hit) this.emit('appear', id, hit._source!)
-    return true
+  private placeLocal(id: string, after: DocSource | null, matches: boolean, was: boolean): void {
+    let hit = this.byId.get(id)?.hit
+    if (!hit && matches && after !== null && placeable(this.view, { _id: id, _source: after as T }, this.order)) hit = this.hold(id)
+    const source = hit ? hit._source : after
+    this.input({ type: 'local', id, source: source as T | null, matches, was }, { id, how: 'news', gone: after === null })
   }
 
-  /** Test-only: the sizes of the per-document memory (see MAX_OUTSIDE, MAX_REMOVED). */
-  [memoryStats](): { held: number; outside: number; removedByDelete: number } {
-    return { held: this.byId.size, outside: this.outside.size, removedByDelete: this.removedByDelete.size }
-  }
-
-  private recount(): void {
+  private countSoon(): void {
     clearTimeout(this.countTimer)
     this.countTimer = setTimeout(() => {
-      const token = this.loadToken
-      this.host.driver.search(this.ref, this.spec, { from: 0, size: 0 }).then(
-        (page) => {
-          const count = countOf(page?.total)
-          if (token !== this.loadToken || this.stopped || count === undefined) return
-          const before = this.total
-          const wasUncounted = this.uncounted
-          this.total = Math.max(count, this.hits.length)
-          this.uncounted = false
-          // A count that changes nothing renders nothing (a change outside the window is counted again, issue 23).
-          if (this.total !== before || wasUncounted) this.emit('hits', this.hits)
-          // Hits appended while every match seemed fetched may now sort after matches not fetched: read again.
-          if (this.live === 'query' && this.total !== before && this.hasMore) void this.load(true)
-        },
-        () => undefined, // the next event or resync counts again
+      const token = this.token
+      this.input({ type: 'countSent' })
+      this.ask(0).then(
+        // A count sent before the last page read may be older than it: it only ends the count.
+        (page) => this.input({ type: 'counted', total: token === this.token ? page?.total : undefined }),
+        () => this.input({ type: 'counted', total: undefined }), // the next news or page counts again
       )
     }, 50)
   }
 
-  private insertionPoint(hits: Observer<T>[], hit: Observer<T>): number {
-    let lo = 0
-    let hi = hits.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (this.compare(hits[mid], hit) <= 0) lo = mid + 1
-      else hi = mid
-    }
-    return lo
+  /** The first `size` matches (0: only their count), from the driver, which may also throw at once. */
+  private async ask(size: number): Promise<Page> {
+    return this.host.driver.search(this.ref, this.spec, { from: 0, size })
   }
 
   private fail(err: ObservedError): void {
@@ -774,10 +670,4 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this._status = status
     this.emit('status', status)
   }
-}
-
-function count(items: Iterable<unknown>): number {
-  let n = 0
-  for (const _ of items) n++
-  return n
 }

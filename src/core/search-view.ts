@@ -4,7 +4,8 @@
  * the effects its shell carries out. No timers, no I/O, no revisions: every content it is given is what the
  * document's own state shows (`doc-state.ts` placed it, with the one comparison that decides "newer").
  *
- * This is Core v2's search model, beside `search-result.ts` until that becomes its shell (issue 14).
+ * `search-result.ts` is its shell: it reads pages and counts, holds one document per row, and feeds news only once
+ * the document's entry ordered it (issue 14).
  *
  * ## Legal states
  * - `rows`: the first matches in sort order as far as the core knows, each with the content it is placed by. The
@@ -18,7 +19,15 @@
  *   query watch: Firestore's limbo). The next page read settles them.
  * - `reading`: a page read wanted (`at` null) or in flight since stream point `at`; news received meanwhile waits
  *   in `since` and is placed on its answer. `again`: something was learnt after it was sent that it cannot know.
- * - `counting`: a count is wanted (news left the total ambiguous: a change past the rows).
+ *   (The shell, `search-result.ts`, holds the query watch's raw events during a read instead, and replays them
+ *   through the documents' entries once the page is placed: their content must be ordered against the page's.)
+ * - `counting`: a count is `wanted` (news left the total ambiguous: a change past the rows) or `sent`;
+ *   `countAgain`: news came once it was sent, which it may not include: counted again once it is answered.
+ *   `countedSince`: a count set the total since the last page: a row leaving after it may already be left out of
+ *   it (its news came late), so the row's exit is counted again rather than only subtracted.
+ * - `live`: the rows follow the query (`live: 'query'`). Otherwise (`live: 'hits'`) the rows are what the pages
+ *   returned: no news, a row whose content moves stays a row, a row whose document is gone leaves and is not
+ *   replaced (only `grow` reads).
  *
  * ## Rules (each transition keeps them)
  * 1. The window shows `rows[0, window)`; fewer only when `complete` says no more match.
@@ -30,6 +39,13 @@
  *    moves past the last row leaves the rows unless they are complete (its place among matches not fetched is
  *    unknown). A row whose document is gone leaves.
  * 4. Nothing per document outlives the rows: a document that is not a row is not remembered.
+ * 5. A row's exit subtracts from the total, unless a count is under way: that count (or the one after it, for news
+ *    after it was sent) settles the total, as the entries it was asked for were not added.
+ * 6. A page's hits known gone since it was read (null content) are not rows and not counted; a count contradicting
+ *    complete rows (more or fewer matches than rows) makes them incomplete and the page is read again.
+ * 7. A local write not answered yet is placed at once by the driver's client-side test (`local`), and the total moves
+ *    by what it did to the document's matching (no count: the server does not have it yet); the server's news of
+ *    it, when it comes, places it as any news.
  */
 
 import { countOf } from './guards'
@@ -68,7 +84,10 @@ export interface ViewState<S = unknown> {
   readonly uncounted: boolean
   readonly unsure: readonly string[]
   readonly reading: PageReading<S> | null
-  readonly counting: boolean
+  readonly counting: false | 'wanted' | 'sent'
+  readonly countAgain: boolean
+  readonly countedSince: boolean
+  readonly live: boolean
 }
 
 /** What the view is told. */
@@ -93,7 +112,14 @@ export type ViewInput<S = unknown> =
   | { readonly type: 'content'; readonly id: string; readonly source: S | null; readonly proven: boolean }
   /** News was lost (a resync, a read superseded an event): nothing shown can be proven until the page is read. */
   | { readonly type: 'lost' }
-  /** A count's answer. */
+  /**
+   * A local write (or its rollback) changed what document `id` shows, before the server has it: `matches` by its new
+   * content, `was` by what the server stores of it as far as known (the driver's client-side test of the query).
+   */
+  | { readonly type: 'local'; readonly id: string; readonly source: S | null; readonly matches: boolean; readonly was: boolean }
+  /** The count went out: news from now on may not be in it. */
+  | { readonly type: 'countSent' }
+  /** A count's answer (undefined: failed, or older than a page read since: only ends it). */
   | { readonly type: 'counted'; readonly total: unknown }
 
 /** What the shell does. `show`: the window or the total changed (the shell diffs it for appear/disappear). */
@@ -103,8 +129,8 @@ export type ViewEffect = { readonly type: 'read'; readonly size: number } | { re
 export const MAX_SINCE = 10_000
 
 /** A view before its first page, showing `size` rows. */
-export function initialView<S>(size: number): ViewState<S> {
-  return { rows: [], window: size, complete: false, total: 0, uncounted: false, unsure: [], reading: null, counting: false }
+export function initialView<S>(size: number, live = true): ViewState<S> {
+  return { rows: [], window: size, complete: false, total: 0, uncounted: false, unsure: [], reading: null, counting: false, countAgain: false, countedSince: false, live }
 }
 
 /** The rows shown. */
@@ -119,7 +145,14 @@ export function hasMore(v: ViewState<unknown>): boolean {
 
 /** Rule 2: the view can show its window without asking the backend. */
 export function proven(v: ViewState<unknown>): boolean {
-  return (v.complete || v.rows.length >= v.window) && v.unsure.length === 0
+  return (!v.live || v.complete || v.rows.length >= v.window) && v.unsure.length === 0
+}
+
+/** Rule 3: news that a document not among the rows matches, with this content, would place it among them. */
+export function placeable<S>(v: ViewState<S>, row: Row<S>, order: RowOrder): boolean {
+  if (v.complete) return true
+  const last = v.rows[v.rows.length - 1]
+  return last !== undefined && order(row, last) < 0
 }
 
 /** The transition function; `margin` spare rows are asked beyond the window. The input state is never modified. */
@@ -141,6 +174,7 @@ class ViewTransition<S> {
   readonly effects: ViewEffect[] = []
   private readonly before: readonly Row<S>[]
   private readonly totalBefore: number
+  private readonly uncountedBefore: boolean
 
   constructor(
     state: ViewState<S>,
@@ -150,6 +184,7 @@ class ViewTransition<S> {
     this.s = { ...state }
     this.before = shownRows(state)
     this.totalBefore = state.total
+    this.uncountedBefore = state.uncounted
   }
 
   run(input: ViewInput<S>): void {
@@ -162,6 +197,8 @@ class ViewTransition<S> {
         return
       case 'grow':
         this.s.window += Math.max(0, input.by)
+        // A `hits` view reads only to grow: when more match than its rows hold.
+        if (!this.s.live && this.s.rows.length < this.s.window && hasMore(this.s)) this.wantRead()
         break
       case 'readSent':
         if (this.s.reading) this.s.reading = { at: input.at, since: [], again: false }
@@ -180,6 +217,12 @@ class ViewTransition<S> {
       case 'content':
         this.content(input.id, input.source, input.proven)
         break
+      case 'local':
+        this.local(input.id, input.source, input.matches, input.was)
+        break
+      case 'countSent':
+        if (this.s.counting) this.s.counting = 'sent'
+        return
       case 'counted':
         this.counted(input.total)
         break
@@ -207,48 +250,69 @@ class ViewTransition<S> {
     if (!r || r.at === null) return
     this.s.reading = null
     const seen = new Set<string>()
-    const next = rows.filter((row) => row._source !== null && !seen.has(row._id) && seen.add(row._id))
+    const unique = rows.filter((row) => !seen.has(row._id) && seen.add(row._id))
+    // Hits known gone since the page was read: the page counted them, they no longer match (rule 5).
+    const next = unique.filter((row) => row._source !== null)
+    const gone = unique.length - next.length
     next.sort(this.order)
     this.s.rows = next
     const count = countOf(total)
     // A short page ends the matches whatever its total says; a full one whose count it holds is every match too.
-    this.s.complete = rows.length < asked || (count !== undefined && count <= next.length)
-    this.s.total = count === undefined || this.s.complete ? next.length : Math.max(count, next.length)
+    this.s.complete = rows.length < asked || (count !== undefined && count <= unique.length)
+    this.s.total = count === undefined || this.s.complete ? next.length : Math.max(count - gone, next.length)
     this.s.uncounted = count === undefined && !this.s.complete
+    this.s.countedSince = false
     // Documents the page placed by older content than they show: their place is the backend's to say.
     this.s.unsure = moved.filter((id) => seen.has(id))
     for (const news of r.since) this.place(news)
     if (r.again) this.wantRead()
   }
 
-  /** Rule 3. */
-  private place(news: News<S>): void {
+  /** Rule 3. `counts`: the news leaves the total to a count when it cannot tell (a local write's caller moves it). */
+  private place(news: News<S>, counts = true): void {
     const at = this.s.rows.findIndex((row) => row._id === news.id)
     const was = at >= 0
     const rows = was ? this.s.rows.filter((_, i) => i !== at) : [...this.s.rows]
     if (!news.matches || news.source === null) {
       if (was) {
         this.s.rows = rows
-        this.s.total = Math.max(rows.length, this.s.total - 1)
+        // A count under way settles the total (it was asked after entries it did not add): this exit goes with it.
+        if (this.s.counting && counts) this.count()
+        else this.s.total = Math.max(rows.length, this.s.total - 1)
         this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
-      } else if (!this.s.complete) this.s.counting = this.count()
+        if (counts && this.s.countedSince && !this.s.complete && this.s.live) this.count()
+      } else if (counts && !this.s.complete) this.count()
       return
     }
     const row: Row<S> = { _id: news.id, _source: news.source }
     const last = rows[rows.length - 1]
-    const placeable = this.s.complete || (last !== undefined && this.order(row, last) < 0)
-    if (placeable) {
+    // A `hits` view keeps a row wherever its content moves it.
+    const fits = this.s.complete || !this.s.live || (last !== undefined && this.order(row, last) < 0)
+    if (fits) {
       rows.splice(insertionPoint(rows, row, this.order), 0, row)
       this.s.rows = rows
       this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
-      if (this.s.complete && !was) this.s.total++
-      else if (!was) this.s.counting = this.count()
+      if (this.s.complete && !was && counts) this.s.total++
+      else if (counts && !was) this.count()
     } else {
       // Past the last row: it may have matched already, beyond the rows, or just started to.
       this.s.rows = rows
       if (was) this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
-      if (!was) this.s.counting = this.count()
+      if (counts && !was) this.count()
     }
+  }
+
+  /**
+   * Rule 7. A local write is placed at once, as news whose count is known: a row counts one; a document that is not
+   * a row moves the total by its matching before and after. A page read meanwhile knows nothing of it: the shell
+   * places it again on the answer.
+   */
+  private local(id: string, source: S | null, matches: boolean, was: boolean): void {
+    const isRow = this.s.rows.some((r) => r._id === id)
+    const total = this.s.total
+    this.place({ id, source, matches: matches && source !== null }, false)
+    const delta = isRow ? (matches ? 0 : -1) : Number(matches) - Number(was)
+    this.s.total = Math.max(Math.min(this.s.rows.length, this.s.window), total + delta)
   }
 
   private content(id: string, source: S | null, proven: boolean): void {
@@ -262,24 +326,35 @@ class ViewTransition<S> {
 
   private counted(total: unknown): void {
     this.s.counting = false
+    const again = this.s.countAgain
+    this.s.countAgain = false
+    if (again) this.count()
     const count = countOf(total)
     if (count === undefined) return
+    // Complete rows that a count contradicts are not every match (news was missed): the page is read again.
+    if (this.s.complete && this.s.live && count !== this.s.rows.length && !again) {
+      this.s.complete = false
+      this.wantRead()
+    }
     // A count may be older than news placed since it was asked: it never drops a row, the next page settles it.
     this.s.total = Math.max(count, Math.min(this.s.rows.length, this.s.window))
     this.s.uncounted = false
+    this.s.countedSince = true
   }
 
-  /** Asks for a count once. */
-  private count(): boolean {
-    if (!this.s.counting) this.effects.push({ type: 'count' })
-    return true
+  /** Asks for a count once; news while one is in flight asks again once it is answered. */
+  private count(): void {
+    if (!this.s.counting) {
+      this.effects.push({ type: 'count' })
+      this.s.counting = 'wanted'
+    } else if (this.s.counting === 'sent') this.s.countAgain = true
   }
 
   private showIfChanged(): void {
     const now = shownRows(this.s)
     // Membership and order: a row's content renders through its own document.
     const same = now.length === this.before.length && now.every((row, i) => row._id === this.before[i]._id)
-    if (!same || this.s.total !== this.totalBefore) this.effects.push({ type: 'show' })
+    if (!same || this.s.total !== this.totalBefore || this.s.uncounted !== this.uncountedBefore) this.effects.push({ type: 'show' })
   }
 }
 

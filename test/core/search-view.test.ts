@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { comparator, normalizeSort } from '../../src/core/sort'
-import { hasMore, initialView, proven, shownRows, stepView, type ViewEffect, type ViewInput, type ViewState } from '../../src/core/search-view'
+import { hasMore, initialView, placeable, proven, shownRows, stepView, type ViewEffect, type ViewInput, type ViewState } from '../../src/core/search-view'
 
 type S = { n: number }
 const order = comparator(normalizeSort('n'))
@@ -173,5 +173,69 @@ describe('search view', () => {
     const copy = JSON.stringify(v)
     run(v, [news('x', 0), { type: 'readWanted' }, { type: 'readSent', at: 3 }, news('a', null), { type: 'counted', total: 1 }])
     expect(JSON.stringify(v)).toBe(copy)
+  })
+
+  it('page hits known gone since the read (null content) are neither rows nor counted; the next match is read', () => {
+    const v = run(initialView<S>(2), [{ type: 'readWanted' }, { type: 'readSent', at: 1 }])
+    const r = run(v.state, [{ type: 'pageAnswered', rows: [row('a', 1), { _id: 'b', _source: null as unknown as S }], total: 4, asked: 2, moved: [] }])
+    expect(ids(r.state)).toEqual(['a'])
+    expect(r.state).toMatchObject({ total: 3, complete: false })
+    expect(r.effects).toContainEqual({ type: 'read', size: 2 })
+  })
+
+  it('news during a count in flight counts again once it is answered; before it is sent, it is the same count', () => {
+    const v = loaded(2, [['a', 1], ['b', 2]], 5)
+    const wanted = run(v, [news('y', 100), news('w', 101)])
+    expect(wanted.effects).toEqual([{ type: 'count' }])
+    const sent = run(wanted.state, [{ type: 'countSent' }, news('z', 102)])
+    expect(sent.state.countAgain).toBe(true)
+    const answered = run(sent.state, [{ type: 'counted', total: 7 }])
+    expect(answered.state.total).toBe(7)
+    expect(answered.effects).toEqual([{ type: 'count' }, { type: 'show' }])
+  })
+
+  it('a row leaving after a count set the total is counted again (the count may have left it out already)', () => {
+    const v = run(loaded(1, [['a', 1], ['b', 2]], 5), [{ type: 'counted', total: 4 }]).state
+    const r = run(v, [news('b', null)])
+    expect(r.state.total).toBe(3)
+    expect(r.effects).toContainEqual({ type: 'count' })
+    // Right after a page, its total counted the row: subtracting is enough.
+    expect(run(loaded(1, [['a', 1], ['b', 2]], 5), [news('b', null)]).effects).not.toContainEqual({ type: 'count' })
+  })
+
+  it('a count contradicting complete rows makes them incomplete and reads the page again', () => {
+    const v = loaded(5, [['a', 1], ['b', 2]], 2)
+    const r = run(v, [{ type: 'counted', total: 3 }])
+    expect(r.state.complete).toBe(false)
+    expect(r.effects).toContainEqual({ type: 'read', size: 5 })
+  })
+
+  it('placeable: before the last row, or anywhere once the rows are complete', () => {
+    const v = loaded(2, [['a', 1], ['b', 3]], 5)
+    expect(placeable(v, row('x', 2), order)).toBe(true)
+    expect(placeable(v, row('x', 4), order)).toBe(false)
+    expect(placeable(loaded(5, [['a', 1]], 1), row('x', 99), order)).toBe(true)
+  })
+
+  it("a 'hits' view: a row moves anywhere, a row gone is not replaced, only growing reads", () => {
+    const start = initialView<S>(2, false)
+    const v = run(start, [{ type: 'readWanted' }, { type: 'readSent', at: 1 }, { type: 'pageAnswered', rows: [row('a', 1), row('b', 2)], total: 5, asked: 2, moved: [] }]).state
+    const moved = run(v, [{ type: 'content', id: 'a', source: { n: 50 }, proven: true }])
+    expect(ids(moved.state)).toEqual(['b', 'a'])
+    const gone = run(v, [{ type: 'content', id: 'a', source: null, proven: true }])
+    expect(ids(gone.state)).toEqual(['b'])
+    expect(gone.effects).toEqual([{ type: 'show' }])
+    expect(run(gone.state, [{ type: 'grow', by: 2 }]).effects).toContainEqual({ type: 'read', size: 4 })
+  })
+
+  it('an exit while a count is under way is left to that count (the entries it was asked for were not added)', () => {
+    const v = loaded(1, [['a', 1], ['b', 2]], 5)
+    const entered = run(v, [news('x', 0)])
+    expect(entered.state.total).toBe(5)
+    const exited = run(entered.state, [news('x', null)])
+    expect(exited.state.total).toBe(5)
+    expect(exited.effects).not.toContainEqual({ type: 'count' }) // the wanted count goes out after it
+    const sent = run(entered.state, [{ type: 'countSent' }, news('x', null)])
+    expect(sent.state).toMatchObject({ total: 5, countAgain: true })
   })
 })

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ObserverClient, type ObserverSearchResult } from '../../src/core'
 import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
+import { instrument } from '../helpers/instrumented-driver'
 import { waitFor } from '../helpers/wait-for'
 
 const clients: ObserverClient[] = []
@@ -95,5 +96,31 @@ describe('a change outside the window', () => {
     await Promise.resolve()
     expect(s.hits.map((h) => h._id)).toEqual(['d00', 'd01', 'd02'])
     expect([s.total, emitted]).toEqual([10, 0])
+  })
+})
+
+describe('spare rows (issue 23: one render per change)', () => {
+  it('an exit moves the next match up from the spares: one hits emission, no page read; an entry pushes a hit into them', async () => {
+    const inner = memoryDriver()
+    inner.seed('i', 'c', Array.from({ length: 10 }, (_, n) => ({ _id: `d${n}`, _source: { n } })))
+    const driver = instrument(inner)
+    const client = new ObserverClient({ driver })
+    clients.push(client)
+    const s = client.search<{ n: number }>('i', 'c', { query: {}, sort: 'n' }, { live: 'query', size: 3 })
+    await s.ready()
+    const pages = () => driver.reads.filter((r) => r.op === 'search').length
+    const before = pages()
+    let emitted = 0
+    s.on('hits', () => emitted++)
+    await inner.delete('i', 'c', 'd1')
+    await waitFor(() => s.hits.map((h) => h._id).join() === 'd0,d2,d3', 1000, { what: 'd3 moved up' })
+    expect([emitted, s.total, pages() - before]).toEqual([1, 9, 0])
+    // An entry: d4 (pushed out) stays held as a spare, so the exit that follows needs no read either.
+    await inner.create('i', 'c', { n: -1 }, 'x')
+    await waitFor(() => s.hits.map((h) => h._id).join() === 'x,d0,d2', 1000, { what: 'x entered' })
+    await inner.delete('i', 'c', 'x')
+    await waitFor(() => s.hits.map((h) => h._id).join() === 'd0,d2,d3', 1000, { what: 'd3 back' })
+    expect(driver.reads.slice(0).filter((r) => r.op === 'search').length - before).toBeLessThanOrEqual(2) // counts only
+    expect(s.total).toBe(9)
   })
 })

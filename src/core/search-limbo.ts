@@ -1,0 +1,99 @@
+/**
+ * A live search's limbo (Firestore's limbo documents): news that a document matches, for a document no entry held
+ * when it came (nothing could order it), is proven by the document's own read (rule 2 of `search-result.ts`).
+ *
+ * ## States, per document, only while its read is in flight
+ * - `hidden`: a document this client let go of lately (its news may be the late one it left from): read before it
+ *   is shown. At most MAX_LIMBO; past it the search reads its page instead.
+ * - `proving`: a row shown at once on such news, until its read lands. A row's only: it goes with the row.
+ * Each keeps the latest news of its document: a read proves the news when it shows the news' revision (or its
+ * content, without revisions). A read finding the document gone, or news that it left, drops it; a read showing
+ * something else, or later news applied on top, leaves membership to the backend (`lost`: the page is read).
+ */
+import type { Observer } from './observer'
+import { deepEqual } from './patch'
+import type { SearchHost } from './search-host'
+import type { CollectionRef, DocEvent } from './types'
+
+/** Documents read before they are shown, at once; past this an appearance makes the page be read instead. */
+export const MAX_LIMBO = 1_000
+
+export interface LimboShell<T extends object> {
+  /** A hidden document's read proved its news: the search places it (holding its own observer first). */
+  proven(id: string, hit: Observer<T>): void
+  /** Membership is the backend's to say: the search reads its page. */
+  lost(reason: string): void
+  /** True while `hit` is the search's row for `id`. */
+  isRow(id: string, hit: Observer<T>): boolean
+}
+
+export class Limbo<T extends object> {
+  private hidden = new Map<string, { hit: Observer<T>; news: DocEvent }>()
+  private proving = new Map<string, DocEvent>()
+
+  constructor(
+    private readonly host: Pick<SearchHost, 'observe' | 'provenance'>,
+    private readonly ref: CollectionRef,
+    private readonly shell: LimboShell<T>,
+  ) {}
+
+  get size(): number {
+    return this.hidden.size
+  }
+
+  /** Later news of a document in limbo: kept for its read to prove. True when the document is hidden (not a row). */
+  news(e: DocEvent): boolean {
+    const hidden = this.hidden.get(e.id)
+    if (hidden) hidden.news = e
+    else if (this.proving.has(e.id)) this.proving.set(e.id, e)
+    return hidden !== undefined
+  }
+
+  /** Reads a document before its news can place it. */
+  hide(e: DocEvent): void {
+    if (this.hidden.size >= MAX_LIMBO) return this.shell.lost('too many appearances to prove one by one')
+    const hit = this.host.observe<T>(this.ref, e.id, false)
+    const limbo = { hit, news: e }
+    this.hidden.set(e.id, limbo)
+    void hit.refresh().then(() => {
+      if (this.hidden.get(e.id) !== limbo) return
+      this.hidden.delete(e.id)
+      if (this.proves(hit, limbo.news)) this.shell.proven(e.id, hit)
+      // Not found gone (something else, or the read failed) while the news says it matches: the backend says.
+      else if (!hit.deleted && limbo.news.kind !== 'delete' && limbo.news.inQuery !== false) {
+        this.shell.lost('an appearance its read did not prove')
+      }
+      hit.stop()
+    })
+  }
+
+  /** A row shown on news nothing ordered: its read must prove it. */
+  prove(id: string, hit: Observer<T>, e: DocEvent): void {
+    this.proving.set(id, e)
+    void hit.refresh().then(() => {
+      const news = this.proving.get(id)
+      if (news === undefined || !this.shell.isRow(id, hit)) return
+      this.proving.delete(id)
+      // Gone: its delete removes the row.
+      if (hit._source !== null && !this.proves(hit, news)) this.shell.lost('an appearance its read did not prove')
+    })
+  }
+
+  /** The row left, or a page read proved it. */
+  settled(id: string): void {
+    this.proving.delete(id)
+  }
+
+  clear(): void {
+    for (const { hit } of this.hidden.values()) hit.stop()
+    this.hidden.clear()
+    this.proving.clear()
+  }
+
+  /** The document's own read shows the revision (or content) the news said matches. */
+  private proves(hit: Observer<T>, news: DocEvent): boolean {
+    if (news.kind === 'delete' || news.inQuery === false || hit._source === null) return false
+    if (this.host.provenance(hit) !== 'read') return false
+    return news.rev !== undefined ? hit._rev === news.rev : deepEqual(hit._source, news.doc)
+  }
+}
