@@ -4,29 +4,20 @@
  * on a document known deleted: the core reads instead of applying it on a guess (doc-state.ts, invariant 1).
  */
 import type { SanityClient } from '@sanity/client'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { ObserverClient } from '../../src'
 import { sanityDriver } from '../../src/drivers/sanity'
 import { staysEqual, waitFor } from '../helpers/wait-for'
-import { startSanityServer, type SanityTestServer } from '../servers/sanity'
-import { clientFor } from '../servers/sanity/test-client'
+import type { SanityTestServer } from '../servers/sanity'
+import { useSanityServer } from '../helpers/sanity-fixture'
 
 let server: SanityTestServer
 let sanity: SanityClient
 const clients: ObserverClient[] = []
 
-beforeAll(async () => {
-  server = await startSanityServer({ retryMs: 20 })
-  sanity = clientFor(server)
-})
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  server.faults.clear()
-  await waitFor(() => server.openListeners === 0, 3000, { what: 'every listener closed' })
-  server.documents.wipe()
-})
-afterAll(async () => {
-  await server.stop()
+useSanityServer(clients, (started, client) => {
+  server = started
+  sanity = client
 })
 
 /** Creates, updates and deletes `x` while every delivery of its creation is held back; then lets the creation go. */

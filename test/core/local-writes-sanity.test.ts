@@ -5,12 +5,12 @@
  * with a stale `ifRevisionID` refused (rollback).
  */
 import type { SanityClient } from '@sanity/client'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ObserverClient } from '../../src'
 import { sanityDriver } from '../../src/drivers/sanity'
 import { staysEqual, waitFor } from '../helpers/wait-for'
-import { startSanityServer, type SanityTestServer } from '../servers/sanity'
-import { clientFor } from '../servers/sanity/test-client'
+import type { SanityTestServer } from '../servers/sanity'
+import { useSanityServer } from '../helpers/sanity-fixture'
 
 type Note = { n: number; city?: string; where?: { lat: number; lng?: number } }
 
@@ -18,18 +18,9 @@ let server: SanityTestServer
 let sanity: SanityClient
 const clients: ObserverClient[] = []
 
-beforeAll(async () => {
-  server = await startSanityServer({ retryMs: 20 })
-  sanity = clientFor(server)
-})
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  server.faults.clear()
-  await waitFor(() => server.openListeners === 0, 3000, { what: 'every listener closed' })
-  server.documents.wipe()
-})
-afterAll(async () => {
-  await server.stop()
+useSanityServer(clients, (started, client) => {
+  server = started
+  sanity = client
 })
 
 function observe(id: string) {
