@@ -222,7 +222,7 @@ export class ObserverClient {
       readAgain: (ref, reason) => this.tracer.active && this.tracer.emit({ type: 'resync', collection: collectionName(ref), reason }),
       applyEvent: (observer, e, applied) => this.table.peek(observer.ref, observer._id)?.applyEvent(e, applied),
       onLocal: (ref, listener) => this.table.onLocal(ref, listener),
-      pendingIn: (ref) => this.table.pendingIn(ref),
+      pendingIn: (ref, at) => this.table.pendingIn(ref, at),
     }
   }
 

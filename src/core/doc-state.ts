@@ -186,10 +186,13 @@ export function visibleOf(s: DocState<unknown>): DocSource | null {
   return doc
 }
 
-/** What the server stores as far as this state knows: its last word with the writes it has answered applied. */
-export function storedOf(s: DocState<unknown>): DocSource | null {
+/**
+ * What the server stores as far as this state knows: its last word with the writes it has answered applied; with
+ * `at`, only those answered before stream point `at` (what a page read sent then surely holds).
+ */
+export function storedOf(s: DocState<unknown>, at = Infinity): DocSource | null {
   let doc = s.known.kind === 'content' ? s.known.doc : null
-  for (const w of s.pending) if (w.ack) doc = applyWrite(doc, w)
+  for (const w of s.pending) if (w.ack && w.ack.at < at) doc = applyWrite(doc, w)
   return doc
 }
 

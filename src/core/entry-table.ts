@@ -1,6 +1,7 @@
 import { startReadClock } from './watch-timeout'
 import type { BackoffOptions } from './backoff'
 import { DocEntry, type EntryHost } from './entry'
+import type { LocalDoc } from './search-host'
 import { RetryGate } from './retry-gate'
 import { collectionName, type Tracer } from './trace'
 import type { CollectionRef, Doc, DocSource, Driver, Rev, WriteRequest } from './types'
@@ -108,9 +109,14 @@ export class EntryTable implements EntryHost {
     if (set) for (const listener of [...set]) listener(entry, before, after)
   }
 
-  /** The documents of `ref`'s collection with local writes the server has not answered yet (it does not store them). */
-  *pendingIn(ref: CollectionRef): IterableIterator<DocEntry> {
-    for (const entry of this.entries.get(collectionKey(ref))?.values() ?? []) if (entry.unanswered) yield entry
+  /**
+   * The documents of `ref`'s collection with local writes the server had not answered by stream point `at` (a page
+   * read sent then does not hold them; by default: not answered yet), as a search places them.
+   */
+  *pendingIn(ref: CollectionRef, at = Infinity): IterableIterator<LocalDoc> {
+    for (const entry of this.entries.get(collectionKey(ref))?.values() ?? []) {
+      if (entry.unansweredAt(at)) yield { id: entry.id, pending: true, visible: entry.visible, remote: entry.storedAt(at) }
+    }
   }
 
   acquire(ref: CollectionRef, id: string): DocEntry {

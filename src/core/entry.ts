@@ -295,14 +295,22 @@ export class DocEntry {
       .finally(() => this.host.release(this))
   }
 
-  /** True while a local write of this document has not been answered by the server (it has not stored it yet). */
-  get unanswered(): boolean {
-    return this.state.pending.some((w) => w.ack === undefined)
+  /**
+   * True while a local write of this document has not been answered by the server (it has not stored it yet), or was
+   * answered after stream point `at` (a page read sent then may not hold it).
+   */
+  unansweredAt(at = Infinity): boolean {
+    return this.state.pending.some((w) => w.ack === undefined || w.ack.at >= at)
   }
 
   /** What the server stores as far as known: its last word with the writes it answered (null: missing or unknown). */
   get remote(): DocSource | null {
     return storedOf(this.state)
+  }
+
+  /** What the server stores as far as known (its last word with the writes it answered by stream point `at`). */
+  storedAt(at = Infinity): DocSource | null {
+    return storedOf(this.state, at)
   }
 
   /** What is shown: the server's content with the pending local writes applied on top. */

@@ -81,8 +81,11 @@ export interface SearchHost {
    * from and to; `before === after` when its last pending write was confirmed); returns the unsubscribe.
    */
   onLocal(ref: CollectionRef, listener: (doc: LocalDoc, before: DocSource | null, after: DocSource | null) => void): () => void
-  /** The documents of `ref`'s collection with local writes the server has not answered yet. */
-  pendingIn(ref: CollectionRef): Iterable<LocalDoc>
+  /**
+   * The documents of `ref`'s collection with local writes the server had not answered by stream point `at` (default:
+   * not answered yet); `remote` is what it stored by then as far as known.
+   */
+  pendingIn(ref: CollectionRef, at?: number): Iterable<LocalDoc>
   /** Traces a decision to read again (devtools), when someone listens. */
   readAgain?(ref: CollectionRef, reason: string): void
   /** Passes an event to a held document, which orders it and calls `applied` once it is applied. */

@@ -374,9 +374,9 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     pending: (hit, pending) => this.emit('pending', hit._id, pending),
   }
 
-  /** Rule: one Observer per row, and no other. */
+  /** Rule: one Observer per row, and no other (once a page's answer and its local overlay are both placed). */
   private releaseOutside(): void {
-    if (this.byId.size === 0) return
+    if (this.byId.size === 0 || this.answering) return
     const rows = new Set(this.view.rows.map((r) => r._id))
     for (const id of [...this.byId.keys()]) if (!rows.has(id)) this.release(id)
   }
@@ -549,10 +549,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.answering = true
     try {
       this.input({ type: 'pageAnswered', rows, total: page.total, asked: size, moved: this.rereads >= 3 ? [] : moved })
-      if (this.live === 'query') this.overlayLocal()
+      if (this.live === 'query') this.overlayLocal(at)
     } finally {
       this.answering = false
     }
+    this.releaseOutside()
     if (buffered) for (const [e, seq, ordered] of buffered) this.replay(e, seq, ordered)
     if (overflowed) this.lost('more news during a page read than kept')
     const due = this.hitsDeferred
@@ -658,11 +659,14 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.placeLocal(doc.id, after, matches, before !== null && match(before, doc.id))
   }
 
-  /** Rule 6, after a page (what the server stores): each document with unanswered writes goes where it shows. */
-  private overlayLocal(): void {
+  /**
+   * Rule 6, after a page read sent at stream point `at` (what the server stored then): each document with writes the
+   * server had not answered by then goes where it shows.
+   */
+  private overlayLocal(at: number): void {
     const match = this.matches()
     if (!match) return
-    for (const doc of [...this.host.pendingIn(this.ref)]) {
+    for (const doc of [...this.host.pendingIn(this.ref, at)]) {
       const matches = doc.visible !== null && match(doc.visible, doc.id)
       const was = doc.remote !== null && match(doc.remote, doc.id)
       if (matches !== was || this.byId.has(doc.id)) this.placeLocal(doc.id, doc.visible, matches, was)

@@ -141,3 +141,37 @@ describe('local writes in a live query search', () => {
     await agrees(driver, s, 4)
   })
 })
+
+describe('local writes and a page read in flight', () => {
+  it('a local create answered while the page is read, its echo lost, is still shown once the page lands (the page cannot hold it)', async () => {
+    const driver = memoryDriver({ latency: 5 })
+    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    // A page computed when asked, delivered only when released: it holds what the server stored when it was sent.
+    let hold = false
+    const held: Array<() => void> = []
+    const search = driver.search.bind(driver)
+    const gated = Object.assign(Object.create(driver) as MemoryDriver, {
+      search: async (...args: Parameters<typeof search>) => {
+        const page = await search(...args)
+        if (hold && args[2].size > 0) await new Promise<void>((r) => held.push(r))
+        return page
+      },
+    })
+    const client = new ObserverClient({ driver: gated, gapTimeout: 100 })
+    clients.push(client)
+    const s = client.search<Row>('i', 'c', { query, sort: 'n' }, { live: 'query', size: 2 })
+    await s.ready()
+    hold = true
+    void s.refresh()
+    await waitFor(() => held.length === 1, 2000, { what: 'the page read held' })
+    driver.faults.drop = 1
+    await client.create('i', 'c', { n: 0.5, city: 'NYC' }, 'new')
+    expect(ids(s), 'shown at once').toEqual(['new', 'd1'])
+    driver.faults.drop = 0
+    hold = false
+    held.shift()!()
+    await waitFor(() => s.status === 'live' && !s.hits.some((h) => h.pending), 3000, { what: 'the page placed and the write confirmed by a read' })
+    expect(ids(s), 'once the page landed').toEqual(['new', 'd1'])
+    await agrees(driver, s, 2)
+  })
+})
