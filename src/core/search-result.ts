@@ -105,7 +105,7 @@ type About = { id: string; how: 'news' | 'content'; gone: boolean }
 function readReason(input: ViewInput<unknown>): string | undefined {
   if (input.type === 'news' || (input.type === 'content' && input.proven)) return 'a hit left the window: refill it'
   if (input.type === 'content') return 'content a read gave a hit: membership unknown'
-  if (input.type === 'counted') return 'a count contradicts the rows: read them again'
+  if (input.type === 'counted') return input.failed ? 'a count failed: the page counts' : 'a count contradicts the rows: read them again'
   return undefined
 }
 
@@ -688,7 +688,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       this.ask(0).then(
         // A count sent before the last page read may be older than it: it only ends the count.
         (page) => this.input({ type: 'counted', total: token === this.token ? page?.total : undefined }),
-        () => this.input({ type: 'counted', total: undefined }), // the next news or page counts again
+        () => this.input({ type: 'counted', total: undefined, failed: true }),
       )
     }, 50)
   }

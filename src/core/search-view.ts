@@ -120,7 +120,7 @@ export type ViewInput<S = unknown> =
   /** The count went out: news from now on may not be in it. */
   | { readonly type: 'countSent' }
   /** A count's answer (undefined: failed, or older than a page read since: only ends it). */
-  | { readonly type: 'counted'; readonly total: unknown }
+  | { readonly type: 'counted'; readonly total: unknown; readonly failed?: boolean }
 
 /** What the shell does. `show`: the window or the total changed (the shell diffs it for appear/disappear). */
 export type ViewEffect = { readonly type: 'read'; readonly size: number } | { readonly type: 'count' } | { readonly type: 'show' }
@@ -224,7 +224,7 @@ class ViewTransition<S> {
         if (this.s.counting) this.s.counting = 'sent'
         return
       case 'counted':
-        this.counted(input.total)
+        this.counted(input.total, input.failed === true)
         break
     }
     if (!proven(this.s)) this.wantRead()
@@ -277,7 +277,8 @@ class ViewTransition<S> {
       if (was) {
         this.s.rows = rows
         // A count under way settles the total (it was asked after entries it did not add): this exit goes with it.
-        if (this.s.counting && counts) this.count()
+        // Complete rows are every match: they are the total.
+        if (this.s.counting && counts && !this.s.complete) this.count()
         else this.s.total = Math.max(rows.length, this.s.total - 1)
         this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
         if (counts && this.s.countedSince && !this.s.complete && this.s.live) this.count()
@@ -324,13 +325,19 @@ class ViewTransition<S> {
     if (!proven && this.s.rows.some((r) => r._id === id) && !this.s.unsure.includes(id)) this.s.unsure = [...this.s.unsure, id]
   }
 
-  private counted(total: unknown): void {
+  private counted(total: unknown, failed: boolean): void {
     this.s.counting = false
     const again = this.s.countAgain
     this.s.countAgain = false
     if (again) this.count()
     const count = countOf(total)
-    if (count === undefined) return
+    if (count === undefined) {
+      // Rule 5: the exits left to a count that failed are settled otherwise: complete rows are every match; else the
+      // page is read (behind the shell's backoff), which counts.
+      if (this.s.complete) this.s.total = this.s.rows.length
+      else if (failed && !again) this.wantRead()
+      return
+    }
     // Complete rows that a count contradicts are not every match (news was missed): the page is read again.
     if (this.s.complete && this.s.live && count !== this.s.rows.length && !again) {
       this.s.complete = false

@@ -238,4 +238,20 @@ describe('search view', () => {
     const sent = run(entered.state, [{ type: 'countSent' }, news('x', null)])
     expect(sent.state).toMatchObject({ total: 5, countAgain: true })
   })
+
+  it('a count that fails settles nothing: complete rows are the total, and an incomplete view reads its page (memory soak seed 991541)', () => {
+    // Complete (a short page): an exit while a count is under way is subtracted, and a failed count leaves it so.
+    const complete = loaded(20, [['a', 1], ['b', 2], ['c', 3]], 3)
+    const counting = run(complete, [news('x', 9, false), { type: 'countSent' }, news('b', null), { type: 'counted', total: undefined, failed: true }])
+    expect(counting.state).toMatchObject({ total: 2, complete: true })
+    expect(ids(counting.state)).toEqual(['a', 'c'])
+    // Incomplete: the exit was left to the count; the count failed, so the page is read, which counts.
+    const partial = loaded(1, [['a', 1], ['b', 2]], 5)
+    const failed = run(partial, [news('x', 0), news('x', null), { type: 'countSent' }, { type: 'counted', total: undefined, failed: true }])
+    expect(failed.effects).toContainEqual({ type: 'read', size: 1 })
+    // News after the count was sent asks for another count first; only if that one fails too is the page read.
+    const again = run(partial, [news('x', 0), { type: 'countSent' }, news('x', null), { type: 'counted', total: undefined, failed: true }])
+    expect(again.effects.filter((e) => e.type === 'read')).toEqual([])
+    expect(again.state.counting).toBe('wanted')
+  })
 })
