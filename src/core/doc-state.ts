@@ -188,11 +188,11 @@ export function visibleOf(s: DocState<unknown>): DocSource | null {
 
 /**
  * What the server stores as far as this state knows: its last word with the writes it has answered applied; with
- * `at`, only those answered before stream point `at` (what a page read sent then surely holds).
+ * `at`, only those answered by stream point `at` (what a page read sent then holds: an answer has a point of its own).
  */
 export function storedOf(s: DocState<unknown>, at = Infinity): DocSource | null {
   let doc = s.known.kind === 'content' ? s.known.doc : null
-  for (const w of s.pending) if (w.ack && w.ack.at < at) doc = applyWrite(doc, w)
+  for (const w of s.pending) if (w.ack && w.ack.at <= at) doc = applyWrite(doc, w)
   return doc
 }
 

@@ -270,7 +270,8 @@ export class DocEntry {
         (answer) => {
           const rev = answer && (typeof answer.rev === 'string' || typeof answer.rev === 'number') ? answer.rev : undefined
           if (tracer?.active) tracer.emit({ type: 'write', phase: 'confirmed', collection, id: this.id, op, rev })
-          this.run({ type: 'writeAnswered', n, rev, at: this.host.currentSeq })
+          // The answer is a point of the stream of its own, so that a read or page sent at the same point is known to come after it.
+          this.run({ type: 'writeAnswered', n, rev, at: this.host.nextSeq() })
           // Without a revision to recognise its echo by, what the server now stores is read; with one, it is read if
           // the echo does not come within the gap timeout (a lost notification must not leave the write pending).
           const waiting = () => !this.disposed && this.state.pending.some((w) => w.n === n)
@@ -300,7 +301,7 @@ export class DocEntry {
    * answered after stream point `at` (a page read sent then may not hold it).
    */
   unansweredAt(at = Infinity): boolean {
-    return this.state.pending.some((w) => w.ack === undefined || w.ack.at >= at)
+    return this.state.pending.some((w) => w.ack === undefined || w.ack.at > at)
   }
 
   /** What the server stores as far as known: its last word with the writes it answered (null: missing or unknown). */

@@ -388,8 +388,9 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
    */
   private contentChanged(id: string, hit: Observer<T>): void {
     if (this.placing || this.stopped) return
-    // Rule 6: a local write places it (`localChanged` follows), the server's news a remote change.
-    if (hit.pending && this.localMatch(id) !== undefined) return
+    // Rule 6: a local write places it (`localChanged` follows), the server's news a remote change; a local removal
+    // is placed by `localChanged` whether or not the driver can test the query.
+    if (this.live === 'query' && hit.pending && (hit._source === null || this.localMatch(id) !== undefined)) return
     // Content an event gave is followed by the query watch's news of it, a local write by its echo's; content a read
     // or another search's page gave may no longer match, and no query watch says so (rule 3).
     const proven = this.live === 'hits' || hit.pending || this.host.provenance(hit) === 'event'
@@ -644,19 +645,26 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     return this.live === 'query' ? (this.matcher ??= this.host.driver.matcher?.(this.ref, this.spec)) : undefined
   }
 
-  /** Rule 6: whether a document with writes the server has not answered matches by what it shows (else undefined). */
+  /**
+   * Rule 6: whether a document with pending writes matches by what it shows (else undefined). Until its writes are
+   * confirmed, the server's news of it tells an older state than the one shown (the news of the write's own
+   * revision comes once it is confirmed, and then decides).
+   */
   private localMatch(id: string): boolean | undefined {
     const match = this.matches()
-    if (match) for (const doc of this.host.pendingIn(this.ref)) if (doc.id === id) return doc.visible !== null && match(doc.visible, id)
+    if (match) for (const doc of this.host.pendingIn(this.ref, -Infinity)) if (doc.id === id) return doc.visible !== null && match(doc.visible, id)
     return undefined
   }
 
   /** Rule 6: a local write (or its rollback) changed what a document of the collection shows. */
   private localChanged(doc: LocalDoc, before: DocSource | null, after: DocSource | null): void {
-    const match = this.stopped || !this.loaded || before === after ? undefined : this.matches()
-    if (!match) return
-    const matches = after !== null && match(after, doc.id)
-    this.placeLocal(doc.id, after, matches, before !== null && match(before, doc.id))
+    if (this.stopped || !this.loaded || before === after) return
+    const match = this.matches()
+    if (match) return this.placeLocal(doc.id, after, after !== null && match(after, doc.id), before !== null && match(before, doc.id))
+    // No client-side test of the query: a removal certainly leaves; content coming back (a removal rolled back)
+    // is placed by the page, which the server's news would not bring (nothing changed there).
+    if (after === null) this.placeLocal(doc.id, null, false, false)
+    else if (before === null) this.lost('a local write rolled back that this client cannot place')
   }
 
   /**

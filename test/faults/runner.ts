@@ -9,6 +9,7 @@ import { ObserverClient } from '../../src/core/client'
 import type { Observer } from '../../src/core/observer'
 import type { ObserverSearchResult } from '../../src/core/search-result'
 import type { Doc, DocSource, Driver } from '../../src/core/types'
+import { ObservedError } from '../../src/core/types'
 import { Rng } from './prng'
 import type { Schedule, Step } from './schedule'
 import { faultCount } from './schedule'
@@ -267,8 +268,18 @@ function traced(d: Driver, log: (line: string) => void): Driver {
   return {
     name: d.name,
     maxIdsPerWatch: d.maxIdsPerWatch,
+    maxIdsPerRead: d.maxIdsPerRead,
+    checkId: d.checkId && ((id) => d.checkId!(id)),
     get: (c, id) => d.get(c, id),
     queryKey: d.queryKey && ((spec) => d.queryKey!(spec)),
+    // A replay must behave as the run it replays: local writes and their placement in live searches go through.
+    matcher: d.matcher && ((c, spec) => d.matcher!(c, spec)),
+    async write(c, w) {
+      if (!d.write) throw new ObservedError('write_failed', `The ${d.name} driver does not write`, { fatal: true })
+      const answer = await d.write(c, w)
+      log(`  write ${w.op} ${w.id} -> ${brief(answer)}`)
+      return answer
+    },
     async mGet(c, ids) {
       const docs = await d.mGet(c, ids)
       log(`  mGet ${ids} -> ${brief(docs.map((x) => [x._id, x._rev]))}`)
