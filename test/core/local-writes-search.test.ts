@@ -4,7 +4,7 @@
  * refused write puts everything back; once confirmed, the search shows what the backend's own search returns.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { ObserverClient, type ObserverSearchResult } from '../../src/core'
+import { ObservedError, ObserverClient, type ObserverSearchResult } from '../../src/core'
 import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
 import { waitFor } from '../helpers/wait-for'
 
@@ -173,5 +173,27 @@ describe('local writes and a page read in flight', () => {
     await waitFor(() => s.status === 'live' && !s.hits.some((h) => h.pending), 3000, { what: 'the page placed and the write confirmed by a read' })
     expect(ids(s), 'once the page landed').toEqual(['new', 'd1'])
     await agrees(driver, s, 2)
+  })
+})
+
+describe('local writes in a live search whose query the driver cannot test in the client', () => {
+  it('a local removal leaves at once, and when refused (rollback) the document comes back with the page', async () => {
+    const driver = memoryDriver({ latency: 5 })
+    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    // No matcher (as Kuzzle or Sanity for a query they cannot decide), and every write refused.
+    const blind = Object.assign(Object.create(driver) as MemoryDriver, {
+      matcher: () => undefined,
+      write: async () => {
+        throw new ObservedError('unauthorized', 'refused by the test')
+      },
+    })
+    const client = new ObserverClient({ driver: blind })
+    clients.push(client)
+    const s = client.search<Row>('i', 'c', { query, sort: 'n' }, { live: 'query', size: 2 })
+    await s.ready()
+    const removed = s.hits[0].remove()
+    expect(ids(s), 'left at once').toEqual(['d3', 'd5'])
+    await expect(removed).rejects.toMatchObject({ code: 'unauthorized' })
+    await waitFor(() => ids(s).join() === 'd1,d3' && s.total === 4, 3000, { what: 'the rolled back row back in place' })
   })
 })
