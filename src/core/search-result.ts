@@ -328,7 +328,10 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   /** Rows shown → `hits`, `total`, and the events naming the document the input was about. */
   private show(before: Observer<T>[], about?: About): void {
-    this.hits = shownRows(this.view).map((r) => this.byId.get(r._id)!.hit)
+    // A row placed by a page while its document still shows nothing (its read on the way) waits to be shown.
+    this.hits = shownRows(this.view)
+      .map((r) => this.byId.get(r._id)!.hit)
+      .filter((hit) => hit._source !== null)
     this.total = this.view.total
     if (about) {
       const was = before.some((h) => h._id === about.id)
@@ -397,7 +400,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const source = hit._source
     if (source !== null || this.live === 'hits') {
       this.changed?.delete(id)
-      return this.input({ type: 'content', id, source, proven }, { id, how: 'content', gone: source === null })
+      const hidden = source !== null && !this.hits.includes(hit)
+      this.input({ type: 'content', id, source, proven }, { id, how: 'content', gone: source === null })
+      // A row that waited for its document's content (see `show`) is shown now, even if the rows did not move.
+      if (hidden && !this.hits.includes(hit) && shownRows(this.view).some((r) => r._id === id)) this.show(this.hits)
+      return
     }
     const first = this.changed === null
     this.changed ??= new Map()
@@ -521,6 +528,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const rows: Row<T>[] = []
     const moved: string[] = []
     const seen = new Set<string>()
+    const unanswered = new Set<string>()
+    if (this.live === 'query') for (const doc of this.host.pendingIn(this.ref, at)) unanswered.add(doc.id)
     // While the page is applied its hits are placed by it, not moved one by one as their content changes (sanity seed
     // 18: a hit the page moved was released as sorting past the previous window, and the page's match went missing).
     this.placing = true
@@ -534,7 +543,12 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         const hit = this.hold(doc._id)
         // The document knows newer content than the page, with other sort values: the page placed it by old ones.
         if (this.host.offer(hit, doc, at) && hit._source && this.order(doc, hit as Row) !== 0) moved.push(doc._id)
-        rows.push({ _id: doc._id, _source: hit._source as T })
+        // Shown as gone only by local writes the page already holds (the entry's own read is on its way): the page's
+        // content places it, and the row is unsure until the document shows it (memory soak seed 992118).
+        if (hit._source === null && hit.pending && !unanswered.has(doc._id) && doc._source) {
+          rows.push({ _id: doc._id, _source: doc._source as T })
+          moved.push(doc._id)
+        } else rows.push({ _id: doc._id, _source: hit._source as T })
       }
     } finally {
       this.placing = false
