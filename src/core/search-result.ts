@@ -391,9 +391,13 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
    */
   private contentChanged(id: string, hit: Observer<T>): void {
     if (this.placing || this.stopped) return
-    // Rule 6: a local write places it (`localChanged` follows), the server's news a remote change; a local removal
-    // is placed by `localChanged` whether or not the driver can test the query.
-    if (this.live === 'query' && hit.pending && (hit._source === null || this.localMatch(id) !== undefined)) return
+    // Rule 6: a row with pending writes moves with what it shows; whether it still matches is for `localChanged`
+    // (a local cause, called next) or the query watch's news (a remote one) to say, and so is its removal.
+    if (this.live === 'query' && hit.pending) {
+      if (hit._source === null) return
+      this.changed?.delete(id)
+      return this.input({ type: 'content', id, source: hit._source, proven: true }, { id, how: 'content', gone: false })
+    }
     // Content an event gave is followed by the query watch's news of it, a local write by its echo's; content a read
     // or another search's page gave may no longer match, and no query watch says so (rule 3).
     const proven = this.live === 'hits' || hit.pending || this.host.provenance(hit) === 'event'
