@@ -547,11 +547,13 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         const hit = this.hold(doc._id)
         // The document knows newer content than the page, with other sort values: the page placed it by old ones.
         if (this.host.offer(hit, doc, at) && hit._source && this.order(doc, hit as Row) !== 0) moved.push(doc._id)
-        // Shown as gone only by local writes the page already holds (the entry's own read is on its way): the page's
-        // content places it, and the row is unsure until the document shows it (memory soak seed 992118).
-        if (hit._source === null && hit.pending && !unanswered.has(doc._id) && doc._source) {
+        // Shown as gone only by local writes: the page's content places it. Writes the page cannot hold (not answered
+        // when it was sent) are overlaid next, which removes it once, as a row (seed 1002642: it was counted off twice,
+        // as gone and by the overlay); writes the page holds leave it unsure until its document shows the page's
+        // content (its own read is on its way: seed 992118).
+        if (hit._source === null && hit.pending && doc._source) {
           rows.push({ _id: doc._id, _source: doc._source as T })
-          moved.push(doc._id)
+          if (!unanswered.has(doc._id)) moved.push(doc._id)
         } else rows.push({ _id: doc._id, _source: hit._source as T })
       }
     } finally {
