@@ -34,8 +34,10 @@
  *    three in a row, the page's placement is accepted.
  * 5. `live: 'hits'`: no query watch; rows are observed by id; a row deleted leaves, nothing refills it.
  * 6. Local writes (issue 16): a write or its rollback is placed at once (`local`) by the driver's client-side test of
- *    the query (`Driver.matcher`; none: the server's news places it); a document with writes the server has not
- *    answered is placed by what it shows, not by news nor by a page that cannot know them (each page is overlaid).
+ *    the query (`Driver.matcher`; none: a removal still leaves, anything else waits for the server's news or a page).
+ *    Until its writes are confirmed, a document's membership is what it shows, not what news says; each page is
+ *    overlaid with the writes the server had not answered when it was sent, and a page hit emptied by local writes
+ *    is placed by the page's content.
  */
 import { startReadClock } from './watch-timeout'
 import type { LiveMode, LocalDoc, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
