@@ -26,8 +26,8 @@ export interface EntryHost {
   /** Lets go of a hold on `entry` (a write in flight holds its document: see `write`). */
   release(entry: DocEntry): void
   /**
-   * A local write (or its rollback) changed what `entry` shows from `before` to `after`, or (`before === after`) its
-   * last pending write was confirmed: live searches place it, then settle it with the server.
+   * A local write (or its rollback) changed what `entry` shows from `before` to `after`, or its last pending write
+   * left (confirmed, or superseded by a newer revision: then `after` is the server's): live searches place it again.
    */
   localChange?(entry: DocEntry, before: DocSource | null, after: DocSource | null): void
 }
@@ -370,7 +370,8 @@ export class DocEntry {
   private run(input: DocInput<AppliedCallback>): boolean | undefined {
     if (this.disposed) return undefined
     const { state, effects, kept } = step(this.state, input)
-    const wasPending = this.state.pending.length > 0
+    const previous = this.state
+    const wasPending = previous.pending.length > 0
     this.state = state
     for (const effect of effects) {
       // A callback may have moved the state on since (a nested transition: every transition makes a new state
@@ -382,7 +383,7 @@ export class DocEntry {
     if (wasPending !== this.state.pending.length > 0) {
       this.notifyStatus()
       // Confirmed (a refusal is told by `runLocal`): the live searches settle what they placed by it.
-      if (wasPending && input.type !== 'writeFailed' && !this.disposed) this.host.localChange?.(this, this.shown, this.shown)
+      if (wasPending && input.type !== 'writeFailed' && !this.disposed) this.host.localChange?.(this, visibleOf(previous), visibleOf(this.state))
     }
     if (this.state.held.length === 0) this.clearGapTimer()
     else if (this.aside?.gapTimer === undefined && !this.disposed) {
