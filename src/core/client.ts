@@ -223,6 +223,7 @@ export class ObserverClient {
       applyEvent: (observer, e, applied) => this.table.peek(observer.ref, observer._id)?.applyEvent(e, applied),
       onLocal: (ref, listener) => this.table.onLocal(ref, listener),
       pendingIn: (ref, at) => this.table.pendingIn(ref, at),
+      pendingOf: (ref, id) => this.table.pendingOf(ref, id),
     }
   }
 

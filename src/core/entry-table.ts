@@ -115,8 +115,14 @@ export class EntryTable implements EntryHost {
    */
   *pendingIn(ref: CollectionRef, at = Infinity): IterableIterator<LocalDoc> {
     for (const entry of this.entries.get(collectionKey(ref))?.values() ?? []) {
-      if (entry.unansweredAt(at)) yield { id: entry.id, pending: true, visible: entry.visible, remote: entry.storedAt(at) }
+      if (entry.unansweredAt(at)) yield localDoc(entry, at)
     }
+  }
+
+  /** `id`'s local state if it has writes still pending (answered or not), else undefined: one lookup, no scan. */
+  pendingOf(ref: CollectionRef, id: string): LocalDoc | undefined {
+    const entry = this.entries.get(collectionKey(ref))?.get(id)
+    return entry?.unansweredAt(-Infinity) ? localDoc(entry, -Infinity) : undefined
   }
 
   acquire(ref: CollectionRef, id: string): DocEntry {
@@ -263,4 +269,8 @@ export class EntryTable implements EntryHost {
     for (const gate of this.gates.values()) gate.dispose()
     this.gates.clear()
   }
+}
+
+function localDoc(entry: DocEntry, at: number): LocalDoc {
+  return { id: entry.id, pending: true, visible: entry.visible, remote: entry.storedAt(at) }
 }

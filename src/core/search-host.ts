@@ -86,6 +86,8 @@ export interface SearchHost {
    * not answered yet); `remote` is what it stored by then as far as known.
    */
   pendingIn(ref: CollectionRef, at?: number): Iterable<LocalDoc>
+  /** `id`'s local state while it has pending writes (answered or not), else undefined. */
+  pendingOf(ref: CollectionRef, id: string): LocalDoc | undefined
   /** Traces a decision to read again (devtools), when someone listens. */
   readAgain?(ref: CollectionRef, reason: string): void
   /** Passes an event to a held document, which orders it and calls `applied` once it is applied. */

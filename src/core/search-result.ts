@@ -674,8 +674,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
    */
   private localMatch(id: string): boolean | undefined {
     const match = this.matches()
-    if (match) for (const doc of this.host.pendingIn(this.ref, -Infinity)) if (doc.id === id) return doc.visible !== null && match(doc.visible, id)
-    return undefined
+    const doc = match && this.host.pendingOf(this.ref, id)
+    return doc ? doc.visible !== null && match(doc.visible, id) : undefined
   }
 
   /** Rule 6: a local write (or its rollback) changed what a document of the collection shows. */
