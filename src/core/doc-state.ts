@@ -14,7 +14,8 @@
  *     sequence number of the last event received when the read or page was sent) a read or page gave it at.
  * - `reading`: a read of this document is wanted or in flight (`at`: the stream point it covers, null until sent);
  *   events received meanwhile wait in `since` and are placed on its answer. A new document starts with one not
- *   asked for: its first read, or a search's page, settles it. Null when no read is outstanding.
+ *   asked for: its first read, or a search's page, settles it (a local write's answer asks for it, as no event can
+ *   place a write's echo on a document never read). Null when no read is outstanding.
  * - `held`: events waiting for the revision they continue (a gap in the chain), each with its watch's `tag`.
  * - `past`: string revisions known superseded (bounded: the last PAST_REVS). Numeric revisions need no memory: they
  *   compare.
@@ -268,6 +269,9 @@ class Transition<Tag> {
         return
       case 'writeAnswered':
         this.s.pending = this.s.pending.map((w) => (w.n === input.n ? { ...w, ack: { rev: input.rev, at: input.at } } : w))
+        // A first read waited for but asked by no one (a document created or written here, never read): its echo
+        // could not be placed without one, so the write would stay pending. The answer asks for it.
+        if (this.s.reading && !this.s.reading.asked) this.wantRead()
         return
       case 'writeFailed':
         this.s.pending = this.s.pending.filter((w) => w.n !== input.n)

@@ -200,6 +200,22 @@ describe('document model: local writes as an overlay', () => {
     expect(shows(r.effects)).toEqual([{ type: 'show', doc: { n: 2, c: 'y' }, quiet: false }])
   })
 
+  it('a document created here and never read: the answer asks for its first read (its echo alone cannot place it)', () => {
+    let r = step(initialDocState<never>(), { type: 'write', write: { n: 1, op: 'replace', content: { n: 5 } } })
+    expect(r.effects.filter((e) => e.type === 'read')).toEqual([])
+    // Its echo, before or after the answer, waits for the first read: nothing places a creation on an unknown document.
+    r = step(r.state, { type: 'event', e: { id: 'a', kind: 'upsert', doc: { n: 5 }, rev: 'r1', previousRev: null }, seq: 1 })
+    r = step(r.state, { type: 'writeAnswered', n: 1, rev: 'r1', at: 2 })
+    expect(r.effects.filter((e) => e.type === 'read')).toEqual([{ type: 'read' }])
+    let s = step(r.state, { type: 'readSent', at: 2 }).state
+    r = step(s, { type: 'readAnswered', doc: { _id: 'a', _source: { n: 5 } as never, _rev: 'r1' } })
+    expect(r.state.pending).toEqual([])
+    expect(shows(r.effects)).toEqual([])
+    // A document already read asks nothing on an answer: its echo places itself.
+    s = step(read({ n: 1 }, 'r1'), { type: 'write', write: { n: 1, op: 'replace', content: { n: 5 } } }).state
+    expect(step(s, { type: 'writeAnswered', n: 1, rev: 'r2', at: 1 }).effects.filter((e) => e.type === 'read')).toEqual([])
+  })
+
   it('an acknowledged write whose echo never comes leaves once a read sent after its answer lands', () => {
     let s = read({ n: 1 }, 'r1')
     s = step(s, { type: 'write', write: { n: 1, op: 'replace', content: { n: 5 } } }).state
