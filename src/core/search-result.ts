@@ -379,9 +379,13 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     pending: (hit, pending) => this.emit('pending', hit._id, pending),
   }
 
-  /** Rule: one Observer per row, and no other (once a page's answer and its local overlay are both placed). */
+  /**
+   * Rule: one Observer per row, and no other (once a page's answer and its local overlay are both placed). While a
+   * page's hits are held one by one (`placing`), an input their content causes (a pending write the page confirms
+   * leaves: memory soak seed 1020606) must not release the hits held before it, not rows yet.
+   */
   private releaseOutside(): void {
-    if (this.byId.size === 0 || this.answering) return
+    if (this.byId.size === 0 || this.answering || this.placing) return
     const rows = new Set(this.view.rows.map((r) => r._id))
     for (const id of [...this.byId.keys()]) if (!rows.has(id)) this.release(id)
   }

@@ -176,6 +176,38 @@ describe('local writes and a page read in flight', () => {
   })
 })
 
+describe('a page that confirms a pending write', () => {
+  it('places every hit of the page, also those held before the confirmed one (memory soak seed 1020606)', async () => {
+    const driver = memoryDriver({ latency: 2 })
+    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    // Only the page read or a read may confirm the write: no gap timer within the test.
+    const client = new ObserverClient({ driver, gapTimeout: 60_000 })
+    clients.push(client)
+    const s = client.search<Row>('i', 'c', { query, sort: 'n' }, { live: 'query', size: 4 })
+    await s.ready()
+    const errors: unknown[] = []
+    const onError = (e: unknown) => errors.push(e)
+    process.on('unhandledRejection', onError)
+    try {
+      // The server creates a match the client hears nothing of, and the echo of a local replace is lost.
+      driver.faults.drop = 1
+      await driver.write(ref, { op: 'create', id: 'new', content: { n: 0.5, city: 'NYC' } })
+      await s.hits[2].replace({ n: 6.5, city: 'NYC' })
+      driver.faults.drop = 0
+      expect(ids(s)).toEqual(['d1', 'd3', 'd5', 'd7'])
+      expect(s.hits.find((h) => h._id === 'd5')?.pending, 'its echo lost: still pending').toBe(true)
+      // The page holds `new` (a row it adds) before d5, whose content confirms the write.
+      await s.refresh()
+      await waitFor(() => s.status === 'live' && !s.hits.some((h) => h.pending), 3000, { what: 'the page placed' })
+      expect(ids(s)).toEqual(['new', 'd1', 'd3', 'd5'])
+      await agrees(driver, s, 4)
+      expect(errors).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onError)
+    }
+  })
+})
+
 describe('local writes in a live search whose query the driver cannot test in the client', () => {
   it('a local removal leaves at once, and when refused (rollback) the document comes back with the page', async () => {
     const driver = memoryDriver({ latency: 5 })
