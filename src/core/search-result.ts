@@ -700,9 +700,18 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private overlayLocal(at: number): void {
     const match = this.matches()
     if (!match) return
-    for (const doc of [...this.host.pendingIn(this.ref, at)]) {
+    // What the page counted each document as, decided on the page as answered, before any is placed. The server may
+    // have applied a write before the page, though its answer came after the page was sent: where the page itself
+    // says (a hit; or absent where its content would have been a row), that decides, not what was stored before the
+    // write (memory soak seed 1030187: a complete page without the document was counted one short).
+    const placed = [...this.host.pendingIn(this.ref, at)].map((doc) => {
+      const remote = doc.remote !== null && match(doc.remote, doc.id)
+      const inPage = this.view.rows.some((r) => r._id === doc.id)
+      const was = inPage || (remote && !placeable(this.view, { _id: doc.id, _source: doc.remote as T }, this.order))
+      return { doc, was }
+    })
+    for (const { doc, was } of placed) {
       const matches = doc.visible !== null && match(doc.visible, doc.id)
-      const was = doc.remote !== null && match(doc.remote, doc.id)
       if (matches !== was || this.byId.has(doc.id)) this.placeLocal(doc.id, doc.visible, matches, was)
     }
   }

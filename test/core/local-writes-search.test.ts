@@ -208,6 +208,43 @@ describe('a page that confirms a pending write', () => {
   })
 })
 
+describe('a page read while a write is answered', () => {
+  it('a page the server computed after applying a write whose answer is still on its way counts the document as the page says (memory soak seed 1030187)', async () => {
+    const driver = memoryDriver({ latency: 2 })
+    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    // The server applies each write at once; its answer reaches the client only when released.
+    const answers: Array<() => void> = []
+    const write = driver.write.bind(driver)
+    const slow = Object.assign(Object.create(driver) as MemoryDriver, {
+      write: async (...args: Parameters<typeof write>) => {
+        const answer = await write(...args)
+        await new Promise<void>((r) => answers.push(r))
+        return answer
+      },
+    })
+    const client = new ObserverClient({ driver: slow, gapTimeout: 60_000 })
+    clients.push(client)
+    // Window 2 plus 2 spares: the page holds all 4 NYC rows, so it is complete.
+    const s = client.search<Row>('i', 'c', { query, sort: 'n' }, { live: 'query', size: 2 })
+    await s.ready()
+    expect(s.total).toBe(4)
+    // Its echo is lost: the page comes before any news of the write.
+    driver.faults.drop = 1
+    const moved = s.hits[1].update({ city: 'LA' })
+    expect(ids(s), 'left at once').toEqual(['d1', 'd5'])
+    expect(s.total).toBe(3)
+    await waitFor(() => answers.length === 1, 2000, { what: 'the write applied by the server' })
+    driver.faults.drop = 0
+    // This page was computed with the write applied: 3 matches, every one of them in it.
+    await s.refresh()
+    expect(ids(s)).toEqual(['d1', 'd5'])
+    expect(s.total, 'the page knows better than what was stored before the write').toBe(3)
+    answers.shift()!()
+    await moved
+    await agrees(driver, s, 2)
+  })
+})
+
 describe('local writes in a live search whose query the driver cannot test in the client', () => {
   it('a local removal leaves at once, and when refused (rollback) the document comes back with the page', async () => {
     const driver = memoryDriver({ latency: 5 })
