@@ -37,7 +37,8 @@
  *    the query (`Driver.matcher`; none: a removal still leaves, anything else waits for the server's news or a page).
  *    Until its writes are confirmed, a document's membership is what it shows, not what news says; each page is
  *    overlaid with the writes the server had not answered when it was sent, and a page hit emptied by local writes
- *    is placed by the page's content.
+ *    is placed by the page's content. The total moves by what the view counted the document as (`countedAs`: a
+ *    row, or a match past the last row), never by what a write showed that the view did not see.
  */
 import { startReadClock } from './watch-timeout'
 import type { LiveMode, LocalDoc, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
@@ -686,7 +687,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private localChanged(doc: LocalDoc, before: DocSource | null, after: DocSource | null): void {
     if (this.stopped || !this.loaded || before === after) return
     const match = this.matches()
-    if (match) return this.placeLocal(doc.id, after, after !== null && match(after, doc.id), before !== null && match(before, doc.id))
+    if (match) return this.placeLocal(doc.id, after, after !== null && match(after, doc.id), this.countedAs(doc.id, before, match))
     // No client-side test of the query: a removal certainly leaves; content coming back (a removal rolled back)
     // is placed by the page, which the server's news would not bring (nothing changed there).
     if (after === null) this.placeLocal(doc.id, null, false, false)
@@ -704,16 +705,22 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     // have applied a write before the page, though its answer came after the page was sent: where the page itself
     // says (a hit; or absent where its content would have been a row), that decides, not what was stored before the
     // write (memory soak seed 1030187: a complete page without the document was counted one short).
-    const placed = [...this.host.pendingIn(this.ref, at)].map((doc) => {
-      const remote = doc.remote !== null && match(doc.remote, doc.id)
-      const inPage = this.view.rows.some((r) => r._id === doc.id)
-      const was = inPage || (remote && !placeable(this.view, { _id: doc.id, _source: doc.remote as T }, this.order))
-      return { doc, was }
-    })
+    const placed = [...this.host.pendingIn(this.ref, at)].map((doc) => ({ doc, was: this.countedAs(doc.id, doc.remote, match) }))
     for (const { doc, was } of placed) {
       const matches = doc.visible !== null && match(doc.visible, doc.id)
       if (matches !== was || this.byId.has(doc.id)) this.placeLocal(doc.id, doc.visible, matches, was)
     }
+  }
+
+  /**
+   * Rule 6: whether the view counts a document as a match, its content being `content` as far as this search may
+   * have learnt it. A row is counted. A document that is no row is not, where that content would have made it one
+   * (the prefix invariant of `search-view.ts`: the search learnt otherwise, from a page or news since); past the last
+   * row only its content can say.
+   */
+  private countedAs(id: string, content: DocSource | null, match: (source: DocSource, id: string) => boolean): boolean {
+    if (this.view.rows.some((r) => r._id === id)) return true
+    return content !== null && match(content, id) && !placeable(this.view, { _id: id, _source: content as T }, this.order)
   }
 
   private placeLocal(id: string, after: DocSource | null, matches: boolean, was: boolean): void {

@@ -245,6 +245,45 @@ describe('a page read while a write is answered', () => {
   })
 })
 
+describe('a write that leaves after a search read its page', () => {
+  it('moves the total only by what the search counted the document as (kuzzle soak seed 1032243)', async () => {
+    const driver = memoryDriver({ latency: 2 })
+    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    // Reads of documents by id wait until released: the write stays pending, answered, until then.
+    let holdReads = false
+    const reads: Array<() => void> = []
+    const mGet = driver.mGet.bind(driver)
+    const get = driver.get.bind(driver)
+    const gate = () => (holdReads ? new Promise<void>((r) => reads.push(r)) : Promise.resolve())
+    const gated = Object.assign(Object.create(driver) as MemoryDriver, {
+      mGet: async (...args: Parameters<typeof mGet>) => (await gate(), mGet(...args)),
+      get: async (...args: Parameters<typeof get>) => (await gate(), get(...args)),
+    })
+    const client = new ObserverClient({ driver: gated, gapTimeout: 20 })
+    clients.push(client)
+    const d0 = client.get<Row>('i', 'c', 'd0')
+    await d0.ready()
+    // A local write that makes d0 match, answered; its echo is lost and the server moves on (back to LA) unheard.
+    holdReads = true
+    driver.faults.drop = 1
+    await d0.update({ city: 'NYC' })
+    await driver.write(ref, { op: 'update', id: 'd0', content: { city: 'LA' } })
+    driver.faults.drop = 0
+    expect(d0.pending, 'answered, its echo not seen').toBe(true)
+    // A search started now reads what the server stores: d0 is no match, the page (all 4 NYC rows) is complete.
+    const s = client.search<Row>('i', 'c', { query, sort: 'n' }, { live: 'query', size: 2 })
+    await s.ready()
+    expect(s.total).toBe(4)
+    // d0's own read lands: the write leaves, d0 shows LA again. The search never counted it: nothing moves.
+    holdReads = false
+    for (const release of reads.splice(0)) release()
+    await waitFor(() => !d0.pending, 3000, { what: 'the write settled by the read' })
+    expect(d0._source).toEqual({ n: 0, city: 'LA' })
+    expect(s.total).toBe(4)
+    await agrees(driver, s, 2)
+  })
+})
+
 describe('local writes in a live search whose query the driver cannot test in the client', () => {
   it('a local removal leaves at once, and when refused (rollback) the document comes back with the page', async () => {
     const driver = memoryDriver({ latency: 5 })
