@@ -381,14 +381,17 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   }
 
   /**
-   * Rule: one Observer per row, and no other (once a page's answer and its local overlay are both placed). While a
-   * page's hits are held one by one (`placing`), an input their content causes (a pending write the page confirms
-   * leaves: memory soak seed 1020606) must not release the hits held before it, not rows yet.
+   * Rule: one Observer per row, and per news of a match the view holds for the page read in flight (it places that
+   * news on the page's answer: sanity soak seed 1052914, a document proven by its read while the page was read, then
+   * released as no row, and placed without an Observer), and no other (once a page's answer and its local overlay are
+   * both placed). While a page's hits are held one by one (`placing`), an input their content causes (a pending write
+   * the page confirms leaves: memory soak seed 1020606) must not release the hits held before it, not rows yet.
    */
   private releaseOutside(): void {
     if (this.byId.size === 0 || this.answering || this.placing) return
-    const rows = new Set(this.view.rows.map((r) => r._id))
-    for (const id of [...this.byId.keys()]) if (!rows.has(id)) this.release(id)
+    const kept = new Set(this.view.rows.map((r) => r._id))
+    for (const news of this.view.reading?.since ?? []) if (news.matches) kept.add(news.id)
+    for (const id of [...this.byId.keys()]) if (!kept.has(id)) this.release(id)
   }
 
   /**
@@ -638,7 +641,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     }
     const row = { _id: e.id, _source: e.doc as T }
     // Past the last row it only counts: nothing is held for it.
-    if (!placeable(this.view, row, this.order)) return this.input({ type: 'news', id: e.id, source: row._source, matches: true })
+    if (!this.mayPlace(row)) return this.input({ type: 'news', id: e.id, source: row._source, matches: true })
     const hit = this.hold(e.id)
     // A document this client let go of lately: its news may be the late one it left from (rule 2).
     if (!ordered && this.host.provenance(hit) === 'forgotten') {
@@ -658,11 +661,20 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!ordered && this.byId.get(e.id)?.hit === hit) this.limbo.prove(e.id, hit, e)
   }
 
+  /**
+   * Whether news that `row` matches may make it a row: it sorts among the rows, or a page read is in flight (the view
+   * holds the news and places it on the page's rows, among which it may sort: it is held until then, so that it
+   * has its Observer if it becomes a row; sanity soak seed 1052914).
+   */
+  private mayPlace(row: Row<T>): boolean {
+    return this.view.reading?.at != null || placeable(this.view, row, this.order)
+  }
+
   /** A hidden document's read proved its news (rule 2): placed like any news. */
   private placeProven(id: string, hit: Observer<T>): void {
     if (this.stopped || this.byId.has(id) || hit._source === null) return
     const source = hit._source
-    if (!placeable(this.view, { _id: id, _source: source }, this.order)) return this.input({ type: 'news', id, source, matches: true })
+    if (!this.mayPlace({ _id: id, _source: source })) return this.input({ type: 'news', id, source, matches: true })
     this.hold(id)
     this.input({ type: 'news', id, source, matches: true }, { id, how: 'news', gone: false })
   }
