@@ -9,6 +9,7 @@
  * - `CONCURRENCY=n`: schedules run at once per target (each has its own backend and clients).
  * - `MINIMIZE=1` with `SEED=n`: shrinks that failing schedule and prints it as JSON (for a regression test).
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { runSchedule, replayCommand, type RunResult } from './runner'
 import { generateSchedule, type Schedule, type TargetName } from './schedule'
 import type { TargetFactory } from './target'
@@ -56,15 +57,36 @@ export async function runBatch(factory: TargetFactory, seeds: readonly number[],
   const started = performance.now()
   const trace = env.seeds !== undefined || process.env.TRACE === '1'
   const results: RunResult[] = []
+  // A rejection nobody handles (the library threw inside a callback: a search then stops short) is an error of the
+  // schedule that caused it: each schedule runs in its own async context, which the handler sees.
+  const running = new AsyncLocalStorage<number>()
+  const unhandled = new Map<number, string[]>()
+  const onUnhandled = (reason: unknown) => {
+    const seed = running.getStore()
+    if (seed === undefined) return
+    const list = unhandled.get(seed) ?? []
+    list.push(`unhandled rejection: ${(reason as Error)?.stack ?? reason}`)
+    unhandled.set(seed, list)
+  }
+  process.on('unhandledRejection', onUnhandled)
   let next = 0
   const worker = async () => {
     while (next < seeds.length) {
       const seed = seeds[next++]
       const schedule: Schedule = generateSchedule(seed, factory.profile)
-      results.push(await runSchedule(factory, schedule, { trace }))
+      results.push(await running.run(seed, () => runSchedule(factory, schedule, { trace })))
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, seeds.length)) }, worker))
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, seeds.length)) }, worker))
+    await new Promise((resolve) => setTimeout(resolve, 0))
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+  }
+  for (const [i, r] of results.entries()) {
+    const errors = unhandled.get(r.seed)
+    if (errors) results[i] = { ...r, errors: [...r.errors, ...errors] }
+  }
   results.sort((a, b) => a.seed - b.seed)
   return report(factory.name, results, performance.now() - started)
 }
