@@ -38,7 +38,8 @@
  *    complete); past the last row it only counts. News that it does not match removes it. A row whose content
  *    moves past the last row leaves the rows unless they are complete (its place among matches not fetched is
  *    unknown). A row whose document is gone leaves.
- * 4. Nothing per document outlives the rows: a document that is not a row is not remembered.
+ * 4. Nothing per document outlives the rows: a document that is not a row is not remembered, and a live view holds
+ *    at most `margin` rows past the window (an entry pushes the last spare out).
  * 5. A row's exit subtracts from the total, unless a count is under way: that count (or the one after it, for news
  *    after it was sent) settles the total, as the entries it was asked for were not added.
  * 6. A page's hits known gone since it was read (null content) are not rows and not counted; a count contradicting
@@ -227,8 +228,22 @@ class ViewTransition<S> {
         this.counted(input.total, input.failed === true)
         break
     }
+    this.trim()
     if (!proven(this.s)) this.wantRead()
     this.showIfChanged()
+  }
+
+  /**
+   * Rule 4: a live view keeps at most `margin` spare rows; an entry pushes the last one out (any prefix of the rows
+   * keeps the prefix invariant; they are then not every match).
+   */
+  private trim(): void {
+    const cap = this.s.window + this.margin
+    if (!this.s.live || this.s.window === 0 || this.s.rows.length <= cap) return
+    const rows = this.s.rows.slice(0, cap)
+    this.s.rows = rows
+    this.s.complete = false
+    if (this.s.unsure.length) this.s.unsure = this.s.unsure.filter((id) => rows.some((r) => r._id === id))
   }
 
   private wantRead(): void {

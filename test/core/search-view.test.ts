@@ -57,7 +57,7 @@ describe('search view', () => {
 
   it('an entry pushes the last row out of the window, into the spares, without a page read', () => {
     const v = loaded(2, [['a', 1], ['b', 3]], 5)
-    const r = run(v, [news('x', 2)])
+    const r = run(v, [news('x', 2)], 1)
     expect(ids(r.state)).toEqual(['a', 'x'])
     expect(r.state.rows.map((x) => x._id)).toEqual(['a', 'x', 'b'])
     // Whether it matched before (beyond the rows) the event does not say: one count, no page.
@@ -154,8 +154,9 @@ describe('search view', () => {
 
   it('a window keeps its size through entries and exits', () => {
     let v = loaded(3, [['a', 1], ['b', 2], ['c', 3], ['d', 4], ['e', 5]], 20, 2)
+    // Spares enough for the two entries (each pushes one out past the window and its spares).
     for (const input of [news('x', 0), news('y', 1.5), news('a', null), news('x', 9, false), news('b', 99)]) {
-      v = run(v, [input], 2).state
+      v = run(v, [input], 4).state
       expect(shownRows(v)).toHaveLength(3)
     }
     expect(ids(v)).toEqual(['y', 'c', 'd'])
@@ -163,7 +164,7 @@ describe('search view', () => {
 
   it('memory is the rows: a document that leaves them is not remembered', () => {
     let v = loaded(2, [['a', 1], ['b', 2]], 2)
-    for (let i = 0; i < 1000; i++) v = run(v, [news(`t${i}`, 0.5), news(`t${i}`, null)]).state
+    for (let i = 0; i < 1000; i++) v = run(v, [news(`t${i}`, 0.5), news(`t${i}`, null)], 1).state
     expect(v.rows.map((r) => r._id)).toEqual(['a', 'b'])
     expect(JSON.stringify(v).length).toBeLessThan(300)
   })
@@ -195,12 +196,12 @@ describe('search view', () => {
   })
 
   it('a row leaving after a count set the total is counted again (the count may have left it out already)', () => {
-    const v = run(loaded(1, [['a', 1], ['b', 2]], 5), [{ type: 'counted', total: 4 }]).state
-    const r = run(v, [news('b', null)])
+    const v = run(loaded(1, [['a', 1], ['b', 2]], 5, 1), [{ type: 'counted', total: 4 }], 1).state
+    const r = run(v, [news('b', null)], 1)
     expect(r.state.total).toBe(3)
     expect(r.effects).toContainEqual({ type: 'count' })
     // Right after a page, its total counted the row: subtracting is enough.
-    expect(run(loaded(1, [['a', 1], ['b', 2]], 5), [news('b', null)]).effects).not.toContainEqual({ type: 'count' })
+    expect(run(loaded(1, [['a', 1], ['b', 2]], 5, 1), [news('b', null)], 1).effects).not.toContainEqual({ type: 'count' })
   })
 
   it('a count contradicting complete rows makes them incomplete and reads the page again', () => {
@@ -208,6 +209,15 @@ describe('search view', () => {
     const r = run(v, [{ type: 'counted', total: 3 }])
     expect(r.state.complete).toBe(false)
     expect(r.effects).toContainEqual({ type: 'read', size: 5 })
+  })
+
+  it('rule 4: a live view holds at most its spares past the window; an entry pushes the last one out, and the rows are then not every match', () => {
+    const v = loaded(2, [['a', 1], ['b', 2], ['c', 3]], 3, 1)
+    expect(v.complete).toBe(true)
+    const r = run(v, [news('x', 0)], 1)
+    expect(r.state.rows.map((x) => x._id)).toEqual(['x', 'a', 'b'])
+    expect(r.state).toMatchObject({ complete: false, total: 4 })
+    expect(ids(r.state)).toEqual(['x', 'a'])
   })
 
   it('placeable: before the last row, or anywhere once the rows are complete', () => {
@@ -246,11 +256,11 @@ describe('search view', () => {
     expect(counting.state).toMatchObject({ total: 2, complete: true })
     expect(ids(counting.state)).toEqual(['a', 'c'])
     // Incomplete: the exit was left to the count; the count failed, so the page is read, which counts.
-    const partial = loaded(1, [['a', 1], ['b', 2]], 5)
-    const failed = run(partial, [news('x', 0), news('x', null), { type: 'countSent' }, { type: 'counted', total: undefined, failed: true }])
-    expect(failed.effects).toContainEqual({ type: 'read', size: 1 })
+    const partial = loaded(1, [['a', 1], ['b', 2]], 5, 1)
+    const failed = run(partial, [news('x', 0), news('x', null), { type: 'countSent' }, { type: 'counted', total: undefined, failed: true }], 1)
+    expect(failed.effects).toContainEqual({ type: 'read', size: 2 })
     // News after the count was sent asks for another count first; only if that one fails too is the page read.
-    const again = run(partial, [news('x', 0), { type: 'countSent' }, news('x', null), { type: 'counted', total: undefined, failed: true }])
+    const again = run(partial, [news('x', 0), { type: 'countSent' }, news('x', null), { type: 'counted', total: undefined, failed: true }], 1)
     expect(again.effects.filter((e) => e.type === 'read')).toEqual([])
     expect(again.state.counting).toBe('wanted')
   })

@@ -3,6 +3,7 @@
 // replaced by the next match, and hasMore and total stay true.
 import { afterEach, describe, expect, it } from 'vitest'
 import { ObserverClient, type ObserverSearchResult } from '../../src/core'
+import { memoryStats } from '../../src/core/search-result'
 import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
 import { instrument } from '../helpers/instrumented-driver'
 import { waitFor } from '../helpers/wait-for'
@@ -122,5 +123,23 @@ describe('spare rows (issue 23: one render per change)', () => {
     await waitFor(() => s.hits.map((h) => h._id).join() === 'd0,d2,d3', 1000, { what: 'd3 back' })
     expect(driver.reads.slice(0).filter((r) => r.op === 'search').length - before).toBeLessThanOrEqual(2) // counts only
     expect(s.total).toBe(9)
+  })
+})
+
+describe('spare rows stay bounded', () => {
+  it('entries push the last spare out: a busy collection never grows what a live search holds', async () => {
+    const { driver, s } = await setup(40, 5)
+    // Each of 30 documents past the window in turn sorts first: every one enters, and one row goes to the spares.
+    for (let i = 0; i < 30; i++) {
+      await driver.update('i', 'c', `d${String(39 - i).padStart(2, '0')}`, { n: -1 - i })
+      await waitFor(() => s.hits[0]?._id === `d${String(39 - i).padStart(2, '0')}`, 1000, { what: `entry ${i}` })
+    }
+    // Window 5 and 5 spares (min(size, 10)): no more rows, and no more documents held, than that.
+    expect(s[memoryStats]()).toMatchObject({ rows: 10, held: 10 })
+    await showsFirst(driver, s, 5)
+    // The spares are still the next matches: exits move them up.
+    for (let i = 0; i < 5; i++) await driver.update('i', 'c', s.hits[0]._id, { n: 100 + i })
+    await showsFirst(driver, s, 5)
+    expect(s[memoryStats]().held).toBeLessThanOrEqual(10)
   })
 })
