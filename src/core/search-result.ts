@@ -697,7 +697,10 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   /** Rule 6: a local write (or its rollback) changed what a document of the collection shows. */
   private localChanged(doc: LocalDoc, before: DocSource | null, after: DocSource | null): void {
-    if (this.stopped || !this.loaded || before === after) return
+    if (this.stopped || !this.loaded) return
+    // Nothing to place, unless a row shows nothing: a row whose document went away while it had pending writes waited
+    // for them (`contentChanged`), and they ended showing nothing too (kuzzle soak seed 1061871, under load).
+    if (before === after && (after !== null || !this.byId.has(doc.id))) return
     const match = this.matches()
     if (match) return this.placeLocal(doc.id, after, after !== null && match(after, doc.id), this.countedAs(doc.id, before, match))
     // No client-side test of the query: a removal certainly leaves; content coming back (a removal rolled back)

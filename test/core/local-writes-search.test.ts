@@ -284,6 +284,37 @@ describe('a write that leaves after a search read its page', () => {
   })
 })
 
+describe('a row deleted while it has a pending write', () => {
+  it('leaves once the write is refused, though it showed nothing before and after (kuzzle soak seed 1061871)', async () => {
+    const driver = memoryDriver({ latency: 2 })
+    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    const answers: Array<() => void> = []
+    const write = driver.write.bind(driver)
+    const held = Object.assign(Object.create(driver) as MemoryDriver, {
+      write: async (...args: Parameters<typeof write>) => (await new Promise<void>((r) => answers.push(r)), write(...args)),
+    })
+    const client = new ObserverClient({ driver: held, gapTimeout: 60_000 })
+    clients.push(client)
+    const s = client.search<Row>('i', 'c', { query, sort: 'n' }, { live: 'query', size: 3 })
+    await s.ready()
+    expect(ids(s)).toEqual(['d1', 'd3', 'd5'])
+    const moved = s.hits[1].update({ n: 4 })
+    // The server deletes d3; no watch tells (both events lost); an observer's own read finds it gone.
+    driver.faults.drop = 1
+    await driver.write(ref, { op: 'remove', id: 'd3' })
+    driver.faults.drop = 0
+    const o = client.get<Row>('i', 'c', 'd3')
+    await waitFor(() => o.status === 'deleted', 2000, { what: 'd3 read as deleted' })
+    // The update is refused (nothing to update): d3 shows nothing before and after the rollback, and leaves.
+    answers.shift()!()
+    await expect(moved).rejects.toBeInstanceOf(ObservedError)
+    await waitFor(() => !s.hits.some((h) => h._id === 'd3'), 2000, { what: 'd3 gone from the hits' })
+    expect(s.hits.every((h) => h._source !== null)).toBe(true)
+    await agrees(driver, s, 3)
+    o.stop()
+  })
+})
+
 describe('local writes in a live search whose query the driver cannot test in the client', () => {
   it('a local removal leaves at once, and when refused (rollback) the document comes back with the page', async () => {
     const driver = memoryDriver({ latency: 5 })
