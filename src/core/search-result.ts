@@ -640,7 +640,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       return
     }
     const row = { _id: e.id, _source: e.doc as T }
-    // Past the last row it only counts: nothing is held for it.
+    // Past the last row (and no page in flight to place it) it only counts: nothing is held for it.
     if (!this.mayPlace(row)) return this.input({ type: 'news', id: e.id, source: row._source, matches: true })
     const hit = this.hold(e.id)
     // A document this client let go of lately: its news may be the late one it left from (rule 2).
