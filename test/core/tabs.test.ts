@@ -6,7 +6,7 @@ import { ObserverClient, type Observer } from '../../src/core'
 import { shareAcrossTabs, type TabSharing } from '../../src/core/tabs/lazy-shared-driver'
 import { memoryDriver } from '../../src/drivers/memory'
 import { FakeBrowser, tabDriver, type FakeTab } from '../helpers/fake-tabs'
-import { waitFor } from '../helpers/wait-for'
+import { staysEqual, waitFor } from '../helpers/wait-for'
 
 const FAST = { heartbeat: 20, leaderTimeout: 150 }
 const opened: Array<{ client: ObserverClient; tab: FakeTab }> = []
@@ -134,7 +134,7 @@ describe('tabs share one set of connections', () => {
     follower.tab.freeze()
     old.kill()
     await backend.update('i', 'c', 'd0', { n: 42 })
-    await new Promise((r) => setTimeout(r, 20))
+    await staysEqual(() => o._source?.n, 20, { what: "the frozen follower's document" })
     expect(o._source?.n).toBe(0)
     follower.tab.thaw()
     await waitFor(() => follower.sharing.role === 'leader', 2000, { what: 'the follower leads' })

@@ -1,11 +1,12 @@
 /**
  * The Nuxt module in a real Nuxt app (test/nuxt/): built with `nuxi build` against this repository's built package
- * (`npm run build` first), served from `.output/server/index.mjs` on the Sanity-protocol test server, loaded in
+ * (`npm run build` first), served from its built `.output/server/index.mjs` (in the OS temp directory) on the Sanity-protocol test server, loaded in
  * headless chromium. The server's HTML holds the data, hydration is silent, the browser's requests after load are
  * only the confirmations (one read of the documents, one per search, the listeners), and a live change then shows.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page, Request } from 'playwright-core'
@@ -16,6 +17,12 @@ import { freePort, launchBrowser, WAIT_MS } from './playground'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const appDir = join(repoRoot, 'test/nuxt')
+// The build (Nuxt's generated sources and the built server and client) goes outside the repository: built vendor code
+// does not belong in the source tree. test/nuxt/nuxt.config.ts reads these.
+const buildRoot = join(tmpdir(), 'vue-observed-nuxt-e2e')
+process.env.NUXT_E2E_BUILD_DIR = join(buildRoot, '.nuxt')
+process.env.NUXT_E2E_OUTPUT_DIR = join(buildRoot, '.output')
+const serverEntry = join(buildRoot, '.output/server/index.mjs')
 const BUILD_MS = 240_000
 
 /** Ten taxis: six with fare >= 20 (the live-query search), four below (the live-hits search). */
@@ -53,8 +60,8 @@ function run(command: string, args: string[], cwd: string, timeoutMs: number): P
 
 beforeAll(async () => {
   if (!existsSync(join(repoRoot, 'dist/nuxt.js'))) throw new Error('dist/nuxt.js is missing: run `npm run build` before the end-to-end suite')
-  // NUXT_E2E_PREBUILT=1 reuses test/nuxt/.output when iterating on the test itself (never in CI).
-  if (!(process.env.NUXT_E2E_PREBUILT && existsSync(join(appDir, '.output/server/index.mjs')))) {
+  // NUXT_E2E_PREBUILT=1 reuses the last build when iterating on the test itself (never in CI).
+  if (!(process.env.NUXT_E2E_PREBUILT && existsSync(serverEntry))) {
     const started = Date.now()
     await run(process.execPath, [join(repoRoot, 'node_modules/@nuxt/cli/bin/nuxi.mjs'), 'build'], appDir, BUILD_MS)
     console.info(`nuxt e2e: nuxi build took ${Date.now() - started} ms`)
@@ -64,7 +71,7 @@ beforeAll(async () => {
   sanity.documents.load(TAXIS)
   const port = await freePort()
   origin = `http://127.0.0.1:${port}`
-  nuxt = spawn(process.execPath, [join(appDir, '.output/server/index.mjs')], {
+  nuxt = spawn(process.execPath, [serverEntry], {
     cwd: appDir,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), NUXT_PUBLIC_SANITY_API_HOST: sanity.url, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],

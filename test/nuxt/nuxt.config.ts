@@ -7,6 +7,9 @@ export default defineNuxtConfig({
   // /spa: the same page rendered in the browser only, the not-hydrated baseline.
   routeRules: { '/spa': { ssr: false } },
   runtimeConfig: { public: { sanityApiHost: 'http://127.0.0.1:7513' } },
+  // test/e2e/nuxt.e2e.ts builds outside the repository (the OS temp directory): no built code in the source tree.
+  ...(process.env.NUXT_E2E_BUILD_DIR ? { buildDir: process.env.NUXT_E2E_BUILD_DIR } : {}),
+  ...(process.env.NUXT_E2E_OUTPUT_DIR ? { nitro: { output: { dir: process.env.NUXT_E2E_OUTPUT_DIR } } } : {}),
   devtools: { enabled: false },
   telemetry: false,
   compatibilityDate: '2025-07-15',

@@ -10,7 +10,7 @@ import { createApp, defineComponent, getCurrentInstance, h, type App, type Compo
 import { createObserver, useObservedDocument, useObservedSearch, type ObserverPlugin } from '../../src'
 import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
 import { DEVTOOLS_INSPECTOR_ID, DEVTOOLS_LAYERS } from '../../src/vue/devtools'
-import { waitFor } from '../helpers/wait-for'
+import { staysEqual, waitFor } from '../helpers/wait-for'
 
 type Handler = (payload: any) => void
 interface Node {
@@ -125,7 +125,7 @@ describe('devtools plugin registration', () => {
 
   it('stays out under NODE_ENV=test unless asked, as Pinia does', async () => {
     await setup(memoryDriver(), {})
-    await new Promise((r) => setTimeout(r, 50))
+    await staysEqual(() => setups.length, 50, { what: 'devtools setups' })
     expect(setups).toHaveLength(0)
   })
 })
@@ -314,9 +314,16 @@ describe('devtools timeline', () => {
     await waitFor(() => (plugin.client.inspect().documents.find((d) => d.id === 'a')?.content as { n: number }).n === 400)
     // The 400 updates make ~1,200 trace events (event, decision, membership) in well under a second.
     expect(api.events.length - before).toBeLessThanOrEqual(300)
-    await new Promise((r) => setTimeout(r, 1_050))
-    await driver.update('i', 'c', 'a', { n: 401 })
-    await waitFor(() => api.events.some((e) => /events not shown/.test(e.event.title)))
+    // Once the one-second window has passed, the next update brings the summary of what was left out.
+    let n = 400
+    await waitFor(
+      async () => {
+        await driver.update('i', 'c', 'a', { n: ++n })
+        return api.events.some((e) => /events not shown/.test(e.event.title))
+      },
+      3000,
+      { intervalMs: 50, what: 'the summary of the events not shown' },
+    )
   })
 
   it('stops listening when the app unmounts', async () => {
@@ -329,7 +336,7 @@ describe('devtools timeline', () => {
     mounted = null
     const n = api.events.length
     await driver.update('i', 'c', 'a', { n: 1 })
-    await new Promise((r) => setTimeout(r, 20))
+    await staysEqual(() => api.events.length, 20, { what: 'devtools events after unmount' })
     expect(api.events.length).toBe(n)
   })
 })

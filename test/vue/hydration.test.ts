@@ -13,7 +13,7 @@ import { createObserver, ObserverClient, useObservedDocument, useObservedSearch,
 import { memoryDriver } from '../../src/drivers/memory'
 import { parseState, serializeState } from '../../src/ssr'
 import { instrument, type InstrumentedDriver } from '../helpers/instrumented-driver'
-import { waitFor } from '../helpers/wait-for'
+import { staysEqual, waitFor } from '../helpers/wait-for'
 
 interface Taxi {
   name: string
@@ -267,7 +267,7 @@ describe('SSR hydration in the browser', () => {
     const { container } = hydrate(Page, html, driver, text, pinia)
     const store = useListStore(pinia)
     await waitFor(() => driver.reads.length >= 2)
-    await new Promise((r) => setTimeout(r, 10))
+    await staysEqual(() => toRaw(store.byId.a) === rows.a && toRaw(store.byId.c) === rows.c, 10, { what: 'the hydrated rows kept' })
     expect(toRaw(store.byId.a)).toBe(rows.a)
     expect(toRaw(store.byId.c)).toBe(rows.c)
     expect(container.innerHTML).toBe(html)
@@ -302,7 +302,7 @@ describe('SSR hydration in the browser', () => {
       expect(list.status.value).toBe('pending')
       const rows = [...list.hits.value]
       await waitFor(() => list.status.value === 'live')
-      await new Promise((r) => setTimeout(r, 20))
+      await staysEqual(() => driver.reads.length, 20, { what: 'reads once live' })
       // One read per search; with live: 'hits' its rows are watched by id and confirmed by one mGet.
       expect(driver.reads.map((r) => r.op).sort()).toEqual(live === 'hits' ? ['mGet', 'search'] : ['search'])
       expect(list.hits.value).toHaveLength(2)
@@ -337,7 +337,7 @@ describe('SSR hydration in the browser', () => {
     // The composable kept Pinia's hydrated object: no second copy, nothing overwritten at first render.
     expect(toRaw(store.taxi)).toBe(fromPinia)
     await waitFor(() => driver.reads.length === 1)
-    await new Promise((r) => setTimeout(r, 10))
+    await staysEqual(() => toRaw(store.taxi) === fromPinia, 10, { what: "Pinia's hydrated object kept" })
     expect(toRaw(store.taxi)).toBe(fromPinia)
     expect(container.innerHTML).toBe(html)
     await driver.inner.update('i', 'c', 'a', { fare: 8 })
@@ -417,7 +417,7 @@ describe('SSR hydration in the browser', () => {
     const { client } = hydrate(Page, html, driver, text)
     expect(driver.reads).toEqual([])
     await waitFor(() => driver.reads.length >= 4)
-    await new Promise((r) => setTimeout(r, 50))
+    await staysEqual(() => driver.reads.length, 50, { what: 'reads' })
     const mGets = driver.reads.filter((r) => r.op === 'mGet')
     expect(mGets).toHaveLength(2)
     expect(mGets.map((r) => r.ids!.length).sort((a, b) => a - b)).toEqual([1, 10])
