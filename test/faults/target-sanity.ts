@@ -112,8 +112,8 @@ export const sanityTarget: TargetFactory = {
       async fault(step: FaultStep) {
         const f = server.faults
         const n = step.n ?? 0
-        // A reorder holds events until enough arrive: let them go before the stream they would travel on ends (Sanity
-        // resumes from the last event id received, which assumes events in order).
+        // A reorder holds events until enough arrive: let them go when the stream they would travel on ends (they
+        // meet a closed stream; the resume starts from the oldest event still on its way, test/servers/sanity/resume.ts).
         const release = () => f.flush()
         switch (step.f) {
           case 'delay':

@@ -10,6 +10,8 @@ export interface PendingEvent {
   readonly transactionId: string
   /** Writes the event to its listener (a no-op once the listener is closed). */
   send(): void
+  /** The event will never be sent: dropped, or discarded by `clear`. */
+  lost?(): void
 }
 
 /** Which events a knob applies to; all when absent. */
@@ -32,7 +34,7 @@ export class Delivery {
   private duplicating: Countdown | null = null
   private holding: (Countdown & { readonly held: PendingEvent[] }) | null = null
   private delayMs = 0
-  private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly timers = new Map<NodeJS.Timeout, PendingEvent>()
 
   /** The next `count` matching events are lost (they stay in the resume history). */
   drop(count: number, match?: EventMatcher): void {
@@ -64,15 +66,17 @@ export class Delivery {
 
   /** Turns every knob off; events held or delayed are discarded. */
   clear(): void {
+    const discarded = [...(this.holding?.held ?? []), ...this.timers.values()]
     this.dropping = this.duplicating = this.holding = null
     this.delayMs = 0
-    for (const t of this.timers) clearTimeout(t)
+    for (const t of this.timers.keys()) clearTimeout(t)
     this.timers.clear()
+    for (const e of discarded) e.lost?.()
   }
 
   /** Routes one event through the knobs. */
   deliver(e: PendingEvent): void {
-    if (take(this.dropping, e)) return
+    if (take(this.dropping, e)) return e.lost?.()
     const copies = take(this.duplicating, e) ? 2 : 1
     for (let i = 0; i < copies; i++) {
       if (this.holding && take(this.holding, e)) {
@@ -90,6 +94,6 @@ export class Delivery {
       this.timers.delete(t)
       e.send()
     }, this.delayMs)
-    this.timers.add(t)
+    this.timers.set(t, e)
   }
 }

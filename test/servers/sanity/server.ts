@@ -7,6 +7,7 @@ import { listenOnLoopback } from '../listen'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { Delivery, type EventMatcher } from './delivery'
+import { ResumePoints } from './resume'
 import { listenerPredicate, QueryError, runQuery } from './groq'
 import { Listener, readListenOptions } from './listener'
 import { DocumentStore, MutationError, type DocumentInput, type Mutation, type MutationResult, type SanityDocument, type Transaction } from './store'
@@ -271,6 +272,7 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
   const listenerQueries = new WeakMap<Listener, string>()
   const history = new Map<string, Transaction[]>()
   const historySize = options.historySize ?? 1000
+  const resumePoints = new ResumePoints(historySize * 10)
   const keepAliveMs = options.keepAliveMs ?? 15_000
   const requests: RequestRecord[] = []
   const sockets = new Set<Socket>()
@@ -301,7 +303,16 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
   function emit(l: Listener, tx: Transaction, from: number): void {
     for (const frame of l.framesFor(tx)) {
       if (frame.changeIndex < from) continue
-      delivery.deliver({ documentId: frame.documentId, transactionId: frame.transactionId, send: () => l.sendMutation(frame) })
+      const flight = resumePoints.start(l, frame)
+      delivery.deliver({
+        documentId: frame.documentId,
+        transactionId: frame.transactionId,
+        send: () => {
+          flight.gone(l.isOpen ? frame.id : undefined)
+          l.sendMutation(frame)
+        },
+        lost: () => flight.gone(),
+      })
     }
   }
 
@@ -424,16 +435,17 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
       listener.send('welcome', { listenerName: listener.name })
       return
     }
+    // Right after the event, or from an earlier one still on its way when it went out (resume.ts).
     const [txId, docId] = lastEventId.split('#')
     const log = history.get(dataset) ?? []
-    const at = log.findIndex((tx) => tx.id === txId)
+    const point = resumePoints.resumePoint(lastEventId)
+    const at = log.findIndex((tx) => tx.id === (point?.transactionId ?? txId))
     if (resumeMode === 'reset' || at < 0) {
       listener.send('reset', {})
       return
     }
     listener.send('welcomeback', { listenerName: listener.name })
-    const inTx = log[at].changes.findIndex((c) => c.id === docId)
-    emit(listener, log[at], inTx + 1)
+    emit(listener, log[at], point ? point.changeIndex : log[at].changes.findIndex((c) => c.id === docId) + 1)
     for (const tx of log.slice(at + 1)) emit(listener, tx, 0)
   }
 
@@ -650,7 +662,10 @@ export async function startSanityServer(options: SanityServerOptions = {}): Prom
     set resumeMode(mode: ResumeMode) {
       resumeMode = mode
     },
-    forgetHistory: () => history.clear(),
+    forgetHistory: () => {
+      history.clear()
+      resumePoints.clear()
+    },
     clear: () => {
       faults.releaseListens()
       faults.releaseResponses()
