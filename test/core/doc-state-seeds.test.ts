@@ -110,6 +110,29 @@ describe('memory seeds', () => {
   })
 })
 
+describe('memory soak seeds (the search view model era)', () => {
+  it('memory seed 1090152: a late creation on a document a read found missing is placed by a read, not applied', () => {
+    // Invariant 1: "missing" with no revision is the state both before a creation and after its deletion. The id
+    // watch delivered, late, a creation and an update from before it last followed the document; the deletion came
+    // while it did not follow it, so it never comes. Applied on the read's "missing", they showed a deleted document
+    // live for good.
+    const missing = run(initialDocState<Tag>(), sent())
+    const late = run(missing.state, upsert(1, 21, null, 'id'), upsert(2, 22, 21, 'id'), answered(null))
+    expect(shown(late.state)).toBeNull()
+    expect(kinds(late.effects)).toContain('read')
+    // The read sent after them supersedes them: still missing.
+    const settled = run(late.state, sent(), answered(null))
+    expect(shown(settled.state)).toBeNull()
+    expect(told(settled.effects, 'superseded').map(([rev]) => rev)).toEqual([21, 22])
+    // A creation the read shows is taken from it.
+    const created = run(late.state, sent(), answered(2, 22))
+    expect(shown(created.state)).toEqual({ n: 2 })
+    // A creation after a deletion whose revision is known still applies at once (numbers compare).
+    const deleted = run(readAt(5), del(6, 5))
+    expect(shown(run(deleted.state, upsert(3, 7, null)).state)).toEqual({ n: 3 })
+  })
+})
+
 describe('Kuzzle seeds (timestamp revisions, no chain)', () => {
   it('kuzzle seed 169: a page read before a read that found the document missing does not bring it back', () => {
     // Invariant 3: a change received before the read was sent is superseded by it even without a chain; content a
