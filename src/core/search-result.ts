@@ -38,7 +38,9 @@
  *    Until its writes are confirmed, a document's membership is what it shows, not what news says; each page is
  *    overlaid with the writes the server had not answered when it was sent, and a page hit emptied by local writes
  *    is placed by the page's content. The total moves by what the view counted the document as (`countedAs`: a
- *    row, or a match past the last row), never by what a write showed that the view did not see.
+ *    row, or a match past the last row), never by what a write showed that the view did not see. When the last write
+ *    of a document that is no row leaves, the server has what it shows: it is placed as the server's news, and
+ *    counted (`settledOutside`).
  */
 import { startReadClock } from './watch-timeout'
 import type { LiveMode, LocalDoc, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
@@ -704,11 +706,27 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     // for them (`contentChanged`), and they ended showing nothing too (kuzzle soak seed 1061871, under load).
     if (before === after && (after !== null || !this.byId.has(doc.id))) return
     const match = this.matches()
+    if (match && !doc.pending && !this.view.rows.some((r) => r._id === doc.id)) return this.settledOutside(doc.id, after, match)
     if (match) return this.placeLocal(doc.id, after, after !== null && match(after, doc.id), this.countedAs(doc.id, before, match))
     // No client-side test of the query: a removal certainly leaves; content coming back (a removal rolled back)
     // is placed by the page, which the server's news would not bring (nothing changed there).
     if (after === null) this.placeLocal(doc.id, null, false, false)
     else if (before === null) this.lost('a local write rolled back that this client cannot place')
+  }
+
+  /**
+   * Rule 6: the last write of a document that is no row left (confirmed or refused): the server has what it shows
+   * now. How the view counted it (by a page read before or after the write was answered, by news, by the write)
+   * nothing records, so it is placed as the server's news is, and counted (memory soak seed 1101413: a page read
+   * after the write was answered counted it by the server's content; the write leaving subtracted it by what it had
+   * shown, which the page never counted, and the total stayed one high).
+   */
+  private settledOutside(id: string, after: DocSource | null, match: (source: DocSource, id: string) => boolean): void {
+    const matches = after !== null && match(after, id)
+    if (matches && !this.byId.has(id) && this.mayPlace({ _id: id, _source: after as T })) this.hold(id)
+    const hit = this.byId.get(id)?.hit
+    const source = (hit ? hit._source : after) as T | null
+    this.input({ type: 'news', id, source, matches: matches && source !== null }, { id, how: 'news', gone: source === null })
   }
 
   /**

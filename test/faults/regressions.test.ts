@@ -157,6 +157,11 @@ const regressions: Regression[] = [
     factory: kuzzleTarget,
     schedule: {"seed":720834,"target":"kuzzle","ids":["d0","d1","d2"],"initial":[{"id":"d1","body":{"n":9,"g":"a","tag":"zz","nested":{"x":5}}}],"steps":[{"t":"search","slot":0,"q":1,"live":"query","size":3},{"t":"write","by":3,"w":{"op":"create","id":"d0","body":{"n":9,"g":"b","tag":"é"}}},{"t":"wait","ms":12},{"t":"write","by":0,"w":{"op":"replace","id":"d0","body":{"n":1,"g":"b","nested":{"x":2}}}},{"t":"write","by":1,"w":{"op":"delete","id":"d0"}},{"t":"mget","slot":2,"ids":["d0","d1","d2"]},{"t":"fault","f":"delay","n":20},{"t":"write","by":2,"w":{"op":"update","id":"d0","patch":{"g":"a"}}}]},
   },
+  {
+    name: "a local write leaving a document that is no row, after a page read that counted it by the server's content, is counted, not subtracted by what it showed (core: settledOutside, memory soak seed 1101413)",
+    factory: memoryTarget,
+    schedule: {"seed":1101413,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[{"id":"d2","body":{"n":5,"g":"a","nested":{"x":5}}},{"id":"d3","body":{"n":3,"g":"c","nested":{"x":3}}},{"id":"d5","body":{"n":8,"g":"b","nested":{"x":4}}},{"id":"d6","body":{"n":5,"g":"c","tag":"long-tag-value","nested":{"x":0}}}],"steps":[{"t":"search","slot":0,"q":0,"live":"query","size":20},{"t":"get","slot":1,"id":"d5"},{"t":"fault","f":"drop","n":0.1},{"t":"write","by":0,"w":{"op":"update","id":"d4","patch":{"g":"c"}}},{"t":"search","slot":4,"q":0,"live":"query","size":2},{"t":"write","by":1,"w":{"op":"update","id":"d5","patch":{"n":4}}},{"t":"refresh","slot":4},{"t":"local","slot":1,"w":{"op":"update","patch":{"n":4}}},{"t":"fault","f":"failWatches"}]},
+  },
 ]
 
 describe('fault schedules that once failed', () => {
