@@ -7,7 +7,8 @@
  *   is shown. At most MAX_LIMBO; past it the search reads its page instead.
  * - `proving`: a row shown at once on such news, until its read lands. A row's only: it goes with the row.
  * Each keeps the latest news of its document: a read proves the news when it shows the news' revision (or its
- * content, without revisions). A read finding the document gone, or news that it left, drops it; a read showing
+ * content, without revisions). A read finding the document gone, or news that it left, drops it and counts it out
+ * (`left`: news its hiding swallowed may have been its deletion, sanity soak seed 1112560); a read showing
  * something else, or later news applied on top, leaves membership to the backend (`lost`: the page is read).
  */
 import type { Observer } from './observer'
@@ -21,6 +22,11 @@ export const MAX_LIMBO = 1_000
 export interface LimboShell<T extends object> {
   /** A hidden document's read proved its news: the search places it (holding its own observer first). */
   proven(id: string, hit: Observer<T>): void
+  /**
+   * A hidden document's read found it gone, or its news said it left: the search counts it out (it may have counted
+   * it as a match past its rows before it was hidden).
+   */
+  left(id: string): void
   /** Membership is the backend's to say: the search reads its page. */
   lost(reason: string): void
   /** True while `hit` is the search's row for `id`. */
@@ -62,7 +68,7 @@ export class Limbo<T extends object> {
       // Not found gone (something else, or the read failed) while the news says it matches: the backend says.
       else if (!hit.deleted && limbo.news.kind !== 'delete' && limbo.news.inQuery !== false) {
         this.shell.lost('an appearance its read did not prove')
-      }
+      } else this.shell.left(e.id)
       hit.stop()
     })
   }

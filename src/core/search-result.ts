@@ -177,6 +177,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.view = initialView<T>(this.size, this.live === 'query')
     this.limbo = new Limbo<T>(host, ref, {
       proven: (id, hit) => this.placeProven(id, hit),
+      left: (id) => !this.stopped && !this.byId.has(id) && this.input({ type: 'news', id, source: null, matches: false }),
       lost: (reason) => !this.stopped && this.lost(reason),
       isRow: (id, hit) => !this.stopped && this.byId.get(id)?.hit === hit,
     })

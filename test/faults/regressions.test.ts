@@ -162,6 +162,11 @@ const regressions: Regression[] = [
     factory: memoryTarget,
     schedule: {"seed":1101413,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[{"id":"d2","body":{"n":5,"g":"a","nested":{"x":5}}},{"id":"d3","body":{"n":3,"g":"c","nested":{"x":3}}},{"id":"d5","body":{"n":8,"g":"b","nested":{"x":4}}},{"id":"d6","body":{"n":5,"g":"c","tag":"long-tag-value","nested":{"x":0}}}],"steps":[{"t":"search","slot":0,"q":0,"live":"query","size":20},{"t":"get","slot":1,"id":"d5"},{"t":"fault","f":"drop","n":0.1},{"t":"write","by":0,"w":{"op":"update","id":"d4","patch":{"g":"c"}}},{"t":"search","slot":4,"q":0,"live":"query","size":2},{"t":"write","by":1,"w":{"op":"update","id":"d5","patch":{"n":4}}},{"t":"refresh","slot":4},{"t":"local","slot":1,"w":{"op":"update","patch":{"n":4}}},{"t":"fault","f":"failWatches"}]},
   },
+  {
+    name: 'news that a document matched before and after moves no total, also for a row that leaves the rows (core: search-view place, sanity soak seed 1112560)',
+    factory: sanityTarget,
+    schedule: {"seed":1112560,"target":"sanity","ids":["d0","d1","d2","d3","d4"],"initial":[{"id":"d0","body":{"n":2,"g":"c"}},{"id":"d1","body":{"n":1,"g":"b","tag":"y","nested":{"x":5}}},{"id":"d3","body":{"n":6,"g":"a","tag":"y"}},{"id":"d4","body":{"n":0,"g":"b","tag":"y"}}],"steps":[{"t":"search","slot":2,"q":0,"live":"query","size":2},{"t":"write","by":2,"w":{"op":"createOrReplace","id":"d2","body":{"n":3,"g":"a","nested":{"x":5}}}},{"t":"wait","ms":8},{"t":"write","by":3,"w":{"op":"update","id":"d0","patch":{"n":2}}},{"t":"write","by":2,"w":{"op":"update","id":"d2","patch":{"n":4,"g":"b"}}},{"t":"wait","ms":14},{"t":"write","by":2,"w":{"op":"replace","id":"d0","body":{"n":0,"g":"a","nested":{"x":1}}}},{"t":"write","by":0,"w":{"op":"delete","id":"d0"}}]},
+  },
 ]
 
 describe('fault schedules that once failed', () => {
