@@ -705,7 +705,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     // for them (`contentChanged`), and they ended showing nothing too (kuzzle soak seed 1061871, under load).
     if (before === after && (after !== null || !this.byId.has(doc.id))) return
     const match = this.matches()
-    if (match && !doc.pending && !this.view.rows.some((r) => r._id === doc.id)) return this.settledOutside(doc.id, after, match)
+    if (match && !doc.pending && !this.isRow(doc.id)) return this.settledOutside(doc.id, after, match)
     if (match) return this.placeLocal(doc.id, after, after !== null && match(after, doc.id), this.countedAs(doc.id, before, match))
     // No client-side test of the query: a removal certainly leaves; content coming back (a removal rolled back)
     // is placed by the page, which the server's news would not bring (nothing changed there).
@@ -753,8 +753,12 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
    * row only its content can say.
    */
   private countedAs(id: string, content: DocSource | null, match: (source: DocSource, id: string) => boolean): boolean {
-    if (this.view.rows.some((r) => r._id === id)) return true
+    if (this.isRow(id)) return true
     return content !== null && match(content, id) && !placeable(this.view, { _id: id, _source: content as T }, this.order)
+  }
+
+  private isRow(id: string): boolean {
+    return this.view.rows.some((r) => r._id === id)
   }
 
   private placeLocal(id: string, after: DocSource | null, matches: boolean, was: boolean): void {

@@ -18,9 +18,15 @@ afterEach(() => {
 })
 
 /** 8 rows, n = 0..7, the odd ones in NYC; a live search of the NYC rows by n, window 2 (rows 1, 3 of 4). */
-async function setup(options: { size?: number; gated?: boolean } = {}) {
-  const driver = memoryDriver({ latency: 5 })
+/** A memory driver holding d0..d7: n = 0..7, odd ones in NYC, even ones in LA. */
+function seededDriver(latency: number): MemoryDriver {
+  const driver = memoryDriver({ latency })
   driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+  return driver
+}
+
+async function setup(options: { size?: number; gated?: boolean } = {}) {
+  const driver = seededDriver(5)
   // Writes reach the backend only when released, so that what is shown before any request can be checked.
   const held: Array<() => void> = []
   const write = driver.write.bind(driver)
@@ -144,8 +150,7 @@ describe('local writes in a live query search', () => {
 
 describe('local writes and a page read in flight', () => {
   it('a local create answered while the page is read, its echo lost, is still shown once the page lands (the page cannot hold it)', async () => {
-    const driver = memoryDriver({ latency: 5 })
-    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    const driver = seededDriver(5)
     // A page computed when asked, delivered only when released: it holds what the server stored when it was sent.
     let hold = false
     const held: Array<() => void> = []
@@ -178,8 +183,7 @@ describe('local writes and a page read in flight', () => {
 
 describe('a page that confirms a pending write', () => {
   it('places every hit of the page, also those held before the confirmed one (memory soak seed 1020606)', async () => {
-    const driver = memoryDriver({ latency: 2 })
-    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    const driver = seededDriver(2)
     // Only the page read or a read may confirm the write: no gap timer within the test.
     const client = new ObserverClient({ driver, gapTimeout: 60_000 })
     clients.push(client)
@@ -210,8 +214,7 @@ describe('a page that confirms a pending write', () => {
 
 describe('a page read while a write is answered', () => {
   it('a page the server computed after applying a write whose answer is still on its way counts the document as the page says (memory soak seed 1030187)', async () => {
-    const driver = memoryDriver({ latency: 2 })
-    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    const driver = seededDriver(2)
     // The server applies each write at once; its answer reaches the client only when released.
     const answers: Array<() => void> = []
     const write = driver.write.bind(driver)
@@ -247,8 +250,7 @@ describe('a page read while a write is answered', () => {
 
 describe('a write that leaves after a search read its page', () => {
   it('moves the total only by what the search counted the document as (kuzzle soak seed 1032243)', async () => {
-    const driver = memoryDriver({ latency: 2 })
-    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    const driver = seededDriver(2)
     // Reads of documents by id wait until released: the write stays pending, answered, until then.
     let holdReads = false
     const reads: Array<() => void> = []
@@ -286,8 +288,7 @@ describe('a write that leaves after a search read its page', () => {
 
 describe('a row deleted while it has a pending write', () => {
   it('leaves once the write is refused, though it showed nothing before and after (kuzzle soak seed 1061871)', async () => {
-    const driver = memoryDriver({ latency: 2 })
-    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    const driver = seededDriver(2)
     const answers: Array<() => void> = []
     const write = driver.write.bind(driver)
     const held = Object.assign(Object.create(driver) as MemoryDriver, {
@@ -317,8 +318,7 @@ describe('a row deleted while it has a pending write', () => {
 
 describe('local writes in a live search whose query the driver cannot test in the client', () => {
   it('a local removal leaves at once, and when refused (rollback) the document comes back with the page', async () => {
-    const driver = memoryDriver({ latency: 5 })
-    driver.seed('i', 'c', Array.from({ length: 8 }, (_, n) => ({ _id: `d${n}`, _source: { n, city: n % 2 ? 'NYC' : 'LA' } })))
+    const driver = seededDriver(5)
     // No matcher (as Kuzzle or Sanity for a query they cannot decide), and every write refused.
     const blind = Object.assign(Object.create(driver) as MemoryDriver, {
       matcher: () => undefined,
