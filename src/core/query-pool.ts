@@ -5,6 +5,7 @@ import { closeQuietly, toError } from './pool'
 import type { RetryGate } from './retry-gate'
 import { collectionName, type Tracer } from './trace'
 import { startWatchClock } from './watch-timeout'
+import { WatchChain } from './watch-chain'
 import type { CollectionRef, DocEvent, Driver, DriverSearchSpec, Rev, Watch, WatchSink } from './types'
 import { ObservedError } from './types'
 
@@ -23,6 +24,9 @@ export interface QueryListener {
   /**
    * A document matching the query before or after a change. `ordered`: its document's entry applied it in revision
    * order first; false when no entry held the document (nothing here could order it: a late event passes for news).
+   * The event keeps the driver's `matchedBefore` only when it continues a revision this listener's total counted (one
+   * the watch's own last event gave, or this listener's page read): otherwise a change the watch missed may lie
+   * between what the total counted and that "before" (`watch-chain.ts`).
    */
   membership(e: DocEvent, ordered: boolean): void
   offline(): void
@@ -74,8 +78,10 @@ class SharedQueryWatch {
   /** The clock of the watch being opened (see watch-timeout.ts), until it goes live. */
   private clock?: ReturnType<typeof setTimeout>
   private fatal: ObservedError | null = null
-  /** Per matching document, the revision this watch last reported (not kept while offline: a resync follows). */
-  private reported = new Map<string, Rev>()
+  /** Per matching document, the revision this watch last reported, and from where (cleared while offline: a resync follows). */
+  private reported = new WatchChain<QueryListener>(MAX_REPORTED)
+  /** Events whose `matchedBefore` the chain proved, and for whom (absent: for nobody, it is taken off). */
+  private proofs = new WeakMap<DocEvent, 'all' | QueryListener>()
   /** Events may have been missed since the last time the watch was live (offline, error, reset). */
   private missed = false
   /** When the watch's state last changed, and its last error (devtools). */
@@ -176,39 +182,30 @@ class SharedQueryWatch {
 
   private dispatch(e: DocEvent): void {
     if (!isDocEvent(e)) return
+    const proof = this.reported.event(e)
     // Searches may have counted or read while the missed revision had the document elsewhere: they read again.
-    if (this.skipped(e)) this.resyncSoon('the watch skipped a revision of ' + e.id)
+    if (proof === 'skips') this.resyncSoon('the watch skipped a revision of ' + e.id)
+    else if (proof !== null && e.matchedBefore !== undefined) this.proofs.set(e, proof)
     const entry = this.table.peek(this.ref, e.id)
     // A held document orders the event by revision first; membership follows only once it is applied.
     if (entry) entry.applyEvent(e, this.notify)
     else {
       // Counted like any event, so that a search's read started before it is known to be older than it.
       this.table.nextSeq()
-      for (const l of [...this.listeners]) l.membership(e, false)
+      for (const l of [...this.listeners]) l.membership(this.provenFor(e, l), false)
     }
   }
 
-  /**
-   * True when the event does not continue the revision this watch last reported for its document: the watch missed
-   * one (a lost event, or one that comes late), which another source may have given the document meanwhile.
-   */
-  private skipped(e: DocEvent): boolean {
-    const last = this.reported.get(e.id)
-    this.reported.delete(e.id)
-    // A document that left has no news here until it matches again, from whatever revision it reached elsewhere.
-    if (e.kind === 'upsert' && e.inQuery !== false) this.report(e.id, e.rev)
-    return last !== undefined && e.previousRev != null && e.previousRev !== last && e.rev !== last
+  /** The event as listener `l` may take it: its `matchedBefore` only if the chain proved it for `l`'s total. */
+  private provenFor(e: DocEvent, l: QueryListener): DocEvent {
+    if (e.matchedBefore === undefined) return e
+    const proof = this.proofs.get(e)
+    return proof === 'all' || proof === l ? e : withoutMatchedBefore(e)
   }
 
   /** A page's revision stands for what the watch reported, unless the watch has reported the document since. */
-  read(id: string, rev: Rev | undefined): void {
-    if (this.live && !this.reported.has(id)) this.report(id, rev)
-  }
-
-  private report(id: string, rev: Rev | undefined): void {
-    if (rev === undefined) return
-    this.reported.set(id, rev)
-    if (this.reported.size > MAX_REPORTED) this.reported.delete(this.reported.keys().next().value!)
+  read(id: string, rev: Rev | undefined, reader: QueryListener): void {
+    if (this.live) this.reported.page(id, rev, reader)
   }
 
   /** One function for every event, so that a document counts its callbacks by watch, not by event. */
@@ -217,7 +214,7 @@ class SharedQueryWatch {
       this.resyncSoon('a read superseded an event, membership unknown')
       return
     }
-    for (const l of [...this.listeners]) l.membership(applied, true)
+    for (const l of [...this.listeners]) l.membership(this.provenFor(applied, l), true)
   }
 
   private resyncQueued = false
@@ -274,6 +271,11 @@ class SharedQueryWatch {
   }
 }
 
+function withoutMatchedBefore(e: DocEvent): DocEvent {
+  const { matchedBefore: _, ...rest } = e
+  return rest
+}
+
 /** Pooled query watches: one per distinct need, closed when its last search leaves. */
 export class QueryPool {
   private watches = new Map<string, SharedQueryWatch>()
@@ -320,7 +322,7 @@ export class QueryPool {
           this.watches.delete(key)
         }
       },
-      read: (id, rev) => joined.listeners.has(listener) && joined.read(id, rev),
+      read: (id, rev) => joined.listeners.has(listener) && joined.read(id, rev, listener),
     }
   }
 

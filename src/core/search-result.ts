@@ -628,23 +628,25 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private news(e: DocEvent, ordered: boolean, at: number): void {
     const local = this.localMatch(e.id)
     const matches = local ?? (e.kind !== 'delete' && e.inQuery !== false)
+    // What the server said of the change's matching, unless a pending write decides it (rule 6).
+    const matchedBefore = local === undefined ? e.matchedBefore : undefined
     const held = this.byId.get(e.id)
     if (held) {
       // This news places the change: not again at the end of the task.
       this.changed?.delete(e.id)
       this.limbo.news(e)
       const source = held.hit._source
-      this.input({ type: 'news', id: e.id, source, matches: matches && source !== null }, { id: e.id, how: 'news', gone: source === null })
+      this.input({ type: 'news', id: e.id, source, matches: matches && source !== null, matchedBefore }, { id: e.id, how: 'news', gone: source === null })
       return
     }
     if (this.limbo.news(e)) return
     if (!matches || !e.doc) {
-      this.input({ type: 'news', id: e.id, source: null, matches: false })
+      this.input({ type: 'news', id: e.id, source: null, matches: false, matchedBefore })
       return
     }
     const row = { _id: e.id, _source: e.doc as T }
     // Past the last row (and no page in flight to place it) it only counts: nothing is held for it.
-    if (!this.mayPlace(row)) return this.input({ type: 'news', id: e.id, source: row._source, matches: true })
+    if (!this.mayPlace(row)) return this.input({ type: 'news', id: e.id, source: row._source, matches: true, matchedBefore })
     const hit = this.hold(e.id)
     // A document this client let go of lately: its news may be the late one it left from (rule 2).
     if (!ordered && this.host.provenance(hit) === 'forgotten') {
@@ -659,7 +661,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       if (kept || hit._source !== null) this.lost('an appearance older than its document')
       return
     }
-    this.input({ type: 'news', id: e.id, source: hit._source, matches: true }, { id: e.id, how: 'news', gone: false })
+    this.input({ type: 'news', id: e.id, source: hit._source, matches: true, matchedBefore }, { id: e.id, how: 'news', gone: false })
     // Nothing ordered it: shown, and proven by its own read (rule 2), which removes it if it is gone.
     if (!ordered && this.byId.get(e.id)?.hit === hit) this.limbo.prove(e.id, hit, e)
   }

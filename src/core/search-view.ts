@@ -35,7 +35,9 @@
  *    than the window while more match, an unsure row, news lost (a resync, a read that superseded an event, more
  *    news during a read than `since` keeps). The answer replaces the rows.
  * 3. News that a document matches places it among the rows when it sorts before the last row (or the rows are
- *    complete); past the last row it only counts. News that it does not match removes it. A row whose content
+ *    complete); past the last row it only counts, and not even that when the server said the document matched as
+ *    much before the change (`matchedBefore`, given only when the change continues a revision the total counted:
+ *    `watch-chain.ts`). News that it does not match removes it. A row whose content
  *    moves past the last row leaves the rows unless they are complete (its place among matches not fetched is
  *    unknown). A row whose document is gone leaves.
  * 4. Nothing per document outlives the rows: a document that is not a row is not remembered, and a live view holds
@@ -67,6 +69,8 @@ export interface News<S = unknown> {
   readonly source: S | null
   /** Whether the document matches the query after the change (false once gone). */
   readonly matches: boolean
+  /** Whether it matched before the change, when the server said: equal to `matches`, the total did not move. */
+  readonly matchedBefore?: boolean
 }
 
 /** A page read in flight (or wanted). */
@@ -288,6 +292,9 @@ class ViewTransition<S> {
     const at = this.s.rows.findIndex((row) => row._id === news.id)
     const was = at >= 0
     const rows = was ? this.s.rows.filter((_, i) => i !== at) : [...this.s.rows]
+    // A document that is no row needs a count only if its matching may have changed: not when the server says it
+    // stayed as it was (that change moves no total, in whatever order it arrives).
+    const moves = news.matchedBefore !== (news.matches && news.source !== null)
     if (!news.matches || news.source === null) {
       if (was) {
         this.s.rows = rows
@@ -297,7 +304,7 @@ class ViewTransition<S> {
         else this.s.total = Math.max(rows.length, this.s.total - 1)
         this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
         if (counts && this.s.countedSince && !this.s.complete && this.s.live) this.count()
-      } else if (counts && !this.s.complete) this.count()
+      } else if (counts && moves && !this.s.complete) this.count()
       return
     }
     const row: Row<S> = { _id: news.id, _source: news.source }
@@ -309,12 +316,12 @@ class ViewTransition<S> {
       this.s.rows = rows
       this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
       if (this.s.complete && !was && counts) this.s.total++
-      else if (counts && !was) this.count()
+      else if (counts && moves && !was) this.count()
     } else {
       // Past the last row: it may have matched already, beyond the rows, or just started to.
       this.s.rows = rows
       if (was) this.s.unsure = this.s.unsure.filter((id) => id !== news.id)
-      if (counts && !was) this.count()
+      if (counts && moves && !was) this.count()
     }
   }
 

@@ -90,6 +90,11 @@ export interface DocEvent {
   readonly previousRev?: Rev | null
   /** For query watches: whether the document matches the watched query after this change. */
   readonly inQuery?: boolean
+  /**
+   * For query watches, when the backend says: whether the document matched the query before this change. With
+   * `inQuery` it tells how the change moved the number of matches (none when both agree), so no count is needed.
+   */
+  readonly matchedBefore?: boolean
 }
 
 /** Error codes the core and drivers use. */

@@ -95,6 +95,21 @@ describe('search view', () => {
     expect(run(v, [news('y', 100), news('w', 101)]).effects).toEqual([{ type: 'count' }])
   })
 
+  it('news the server says left a document matching as it was (matchedBefore) moves no total: no count', () => {
+    const v = loaded(2, [['a', 1], ['b', 3], ['c', 4]], 5, 1)
+    const stayed = (id: string, n: number, matches = true): ViewInput<S> => ({ type: 'news', id, source: { n }, matches, matchedBefore: matches })
+    // An entry from beyond the rows, a change beyond them, a change of a document that never matched.
+    const entry = run(v, [stayed('x', 2)], 1)
+    expect(ids(entry.state)).toEqual(['a', 'x'])
+    expect(entry.state.total).toBe(5)
+    expect(entry.effects).toEqual([{ type: 'show' }])
+    expect(run(v, [stayed('y', 100)], 1).effects).toEqual([])
+    expect(run(v, [stayed('y', 100, false)], 1).effects).toEqual([])
+    // Said to have started or stopped matching: counted as before.
+    expect(run(v, [{ type: 'news', id: 'y', source: { n: 100 }, matches: true, matchedBefore: false }], 1).effects).toEqual([{ type: 'count' }])
+    expect(run(v, [{ type: 'news', id: 'y', source: null, matches: false, matchedBefore: true }], 1).effects).toEqual([{ type: 'count' }])
+  })
+
   it('a count moves the total, never the rows; a count that changes nothing shows nothing', () => {
     const v = loaded(2, [['a', 1], ['b', 2]], 5)
     expect(run(v, [{ type: 'counted', total: 5 }]).effects).toEqual([])

@@ -6,7 +6,7 @@ import { ObserverClient, type ObserverSearchResult } from '../../src/core'
 import { memoryStats } from '../../src/core/search-result'
 import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
 import { instrument } from '../helpers/instrumented-driver'
-import { waitFor } from '../helpers/wait-for'
+import { staysEqual, waitFor } from '../helpers/wait-for'
 
 const clients: ObserverClient[] = []
 afterEach(() => {
@@ -21,6 +21,17 @@ async function setup(count: number, size: number) {
   const s = client.search<{ n: number }>('i', 'c', { query: {}, sort: 'n' }, { live: 'query', size })
   await s.ready()
   return { driver, s }
+}
+
+/** How many counts (searches of size 0) the driver was asked for since this was called. */
+function countsAsked(driver: MemoryDriver): () => number {
+  let counts = 0
+  const search = driver.search.bind(driver)
+  driver.search = (ref, spec, page) => {
+    if (page.size === 0) counts++
+    return search(ref, spec, page)
+  }
+  return () => counts
 }
 
 /** Waits until the search shows exactly the first `size` matches of the store, in order, with the right total. */
@@ -81,10 +92,38 @@ describe('a live query window keeps its size', () => {
 })
 
 describe('a change outside the window', () => {
-  it('is counted again, and a count that changes nothing emits nothing (no render)', async () => {
+  it("is counted the first time, not once the watch's own last event gave the revision it changes; no render", async () => {
     const { driver, s } = await setup(10, 3)
     let emitted = 0
     s.on('hits', () => emitted++)
+    const counts = countsAsked(driver)
+    // Nothing this watch heard says how the total counted d08 (a page read past the rows, or a change it missed).
+    await driver.update('i', 'c', 'd08', { n: 50 })
+    await waitFor(() => counts() === 1, 2000, { what: 'the count after the first change' })
+    // The watch's own event gave d08's previous revision: it matched before as after, the total did not move.
+    await driver.update('i', 'c', 'd08', { n: 60 })
+    // Longer than the count's 50 ms debounce.
+    await staysEqual(counts, 150, { what: 'counts asked' })
+    expect(s.hits.map((h) => h._id)).toEqual(['d00', 'd01', 'd02'])
+    expect([s.total, emitted, counts()]).toEqual([10, 0, 1])
+  })
+
+  it('a document written with no event (a silent write) and then changed is counted (memory seed 1121148)', async () => {
+    const { driver, s } = await setup(10, 3)
+    const counts = countsAsked(driver)
+    driver.seed('i', 'c', [{ _id: 'x', _source: { n: 70 } }])
+    // Its change says it matched before: before what this watch never heard of, so the total is counted.
+    await driver.update('i', 'c', 'x', { n: 71 })
+    await waitFor(() => s.total === 11, 2000, { what: 'the silently created document counted' })
+    expect(counts()).toBe(1)
+  })
+
+  it('is counted again when the event cannot say (no matchedBefore, as Kuzzle), and a count that changes nothing emits nothing', async () => {
+    const driver = memoryDriver()
+    driver.seed('i', 'c', Array.from({ length: 10 }, (_, n) => ({ _id: `d${String(n).padStart(2, '0')}`, _source: { n } })))
+    const watch = driver.watch.bind(driver)
+    driver.watch = (ref, spec, sink) =>
+      watch(ref, spec, { ...sink, ready: (i) => sink.ready(i), reset: () => sink.reset(), offline: () => sink.offline(), error: (e) => sink.error(e), event: ({ matchedBefore: _, ...e }) => sink.event(e) })
     let counted = 0
     const search = driver.search.bind(driver)
     driver.search = async (...args) => {
@@ -92,6 +131,12 @@ describe('a change outside the window', () => {
       if (args[2].size === 0) counted++ // answered (the search's handler runs right after this resolves)
       return page
     }
+    const client = new ObserverClient({ driver })
+    clients.push(client)
+    const s = client.search<{ n: number }>('i', 'c', { query: {}, sort: 'n' }, { live: 'query', size: 3 })
+    await s.ready()
+    let emitted = 0
+    s.on('hits', () => emitted++)
     await driver.update('i', 'c', 'd08', { n: 50 })
     await waitFor(() => counted >= 1, 2000, { what: 'the count after the change' })
     await Promise.resolve()
@@ -141,5 +186,30 @@ describe('spare rows stay bounded', () => {
     for (let i = 0; i < 5; i++) await driver.update('i', 'c', s.hits[0]._id, { n: 100 + i })
     await showsFirst(driver, s, 5)
     expect(s[memoryStats]().held).toBeLessThanOrEqual(10)
+  })
+})
+
+describe('counts (issue 23: not re-queried when the events say how the total moved)', () => {
+  it("moves and exits of rows, and changes continuing the watch's own events, ask no count; a creation or a deletion does", async () => {
+    const { driver, s } = await setup(30, 5)
+    const counts = countsAsked(driver)
+    const step = async (id: string, n: number, expected: number) => {
+      await driver.update('i', 'c', id, { n })
+      await showsFirst(driver, s, 5)
+      await waitFor(() => counts() === expected, 2000, { what: `${expected} counts after ${id} moved to ${n}` })
+      // Longer than the count's 50 ms debounce.
+      await staysEqual(counts, 150, { what: `counts asked after ${id} moved to ${n}` })
+    }
+    await step('d02', 3.5, 0) // a move within the window
+    await step('d20', 40, 1) // a change past the rows: nothing this watch heard says how the total counted d20
+    await step('d20', 41, 1) // continues the watch's own event: matched before as after
+    await step('d20', 1.5, 1) // an entry, which matched before: no count
+    await step('d01', 50, 1) // an exit that still matches
+    expect(s.total).toBe(30)
+    await driver.create('i', 'c', { n: 100 }, 'new')
+    await waitFor(() => s.total === 31, 1000, { what: 'the creation counted' })
+    await driver.delete('i', 'c', 'd29')
+    await waitFor(() => s.total === 30, 1000, { what: 'the deletion counted' })
+    await showsFirst(driver, s, 5)
   })
 })

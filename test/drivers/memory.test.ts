@@ -505,7 +505,7 @@ describe('watches', () => {
     ])
   })
 
-  it('a query watch gets writes on documents matching before or after, with inQuery', async () => {
+  it('a query watch gets writes on documents matching before or after, with inQuery and matchedBefore', async () => {
     const d = driver()
     d.seed(I, C, [
       { _id: 'in', _source: { price: 5 } },
@@ -523,11 +523,11 @@ describe('watches', () => {
     await waitFor(() => rec.events().length === 5)
     await barrier(d)
     expect(rec.events()).toEqual([
-      { id: 'in', kind: 'upsert', doc: { price: 6 }, rev: 3, previousRev: 1, inQuery: true },
-      { id: 'out', kind: 'upsert', doc: { price: 4 }, rev: 5, previousRev: 4, inQuery: true },
-      { id: 'in', kind: 'upsert', doc: { price: 60 }, rev: 6, previousRev: 3, inQuery: false },
-      { id: 'out', kind: 'delete', rev: 8, previousRev: 5, inQuery: false },
-      { id: 'new-in', kind: 'upsert', doc: { price: 1 }, rev: 10, previousRev: null, inQuery: true },
+      { id: 'in', kind: 'upsert', doc: { price: 6 }, rev: 3, previousRev: 1, inQuery: true, matchedBefore: true },
+      { id: 'out', kind: 'upsert', doc: { price: 4 }, rev: 5, previousRev: 4, inQuery: true, matchedBefore: false },
+      { id: 'in', kind: 'upsert', doc: { price: 60 }, rev: 6, previousRev: 3, inQuery: false, matchedBefore: true },
+      { id: 'out', kind: 'delete', rev: 8, previousRev: 5, inQuery: false, matchedBefore: true },
+      { id: 'new-in', kind: 'upsert', doc: { price: 1 }, rev: 10, previousRev: null, inQuery: true, matchedBefore: false },
     ])
     expect(d.watchStats()['shop/products']).toEqual([{ kind: 'query', ids: 0, live: true, failed: false }])
   })

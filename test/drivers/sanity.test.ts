@@ -288,24 +288,27 @@ describe('watch by ids', () => {
 })
 
 describe('watch by query', () => {
-  it('reports appear / update / disappear as inQuery, within the collection', async () => {
+  it('reports appear / update / disappear as inQuery and matchedBefore, within the collection', async () => {
     const w = watch('comment', { query: { query: 'authorId != $ownerId', params: { ownerId: 'me' }, sort: [] } })
     await live(w)
     const mine = server.documents.create({ _id: 'c1', _type: 'comment', authorId: 'me' })
     const theirs = server.documents.create({ _id: 'c2', _type: 'comment', authorId: 'you' })
     server.documents.create({ _id: 'p', _type: 'post', authorId: 'you' })
+    server.documents.patch('c2', { set: { text: 'edited' } })
     const moved = server.documents.patch('c1', { set: { authorId: 'them' } })
     server.documents.patch('c2', { set: { authorId: 'me' } })
     server.documents.delete('c1')
-    await waitFor(() => w.events().length === 4, 3000)
-    expect(w.events().map((e) => [e.id, e.kind, e.inQuery])).toEqual([
-      ['c2', 'upsert', true],
-      ['c1', 'upsert', true],
-      ['c2', 'upsert', false],
-      ['c1', 'delete', undefined],
+    await waitFor(() => w.events().length === 5, 3000)
+    // matchedBefore: the listener sends `previous` (this query needs it to tell a document leaving it).
+    expect(w.events().map((e) => [e.id, e.kind, e.inQuery, e.matchedBefore])).toEqual([
+      ['c2', 'upsert', true, false],
+      ['c2', 'upsert', true, true],
+      ['c1', 'upsert', true, false],
+      ['c2', 'upsert', false, true],
+      ['c1', 'delete', undefined, undefined],
     ])
     expect(w.events()[0]).toMatchObject({ rev: theirs._rev, previousRev: null, doc: { authorId: 'you' } })
-    expect(w.events()[1]).toMatchObject({ rev: moved._rev, previousRev: mine._rev })
+    expect(w.events()[2]).toMatchObject({ rev: moved._rev, previousRev: mine._rev })
   })
 
   it('leaves drafts out when the client reads the published perspective', async () => {

@@ -167,6 +167,11 @@ const regressions: Regression[] = [
     factory: sanityTarget,
     schedule: {"seed":1112560,"target":"sanity","ids":["d0","d1","d2","d3","d4"],"initial":[{"id":"d0","body":{"n":2,"g":"c"}},{"id":"d1","body":{"n":1,"g":"b","tag":"y","nested":{"x":5}}},{"id":"d3","body":{"n":6,"g":"a","tag":"y"}},{"id":"d4","body":{"n":0,"g":"b","tag":"y"}}],"steps":[{"t":"search","slot":2,"q":0,"live":"query","size":2},{"t":"write","by":2,"w":{"op":"createOrReplace","id":"d2","body":{"n":3,"g":"a","nested":{"x":5}}}},{"t":"wait","ms":8},{"t":"write","by":3,"w":{"op":"update","id":"d0","patch":{"n":2}}},{"t":"write","by":2,"w":{"op":"update","id":"d2","patch":{"n":4,"g":"b"}}},{"t":"wait","ms":14},{"t":"write","by":2,"w":{"op":"replace","id":"d0","body":{"n":0,"g":"a","nested":{"x":1}}}},{"t":"write","by":0,"w":{"op":"delete","id":"d0"}}]},
   },
+  {
+    name: 'a document written silently, then changed, is counted: its news says it matched before, before what no total counted (core: watch-chain, memory soak seed 1121148)',
+    factory: memoryTarget,
+    schedule: {"seed":1121148,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6","d7"],"initial":[{"id":"d0","body":{"n":1,"g":"b","nested":{"x":0}}},{"id":"d5","body":{"n":1,"g":"b","nested":{"x":1}}},{"id":"d6","body":{"n":4,"g":"b","nested":{"x":5}}}],"steps":[{"t":"search","slot":2,"q":0,"live":"query","size":2},{"t":"write","by":0,"w":{"op":"create","id":"d2","body":{"n":4,"g":"c","nested":{"x":3}}}},{"t":"write","by":0,"w":{"op":"createOrReplace","id":"d3","body":{"n":9,"g":"b","tag":"é","nested":{"x":0}}}},{"t":"fault","f":"failWatches"},{"t":"wait","ms":13},{"t":"write","by":1,"w":{"op":"replace","id":"d7","body":{"n":1,"g":"a","tag":"y","nested":{"x":1}}},"silent":true}]},
+  },
 ]
 
 describe('fault schedules that once failed', () => {

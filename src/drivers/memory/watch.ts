@@ -51,6 +51,7 @@ interface PendingEvent {
   readonly rev: number
   readonly previousRev: number | null
   readonly inQuery?: boolean
+  readonly matchedBefore?: boolean
 }
 
 type Frame =
@@ -136,10 +137,10 @@ export class MemoryWatch implements Watch {
     if (this.closed || this.failed || !this.spec) return
     const { id, before, after, rev } = write
     let inQuery: boolean | undefined
+    let matchedBefore: boolean | undefined
     if (this.spec.kind === 'ids') {
       if (!this.spec.ids.has(id)) return
     } else {
-      let matchedBefore: boolean
       try {
         matchedBefore = before !== undefined && this.spec.match(before.source, id)
         inQuery = after !== undefined && this.spec.match(after.source, id)
@@ -160,6 +161,7 @@ export class MemoryWatch implements Watch {
       rev,
       previousRev: before ? before.rev : null,
       inQuery,
+      matchedBefore,
     }
     this.#push({ type: 'event', due: this.#due(this.#host.latency + plan.delay), event, plan })
   }
@@ -282,7 +284,7 @@ export class MemoryWatch implements Watch {
         ...(e.source ? { doc: copyJson(e.source) as Record<string, unknown> } : {}),
         rev: e.rev,
         previousRev: e.previousRev,
-        ...(e.inQuery === undefined ? {} : { inQuery: e.inQuery }),
+        ...(e.inQuery === undefined ? {} : { inQuery: e.inQuery, matchedBefore: e.matchedBefore }),
       }
       this.#call(() => this.#sink.event(event))
     }

@@ -73,6 +73,9 @@ export function routeEvent(e: Record<string, unknown>, route: Route, ids?: Reado
   const before =
     previous === undefined ? (route.kind === 'ids' ? true : !after && typeof e.previousRev === 'string') : previous !== null && route.matches(previous)
   if (!before && !after) return null
+  // Only a `previous` the listener sent says whether the document matched before (`transition` is per listener, and
+  // one listener serves every route of a dataset).
+  const beforeKnown = previous === undefined ? {} : { matchedBefore: before }
   const revs =
     typeof e.resultRev === 'string' && e.resultRev
       ? { rev: e.resultRev, previousRev: typeof e.previousRev === 'string' && e.previousRev ? e.previousRev : null }
@@ -83,5 +86,5 @@ export function routeEvent(e: Record<string, unknown>, route: Route, ids?: Reado
   }
   const refused = mismatch(result, route.expected)
   if (refused) return new ObservedError('bad_event', `Sanity listener sent an event it was not asked for: ${refused}`)
-  return { id, kind: 'upsert', doc: toSource(result), ...revs, ...(route.kind === 'query' ? { inQuery: after } : {}) }
+  return { id, kind: 'upsert', doc: toSource(result), ...revs, ...(route.kind === 'query' ? { inQuery: after, ...beforeKnown } : {}) }
 }

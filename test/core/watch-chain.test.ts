@@ -1,0 +1,59 @@
+// A query watch's revision chain per document (watch-chain.ts): whose total an event's `matchedBefore` can move.
+// Synchronous: the chain's inputs in order, no driver, no timer.
+import { describe, expect, it } from 'vitest'
+import { WatchChain } from '../../src/core/watch-chain'
+import type { DocEvent } from '../../src/core/types'
+
+const upsert = (id: string, rev: number, previousRev: number | null, inQuery = true): DocEvent => ({ id, kind: 'upsert', rev, previousRev, inQuery, matchedBefore: true })
+const reader = (name: string) => ({ name })
+
+describe('WatchChain', () => {
+  it("an event continuing the watch's own last event is proven for every listener", () => {
+    const chain = new WatchChain<object>(10)
+    expect(chain.event(upsert('a', 2, 1))).toBeNull()
+    expect(chain.event(upsert('a', 3, 2))).toBe('all')
+  })
+
+  it('memory seed 1121148: a change after a write the watch never heard of (a silent creation) is proven for nobody', () => {
+    const chain = new WatchChain<object>(10)
+    // The document was created with no event (rev 10); its next change says it matched before: before what no total
+    // counted.
+    expect(chain.event(upsert('d7', 12, 10))).toBeNull()
+    // A creation continues nothing.
+    expect(chain.event(upsert('d8', 13, null))).toBeNull()
+  })
+
+  it("a page's hit is proven for the listener that read it, not for another (its total may predate that revision)", () => {
+    const chain = new WatchChain<object>(10)
+    const a = reader('a')
+    chain.page('x', 4, a)
+    expect(chain.event(upsert('x', 5, 4))).toBe(a)
+    // The watch has reported it since: a later page does not replace what the event gave.
+    chain.page('x', 5, reader('b'))
+    expect(chain.event(upsert('x', 6, 5))).toBe('all')
+  })
+
+  it('a revision skipped is told; a duplicate and a document that left are proven for nobody', () => {
+    const chain = new WatchChain<object>(10)
+    chain.event(upsert('a', 2, 1))
+    expect(chain.event(upsert('a', 4, 3))).toBe('skips')
+    expect(chain.event(upsert('a', 4, 3))).toBeNull()
+    chain.event(upsert('b', 2, 1))
+    expect(chain.event(upsert('b', 3, 2, false))).toBe('all')
+    // It left: from whatever revision it reached elsewhere, its next news is a first one.
+    expect(chain.event(upsert('b', 7, 6))).toBeNull()
+  })
+
+  it('stays within its cap (the oldest goes, and is then proven for nobody) and forgets everything on clear', () => {
+    const chain = new WatchChain<object>(2)
+    chain.event(upsert('a', 1, null))
+    chain.event(upsert('b', 1, null))
+    chain.event(upsert('c', 1, null))
+    expect(chain.size).toBe(2)
+    expect(chain.event(upsert('a', 2, 1))).toBeNull()
+    expect(chain.event(upsert('c', 2, 1))).toBe('all')
+    chain.clear()
+    expect(chain.size).toBe(0)
+    expect(chain.event(upsert('c', 3, 2))).toBeNull()
+  })
+})
