@@ -7,9 +7,10 @@
  *   is shown. At most MAX_LIMBO; past it the search reads its page instead.
  * - `proving`: a row shown at once on such news, until its read lands. A row's only: it goes with the row.
  * Each keeps the latest news of its document: a read proves the news when it shows the news' revision (or its
- * content, without revisions). A read finding the document gone, or news that it left, drops it and counts it out
- * (`left`: news its hiding swallowed may have been its deletion, sanity soak seed 1112560); a read showing
- * something else, or later news applied on top, leaves membership to the backend (`lost`: the page is read).
+ * content, without revisions). A read finding the document gone, or showing the news that it left, drops it and
+ * counts it out (`left`: news its hiding swallowed may have been its deletion, sanity soak seed 1112560); a read
+ * showing something else, or later news applied on top, leaves membership to the backend (`lost`: the page is read).
+ * "Latest" is by arrival: nothing orders news here, so only the read's agreement with it makes it the document's.
  */
 import type { Observer } from './observer'
 import { deepEqual } from './patch'
@@ -65,10 +66,10 @@ export class Limbo<T extends object> {
       if (this.hidden.get(e.id) !== limbo) return
       this.hidden.delete(e.id)
       if (this.proves(hit, limbo.news)) this.shell.proven(e.id, hit)
-      // Not found gone (something else, or the read failed) while the news says it matches: the backend says.
-      else if (!hit.deleted && limbo.news.kind !== 'delete' && limbo.news.inQuery !== false) {
-        this.shell.lost('an appearance its read did not prove')
-      } else this.shell.left(e.id)
+      // Gone, or showing the news that it left: it left. The news is the last to arrive, not the last made (a late
+      // one: Kuzzle soak seed 1151028), so anything else (other content, or the read failed) is the backend's to say.
+      else if (hit.deleted || (left(limbo.news) && this.shows(hit, limbo.news))) this.shell.left(e.id)
+      else this.shell.lost('an appearance its read did not prove')
       hit.stop()
     })
   }
@@ -98,8 +99,17 @@ export class Limbo<T extends object> {
 
   /** The document's own read shows the revision (or content) the news said matches. */
   private proves(hit: Observer<T>, news: DocEvent): boolean {
-    if (news.kind === 'delete' || news.inQuery === false || hit._source === null) return false
-    if (this.host.provenance(hit) !== 'read') return false
-    return news.rev !== undefined ? hit._rev === news.rev : deepEqual(hit._source, news.doc)
+    return !left(news) && this.shows(hit, news)
   }
+
+  /** The document's own read shows the news' revision (or its content, without revisions). */
+  private shows(hit: Observer<T>, news: DocEvent): boolean {
+    if (hit._source === null || this.host.provenance(hit) !== 'read') return false
+    return news.rev !== undefined ? hit._rev === news.rev : news.doc !== undefined && deepEqual(hit._source, news.doc)
+  }
+}
+
+/** News that the document no longer matches. */
+function left(news: DocEvent): boolean {
+  return news.kind === 'delete' || news.inQuery === false
 }
