@@ -206,6 +206,21 @@ describe('ids watches', () => {
     await waitFor(() => fx.server.subscriptionCount() === 0, 2000)
   })
 
+  it("a notification the reorder fault holds on a replaced room arrives within the default handover (soak seed 1160305)", async () => {
+    await setup()
+    const { watch, sink } = watchIds(['a'])
+    await waitFor(() => sink.count('ready') === 1)
+    // Held until the next notification, which never comes: sent when the server's hold limit ends, which must come
+    // well before the replaced room is left (at 1000 ms both, it raced that release under load and was lost).
+    fx.server.faults.reorderNotifications(1)
+    const start = Date.now()
+    fx.server.documents.create(I, C, 'a', { n: 1 })
+    await watch.update!({ ids: ['a', 'b'] })
+    await waitFor(() => sink.eventsFor('a').length === 1, 2000, { what: 'the held notification of the old room' })
+    expect(Date.now() - start).toBeLessThan(900)
+    watch.close()
+  })
+
   it('never leaves a room another watch still holds (the SDK Observer bug)', async () => {
     await setup()
     const first = watchIds(['x', 'y'])
