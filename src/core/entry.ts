@@ -115,7 +115,7 @@ export class DocEntry {
   private listening: EntryListener | readonly EntryListener[] | null = null
 
   private state: DocState<AppliedCallback>
-  /** The server content `source` was last made equal to. */
+  /** The content `source` was last made equal to (a plain value of the document's state, never changed in place). */
   private shown: DocSource | null = null
   private offline = false
   /** Token of the latest read sent: an answer to an older one is dropped. */
@@ -132,6 +132,14 @@ export class DocEntry {
     returning = false,
   ) {
     this.state = initialDocState(returning)
+  }
+
+  /**
+   * The content shown, as a plain value (not the wrapped container): what searches sort by, without going through
+   * the container's proxy on every comparison. Null exactly when `source` is.
+   */
+  get plain(): DocSource | null {
+    return this.source === null ? null : this.shown
   }
 
   /** The document's state (see doc-state.ts), for devtools and tests. */
@@ -422,6 +430,7 @@ export class DocEntry {
   /** Makes the shown container equal `doc`, notifying listeners of what changed. `quiet`: the first content, told by the status. */
   private render(doc: DocSource | null, quiet: boolean): void {
     if (doc === this.shown) return
+    const previous = this.shown
     this.shown = doc
     if (doc === null) {
       if (this.source === null) return
@@ -439,6 +448,7 @@ export class DocEntry {
       } else changes = replaceInPlace(this.source!, doc)
     } catch (err) {
       // A hostile document: this observer shows the error, nothing else is touched.
+      this.shown = previous
       this.fail(asObservedError(err, 'bad_event'))
       return
     }

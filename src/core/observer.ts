@@ -28,6 +28,9 @@ export interface ObserverHost {
   refetch(entry: DocEntry): void
 }
 
+/** Key of an observer's content as a plain value (see `Observer[plainSource]`): internal to the core. */
+export const plainSource = Symbol('plainSource')
+
 /**
  * A live document: `_source` follows the stored document until `stop()`. Observers of the same document share its
  * state and its watch; each observer is started and stopped on its own.
@@ -60,6 +63,11 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
   /** The document's content, replaced in place on every change; null when missing, deleted or not read yet. */
   get _source(): T | null {
     return (this.entry?.source ?? null) as T | null
+  }
+
+  /** `_source` as a plain value, for the core's searches (they sort by it); not part of the public surface. */
+  get [plainSource](): T | null {
+    return (this.entry?.plain ?? null) as T | null
   }
 
   /** The server's revision of the content shown (under any pending local write): what `ifRevision` compares. */

@@ -46,7 +46,7 @@ import { startReadClock } from './watch-timeout'
 import type { LiveMode, LocalDoc, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
 import { backoffDelay } from './backoff'
 import { Emitter } from './emitter'
-import type { Observer } from './observer'
+import { plainSource, type Observer } from './observer'
 import type { JoinedQuery } from './query-pool'
 import { comparator } from './sort'
 import { Limbo } from './search-limbo'
@@ -409,12 +409,12 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (this.live === 'query' && hit.pending) {
       if (hit._source === null) return
       this.changed?.delete(id)
-      return this.input({ type: 'content', id, source: hit._source, proven: true }, { id, how: 'content', gone: false })
+      return this.input({ type: 'content', id, source: hit[plainSource], proven: true }, { id, how: 'content', gone: false })
     }
     // Content an event gave is followed by the query watch's news of it, a local write by its echo's; content a read
     // or another search's page gave may no longer match, and no query watch says so (rule 3).
     const proven = this.live === 'hits' || hit.pending || this.host.provenance(hit) === 'event'
-    const source = hit._source
+    const source = hit[plainSource]
     if (source !== null || this.live === 'hits') {
       this.changed?.delete(id)
       const hidden = source !== null && !this.hits.includes(hit)
@@ -435,7 +435,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!changed || this.stopped) return
     for (const [id, proven] of changed) {
       const held = this.byId.get(id)
-      const source = held?.hit._source ?? null
+      const source = held?.hit[plainSource] ?? null
       if (held) this.input({ type: 'content', id, source, proven }, { id, how: 'content', gone: source === null })
     }
   }
@@ -559,7 +559,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         this.query?.read(doc._id, doc._rev)
         const hit = this.hold(doc._id)
         // The document knows newer content than the page, with other sort values: the page placed it by old ones.
-        if (this.host.offer(hit, doc, at) && hit._source && this.order(doc, hit as Row) !== 0) moved.push(doc._id)
+        if (this.host.offer(hit, doc, at) && hit._source && this.order(doc, { _id: doc._id, _source: hit[plainSource]! }) !== 0) moved.push(doc._id)
         // Shown as gone only by local writes: the page's content places it. Writes the page cannot hold (not answered
         // when it was sent) are overlaid next, which removes it once, as a row (seed 1002642: it was counted off twice,
         // as gone and by the overlay); writes the page holds leave it unsure until its document shows the page's
@@ -567,7 +567,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         if (hit._source === null && hit.pending && doc._source) {
           rows.push({ _id: doc._id, _source: doc._source as T })
           if (!unanswered.has(doc._id)) moved.push(doc._id)
-        } else rows.push({ _id: doc._id, _source: hit._source as T })
+        } else rows.push({ _id: doc._id, _source: hit[plainSource] as T })
       }
     } finally {
       this.placing = false
@@ -635,7 +635,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       // This news places the change: not again at the end of the task.
       this.changed?.delete(e.id)
       this.limbo.news(e)
-      const source = held.hit._source
+      const source = held.hit[plainSource]
       this.input({ type: 'news', id: e.id, source, matches: matches && source !== null, matchedBefore }, { id: e.id, how: 'news', gone: source === null })
       return
     }
@@ -661,7 +661,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       if (kept || hit._source !== null) this.lost('an appearance older than its document')
       return
     }
-    this.input({ type: 'news', id: e.id, source: hit._source, matches: true, matchedBefore }, { id: e.id, how: 'news', gone: false })
+    this.input({ type: 'news', id: e.id, source: hit[plainSource], matches: true, matchedBefore }, { id: e.id, how: 'news', gone: false })
     // Nothing ordered it: shown, and proven by its own read (rule 2), which removes it if it is gone.
     if (!ordered && this.byId.get(e.id)?.hit === hit) this.limbo.prove(e.id, hit, e)
   }
@@ -678,7 +678,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   /** A hidden document's read proved its news (rule 2): placed like any news. */
   private placeProven(id: string, hit: Observer<T>): void {
     if (this.stopped || this.byId.has(id) || hit._source === null) return
-    const source = hit._source
+    const source = hit[plainSource]!
     if (!this.mayPlace({ _id: id, _source: source })) return this.input({ type: 'news', id, source, matches: true })
     this.hold(id)
     this.input({ type: 'news', id, source, matches: true }, { id, how: 'news', gone: false })
@@ -726,7 +726,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const matches = after !== null && match(after, id)
     if (matches && !this.byId.has(id) && this.mayPlace({ _id: id, _source: after as T })) this.hold(id)
     const hit = this.byId.get(id)?.hit
-    const source = (hit ? hit._source : after) as T | null
+    const source = (hit ? hit[plainSource] : after) as T | null
     this.input({ type: 'news', id, source, matches: matches && source !== null }, { id, how: 'news', gone: source === null })
   }
 
@@ -766,7 +766,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private placeLocal(id: string, after: DocSource | null, matches: boolean, was: boolean): void {
     let hit = this.byId.get(id)?.hit
     if (!hit && matches && after !== null && placeable(this.view, { _id: id, _source: after as T }, this.order)) hit = this.hold(id)
-    const source = hit ? hit._source : after
+    const source = hit ? hit[plainSource] : after
     this.input({ type: 'local', id, source: source as T | null, matches, was }, { id, how: 'news', gone: after === null })
   }
 
