@@ -114,6 +114,8 @@ export function useObservedSearch<T extends object>(
   const more = shallowRef(false)
   const pending = shallowRef<ReadonlySet<string>>(new Set())
   const syncPending = (r: ObserverSearchResult<T> | null) => {
+    // Called on every change of the hits: nothing pending before or now (the usual case) allocates nothing.
+    if (pending.value.size === 0 && !r?.hits.some((h) => h.pending)) return
     const ids = new Set(r ? r.hits.filter((h) => h.pending).map((h) => h._id) : [])
     if (ids.size !== pending.value.size || [...ids].some((id) => !pending.value.has(id))) pending.value = ids
   }
