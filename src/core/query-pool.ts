@@ -192,6 +192,7 @@ class SharedQueryWatch {
     else {
       // Counted like any event, so that a search's read started before it is known to be older than it.
       this.table.nextSeq()
+      this.reported.told(e)
       for (const l of [...this.listeners]) l.membership(this.provenFor(e, l), false)
     }
   }
@@ -214,6 +215,7 @@ class SharedQueryWatch {
       this.resyncSoon('a read superseded an event, membership unknown')
       return
     }
+    this.reported.told(applied)
     for (const l of [...this.listeners]) l.membership(this.provenFor(applied, l), true)
   }
 

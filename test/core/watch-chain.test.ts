@@ -6,12 +6,27 @@ import type { DocEvent } from '../../src/core/types'
 
 const upsert = (id: string, rev: number, previousRev: number | null, inQuery = true): DocEvent => ({ id, kind: 'upsert', rev, previousRev, inQuery, matchedBefore: true })
 const reader = (name: string) => ({ name })
+/** An event the listeners heard (applied by its entry, or news of a document nothing holds). */
+const heard = (chain: WatchChain<object>, e: DocEvent) => {
+  const proof = chain.event(e)
+  chain.told(e)
+  return proof
+}
 
 describe('WatchChain', () => {
-  it("an event continuing the watch's own last event is proven for every listener", () => {
+  it("an event continuing the watch's own last event, which the listeners heard, is proven for every listener", () => {
     const chain = new WatchChain<object>(10)
-    expect(chain.event(upsert('a', 2, 1))).toBeNull()
-    expect(chain.event(upsert('a', 3, 2))).toBe('all')
+    expect(heard(chain, upsert('a', 2, 1))).toBeNull()
+    expect(heard(chain, upsert('a', 3, 2))).toBe('all')
+  })
+
+  it('sanity seed 1182394: an event continuing one the listeners never heard (its entry dropped it as stale) is proven for nobody', () => {
+    const chain = new WatchChain<object>(10)
+    // d6's creation arrives after its entry applied the update from another watch: stale, no listener hears it.
+    expect(chain.event(upsert('d6', 1, null))).toBeNull()
+    // The update says d6 matched before: before a creation no total here counted.
+    expect(heard(chain, upsert('d6', 2, 1))).toBeNull()
+    expect(heard(chain, upsert('d6', 3, 2))).toBe('all')
   })
 
   it('memory seed 1121148: a change after a write the watch never heard of (a silent creation) is proven for nobody', () => {
@@ -28,6 +43,7 @@ describe('WatchChain', () => {
     const a = reader('a')
     chain.page('x', 4, a)
     expect(chain.event(upsert('x', 5, 4))).toBe(a)
+    chain.told(upsert('x', 5, 4))
     // The watch has reported it since: a later page does not replace what the event gave.
     chain.page('x', 5, reader('b'))
     expect(chain.event(upsert('x', 6, 5))).toBe('all')
@@ -35,10 +51,10 @@ describe('WatchChain', () => {
 
   it('a revision skipped is told; a duplicate and a document that left are proven for nobody', () => {
     const chain = new WatchChain<object>(10)
-    chain.event(upsert('a', 2, 1))
+    heard(chain, upsert('a', 2, 1))
     expect(chain.event(upsert('a', 4, 3))).toBe('skips')
     expect(chain.event(upsert('a', 4, 3))).toBeNull()
-    chain.event(upsert('b', 2, 1))
+    heard(chain, upsert('b', 2, 1))
     expect(chain.event(upsert('b', 3, 2, false))).toBe('all')
     // It left: from whatever revision it reached elsewhere, its next news is a first one.
     expect(chain.event(upsert('b', 7, 6))).toBeNull()
@@ -46,11 +62,11 @@ describe('WatchChain', () => {
 
   it('stays within its cap (the oldest goes, and is then proven for nobody) and forgets everything on clear', () => {
     const chain = new WatchChain<object>(2)
-    chain.event(upsert('a', 1, null))
-    chain.event(upsert('b', 1, null))
-    chain.event(upsert('c', 1, null))
+    heard(chain, upsert('a', 1, null))
+    heard(chain, upsert('b', 1, null))
+    heard(chain, upsert('c', 1, null))
     expect(chain.size).toBe(2)
-    expect(chain.event(upsert('a', 2, 1))).toBeNull()
+    expect(heard(chain, upsert('a', 2, 1))).toBeNull()
     expect(chain.event(upsert('c', 2, 1))).toBe('all')
     chain.clear()
     expect(chain.size).toBe(0)
