@@ -66,6 +66,13 @@ export async function runSchedule(factory: TargetFactory, schedule: Schedule, op
     target = await factory.create(schedule, new Rng(schedule.seed ^ 0x5eed))
     const t = target
     const c = (client = new ObserverClient({ driver: options.trace ? traced(t.driver, log) : t.driver, ...t.clientOptions }))
+    // The core's own decisions that are not the usual (an event applied in order): what a load-only trace lacked.
+    if (options.trace) {
+      c.onTrace((r) => {
+        if (r.type === 'resync') log(`  core resync: ${r.reason}`)
+        else if (r.type === 'decision' && r.decision !== 'applied') log(`  core ${r.decision} ${r.id} ${String(r.rev)} (after ${String(r.previousRev)})`)
+      })
+    }
     const { index: I, collection: C } = t.ref
     const slots = new Map<number, Slot>()
     const pending = new Set<Promise<unknown>>()
