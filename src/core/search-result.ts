@@ -33,14 +33,7 @@
  *    older content, a short page): a search index lagging behind its notifications must not make a loop. After
  *    three in a row, the page's placement is accepted.
  * 5. `live: 'hits'`: no query watch; rows are observed by id; a row deleted leaves, nothing refills it.
- * 6. Local writes (issue 16): a write or its rollback is placed at once (`local`) by the driver's client-side test of
- *    the query (`Driver.matcher`; none: a removal still leaves, anything else waits for the server's news or a page).
- *    Until its writes are confirmed, a document's membership is what it shows, not what news says; each page is
- *    overlaid with the writes the server had not answered when it was sent, and a page hit emptied by local writes
- *    is placed by the page's content. The total moves by what the view counted the document as (`countedAs`: a
- *    row, or a match past the last row), never by what a write showed that the view did not see. When the last write
- *    of a document that is no row leaves, the server has what it shows: it is placed as the server's news, and
- *    counted (`settledOutside`).
+ * 6. Local writes (issue 16) are placed at once by the driver's client-side test of the query: `search-local.ts`.
  */
 import { startReadClock } from './watch-timeout'
 import type { LiveMode, LocalDoc, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
@@ -50,6 +43,7 @@ import { plainSource, type Observer } from './observer'
 import type { JoinedQuery } from './query-pool'
 import { comparator } from './sort'
 import { Limbo } from './search-limbo'
+import { LocalPlacement, type About } from './search-local'
 import { hasMore, initialView, placeable, shownRows, stepView, type Row, type ViewInput, type ViewState } from './search-view'
 import type { CollectionRef, DocEvent, DocSource, DriverSearchSpec, Page } from './types'
 import { ObservedError } from './types'
@@ -104,7 +98,6 @@ class Held<T extends object> {
 const ROW_EVENTS = ['change', 'delete', 'error', 'pending'] as const
 
 /** What a view input was about, for the events that name one document. */
-type About = { id: string; how: 'news' | 'content'; gone: boolean }
 
 /** Why an input makes the view read its page again, for the devtools timeline (`lost` says its own). */
 function readReason(input: ViewInput<unknown>): string | undefined {
@@ -159,8 +152,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private hitsDeferred: boolean | null = null
   private changed: Map<string, boolean> | null = null
   private waiters: Array<() => void> = []
-  /** Live query: the driver's client-side test of the query, once it has one (rule 6). */
-  private matcher?: (source: DocSource, id: string) => boolean
+  /** Live query: local writes placed at once (rule 6). */
+  private readonly local: LocalPlacement<T> | null
   private offLocal?: () => void
 
   constructor(
@@ -181,6 +174,17 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       lost: (reason) => !this.stopped && this.lost(reason),
       isRow: (id, hit) => !this.stopped && this.byId.get(id)?.hit === hit,
     })
+    this.local =
+      this.live === 'query'
+        ? new LocalPlacement<T>(host, ref, spec, this.order, {
+            view: () => this.view,
+            held: (id) => this.byId.get(id)?.hit,
+            hold: (id) => this.hold(id),
+            mayPlace: (row) => this.mayPlace(row),
+            input: (input, about) => this.input(input, about),
+            lost: (reason) => this.lost(reason),
+          })
+        : null
   }
 
   /** Number of hits shown (fetched) so far. */
@@ -230,7 +234,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
           this.fail(err)
         },
       })
-      this.offLocal = this.host.onLocal(this.ref, (doc, before, after) => this.localChanged(doc, before, after))
+      this.offLocal = this.host.onLocal(this.ref, (doc, before, after) => !this.stopped && this.loaded && this.local?.changed(doc, before, after))
     } else this.input({ type: 'readWanted' })
     return this
   }
@@ -404,8 +408,9 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
    */
   private contentChanged(id: string, hit: Observer<T>): void {
     if (this.placing || this.stopped) return
-    // Rule 6: a row with pending writes moves with what it shows; whether it still matches is for `localChanged`
-    // (a local cause, called next) or the query watch's news (a remote one) to say, and so is its removal.
+    // Rule 6: a row with pending writes moves with what it shows; whether it still matches is for the local placement
+    // (`LocalPlacement.changed`, a local cause, called next) or the query watch's news (a remote one) to say, and so is
+    // its removal.
     if (this.live === 'query' && hit.pending) {
       if (hit._source === null) return
       this.changed?.delete(id)
@@ -583,7 +588,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.answering = true
     try {
       this.input({ type: 'pageAnswered', rows, total: page.total, asked: size, moved: this.rereads >= 3 ? [] : moved })
-      if (this.live === 'query') this.overlayLocal(at)
+      this.local?.overlay(at)
     } finally {
       this.answering = false
     }
@@ -626,7 +631,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   }
 
   private news(e: DocEvent, ordered: boolean, at: number): void {
-    const local = this.localMatch(e.id)
+    const local = this.local?.match(e.id)
     const matches = local ?? (e.kind !== 'delete' && e.inQuery !== false)
     // What the server said of the change's matching, unless a pending write decides it (rule 6).
     const matchedBefore = local === undefined ? e.matchedBefore : undefined
@@ -682,92 +687,6 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!this.mayPlace({ _id: id, _source: source })) return this.input({ type: 'news', id, source, matches: true })
     this.hold(id)
     this.input({ type: 'news', id, source, matches: true }, { id, how: 'news', gone: false })
-  }
-
-  /** The driver's client-side test of the query, looked up until it has one (Sanity's once groq-js is loaded). */
-  private matches(): ((source: DocSource, id: string) => boolean) | undefined {
-    return this.live === 'query' ? (this.matcher ??= this.host.driver.matcher?.(this.ref, this.spec)) : undefined
-  }
-
-  /**
-   * Rule 6: whether a document with pending writes matches by what it shows (else undefined). Until its writes are
-   * confirmed, the server's news of it tells an older state than the one shown (the news of the write's own
-   * revision comes once it is confirmed, and then decides).
-   */
-  private localMatch(id: string): boolean | undefined {
-    const match = this.matches()
-    const doc = match && this.host.pendingOf(this.ref, id)
-    return doc ? doc.visible !== null && match(doc.visible, id) : undefined
-  }
-
-  /** Rule 6: a local write (or its rollback) changed what a document of the collection shows. */
-  private localChanged(doc: LocalDoc, before: DocSource | null, after: DocSource | null): void {
-    if (this.stopped || !this.loaded) return
-    // Nothing to place, unless a row shows nothing: a row whose document went away while it had pending writes waited
-    // for them (`contentChanged`), and they ended showing nothing too (kuzzle soak seed 1061871, under load).
-    if (before === after && (after !== null || !this.byId.has(doc.id))) return
-    const match = this.matches()
-    if (match && !doc.pending && !this.isRow(doc.id)) return this.settledOutside(doc.id, after, match)
-    if (match) return this.placeLocal(doc.id, after, after !== null && match(after, doc.id), this.countedAs(doc.id, before, match))
-    // No client-side test of the query: a removal certainly leaves; content coming back (a removal rolled back)
-    // is placed by the page, which the server's news would not bring (nothing changed there).
-    if (after === null) this.placeLocal(doc.id, null, false, false)
-    else if (before === null) this.lost('a local write rolled back that this client cannot place')
-  }
-
-  /**
-   * Rule 6: the last write of a document that is no row left (confirmed or refused): the server has what it shows
-   * now. How the view counted it (by a page read before or after the write was answered, by news, by the write)
-   * nothing records, so it is placed as the server's news is, and counted (memory soak seed 1101413: a page read
-   * after the write was answered counted it by the server's content; the write leaving subtracted it by what it had
-   * shown, which the page never counted, and the total stayed one high).
-   */
-  private settledOutside(id: string, after: DocSource | null, match: (source: DocSource, id: string) => boolean): void {
-    const matches = after !== null && match(after, id)
-    if (matches && !this.byId.has(id) && this.mayPlace({ _id: id, _source: after as T })) this.hold(id)
-    const hit = this.byId.get(id)?.hit
-    const source = (hit ? hit[plainSource] : after) as T | null
-    this.input({ type: 'news', id, source, matches: matches && source !== null }, { id, how: 'news', gone: source === null })
-  }
-
-  /**
-   * Rule 6, after a page read sent at stream point `at` (what the server stored then): each document with writes the
-   * server had not answered by then goes where it shows.
-   */
-  private overlayLocal(at: number): void {
-    const match = this.matches()
-    if (!match) return
-    // What the page counted each document as, decided on the page as answered, before any is placed. The server may
-    // have applied a write before the page, though its answer came after the page was sent: where the page itself
-    // says (a hit; or absent where its content would have been a row), that decides, not what was stored before the
-    // write (memory soak seed 1030187: a complete page without the document was counted one short).
-    const placed = [...this.host.pendingIn(this.ref, at)].map((doc) => ({ doc, was: this.countedAs(doc.id, doc.remote, match) }))
-    for (const { doc, was } of placed) {
-      const matches = doc.visible !== null && match(doc.visible, doc.id)
-      if (matches !== was || this.byId.has(doc.id)) this.placeLocal(doc.id, doc.visible, matches, was)
-    }
-  }
-
-  /**
-   * Rule 6: whether the view counts a document as a match, its content being `content` as far as this search may
-   * have learnt it. A row is counted. A document that is no row is not, where that content would have made it one
-   * (the prefix invariant of `search-view.ts`: the search learnt otherwise, from a page or news since); past the last
-   * row only its content can say.
-   */
-  private countedAs(id: string, content: DocSource | null, match: (source: DocSource, id: string) => boolean): boolean {
-    if (this.isRow(id)) return true
-    return content !== null && match(content, id) && !placeable(this.view, { _id: id, _source: content as T }, this.order)
-  }
-
-  private isRow(id: string): boolean {
-    return this.view.rows.some((r) => r._id === id)
-  }
-
-  private placeLocal(id: string, after: DocSource | null, matches: boolean, was: boolean): void {
-    let hit = this.byId.get(id)?.hit
-    if (!hit && matches && after !== null && placeable(this.view, { _id: id, _source: after as T }, this.order)) hit = this.hold(id)
-    const source = hit ? hit[plainSource] : after
-    this.input({ type: 'local', id, source: source as T | null, matches, was }, { id, how: 'news', gone: after === null })
   }
 
   private countSoon(): void {
