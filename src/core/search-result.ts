@@ -36,7 +36,7 @@
  * 6. Local writes (issue 16) are placed at once by the driver's client-side test of the query: `search-local.ts`.
  */
 import { startReadClock } from './watch-timeout'
-import type { LiveMode, LocalDoc, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
+import type { LiveMode, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
 import { backoffDelay } from './backoff'
 import { Emitter } from './emitter'
 import { plainSource, type Observer } from './observer'
@@ -96,8 +96,6 @@ class Held<T extends object> {
 }
 
 const ROW_EVENTS = ['change', 'delete', 'error', 'pending'] as const
-
-/** What a view input was about, for the events that name one document. */
 
 /** Why an input makes the view read its page again, for the devtools timeline (`lost` says its own). */
 function readReason(input: ViewInput<unknown>): string | undefined {
