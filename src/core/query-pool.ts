@@ -80,8 +80,8 @@ class SharedQueryWatch {
   private fatal: ObservedError | null = null
   /** Per matching document, the revision this watch last reported, and from where (cleared while offline: a resync follows). */
   private reported = new WatchChain<QueryListener>(MAX_REPORTED)
-  /** Events whose `matchedBefore` the chain proved, and for whom (absent: for nobody, it is taken off). */
-  private proofs = new WeakMap<DocEvent, 'all' | QueryListener>()
+  /** Events whose `matchedBefore` the chain proved only for the listener whose page read gave their "before". */
+  private readerProofs = new WeakMap<DocEvent, QueryListener>()
   /** Events may have been missed since the last time the watch was live (offline, error, reset). */
   private missed = false
   /** When the watch's state last changed, and its last error (devtools). */
@@ -180,12 +180,17 @@ class SharedQueryWatch {
     }
   }
 
-  private dispatch(e: DocEvent): void {
-    if (!isDocEvent(e)) return
-    const proof = this.reported.event(e)
+  private dispatch(event: DocEvent): void {
+    if (!isDocEvent(event)) return
+    const proof = this.reported.event(event)
     // Searches may have counted or read while the missed revision had the document elsewhere: they read again.
-    if (proof === 'skips') this.resyncSoon('the watch skipped a revision of ' + e.id)
-    else if (proof !== null && e.matchedBefore !== undefined) this.proofs.set(e, proof)
+    if (proof === 'skips') this.resyncSoon('the watch skipped a revision of ' + event.id)
+    // `matchedBefore` stays where the chain proves it: for every listener, or for the one page reader it names.
+    let e = event
+    if (e.matchedBefore !== undefined && proof !== 'all') {
+      if (proof === null || proof === 'skips') e = withoutMatchedBefore(e)
+      else this.readerProofs.set(e, proof)
+    }
     const entry = this.table.peek(this.ref, e.id)
     // A held document orders the event by revision first; membership follows only once it is applied.
     if (entry) entry.applyEvent(e, this.notify)
@@ -197,11 +202,11 @@ class SharedQueryWatch {
     }
   }
 
-  /** The event as listener `l` may take it: its `matchedBefore` only if the chain proved it for `l`'s total. */
+  /** The event as listener `l` may take it: without `matchedBefore` when only another page reader's total proves it. */
   private provenFor(e: DocEvent, l: QueryListener): DocEvent {
     if (e.matchedBefore === undefined) return e
-    const proof = this.proofs.get(e)
-    return proof === 'all' || proof === l ? e : withoutMatchedBefore(e)
+    const reader = this.readerProofs.get(e)
+    return reader === undefined || reader === l ? e : withoutMatchedBefore(e)
   }
 
   /** A page's revision stands for what the watch reported, unless the watch has reported the document since. */

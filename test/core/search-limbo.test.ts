@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ObserverClient } from '../../src/core'
 import { memoryDriver } from '../../src/drivers/memory'
+import { routeEvents } from '../helpers/instrumented-driver'
 import { waitFor } from '../helpers/wait-for'
 
 const clients: ObserverClient[] = []
@@ -21,16 +22,10 @@ describe('limbo', () => {
     // The query watch's events of x, counted, and without their previous revision, as Kuzzle sends them (the order
     // of its events then shows only in their clock revisions).
     let events = 0
-    const watch = driver.watch.bind(driver)
-    driver.watch = (ref, spec, sink) =>
-      watch(ref, spec, {
-        ...sink,
-        ready: (i) => sink.ready(i),
-        reset: () => sink.reset(),
-        offline: () => sink.offline(),
-        error: (e) => sink.error(e),
-        event: ({ previousRev: _, ...e }) => (e.id === 'x' && 'query' in spec && events++, sink.event(e)),
-      })
+    routeEvents(driver, ({ previousRev: _, ...e }, deliver, spec) => {
+      if (e.id === 'x' && 'query' in spec) events++
+      deliver(e)
+    })
     const client = new ObserverClient({ driver })
     clients.push(client)
     // x was observed here and let go: its next news nothing orders is read before it is shown (hidden).

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ObserverClient, type ObserverSearchResult } from '../../src/core'
 import { memoryStats } from '../../src/core/search-result'
 import { memoryDriver, type MemoryDriver } from '../../src/drivers/memory'
-import { instrument } from '../helpers/instrumented-driver'
+import { instrument, routeEvents } from '../helpers/instrumented-driver'
 import { staysEqual, waitFor } from '../helpers/wait-for'
 
 const clients: ObserverClient[] = []
@@ -123,16 +123,7 @@ describe('a change outside the window', () => {
     driver.seed('i', 'c', Array.from({ length: 4 }, (_, n) => ({ _id: `a${n}`, _source: { g: 'a', n } })))
     // The events of the query watch of everything wait while `held`.
     let held: Array<() => void> | null = null
-    const watch = driver.watch.bind(driver)
-    driver.watch = (ref, spec, sink) =>
-      watch(ref, spec, {
-        ...sink,
-        ready: (i) => sink.ready(i),
-        reset: () => sink.reset(),
-        offline: () => sink.offline(),
-        error: (e) => sink.error(e),
-        event: (e) => ('query' in spec && spec.query.query === undefined && held ? held.push(() => sink.event(e)) : sink.event(e)),
-      })
+    routeEvents(driver, (e, deliver, spec) => ('query' in spec && spec.query.query === undefined && held ? held.push(() => deliver(e)) : deliver(e)))
     const client = new ObserverClient({ driver })
     clients.push(client)
     // Another search holds x as a row: its entry applies x's events as they come through that search's watch.
@@ -154,9 +145,7 @@ describe('a change outside the window', () => {
   it('is counted again when the event cannot say (no matchedBefore, as Kuzzle), and a count that changes nothing emits nothing', async () => {
     const driver = memoryDriver()
     driver.seed('i', 'c', Array.from({ length: 10 }, (_, n) => ({ _id: `d${String(n).padStart(2, '0')}`, _source: { n } })))
-    const watch = driver.watch.bind(driver)
-    driver.watch = (ref, spec, sink) =>
-      watch(ref, spec, { ...sink, ready: (i) => sink.ready(i), reset: () => sink.reset(), offline: () => sink.offline(), error: (e) => sink.error(e), event: ({ matchedBefore: _, ...e }) => sink.event(e) })
+    routeEvents(driver, ({ matchedBefore: _, ...e }, deliver) => deliver(e))
     let counted = 0
     const search = driver.search.bind(driver)
     driver.search = async (...args) => {

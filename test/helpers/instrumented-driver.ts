@@ -120,3 +120,19 @@ export function instrument(inner: MemoryDriver, options: { maxIdsPerWatch?: numb
   }
   return driver
 }
+
+/**
+ * Routes every event the memory driver's watches deliver through `route`, which delivers it (changed, later, or
+ * not at all) with `deliver`; the rest of each sink is untouched.
+ */
+export function routeEvents(driver: MemoryDriver, route: (e: DocEvent, deliver: (e: DocEvent) => void, spec: WatchSpec) => void): void {
+  const watch = driver.watch.bind(driver)
+  driver.watch = (ref, spec, sink) =>
+    watch(ref, spec, {
+      ready: (info) => sink.ready(info),
+      event: (e) => route(e, (next) => sink.event(next), spec),
+      reset: () => sink.reset(),
+      offline: () => sink.offline(),
+      error: (err) => sink.error(err),
+    })
+}
