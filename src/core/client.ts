@@ -175,7 +175,7 @@ export class ObserverClient {
     // A new document entry starts from the hydrated content, if any (taken once).
     this.table.onCreate = (entry) => {
       const hydrated = this.hydration.takeDoc(entry.ref, entry.id)
-      if (hydrated) entry.hydrate(hydrated.source, hydrated.rev)
+      if (hydrated) entry.hydrate(hydrated.content, hydrated.container, hydrated.rev)
     }
     if (options.initialState !== undefined) this.hydration.hydrate(options.initialState)
     this.queries = new QueryPool(this.driver, this.table, this.watchGate, this.watchTimeout, this.tracer)
@@ -339,15 +339,16 @@ export class ObserverClient {
   }
 
   /**
-   * The hydrated content of a document, if any is waiting (the very container its entry will hold), without taking
-   * it: what a search's rows show before the search's first read. `null`: the server found it missing.
+   * The hydrated content of a document, if any is waiting, without taking it: the very container its entry will hold,
+   * or (`wrapped: false`) the frozen value it will show, which is what a search's rows show before the search's
+   * first read. `null`: the server found it missing.
    */
-  hydratedSource(index: string, collection: string, id: string): DocSource | null | undefined {
+  hydratedSource(index: string, collection: string, id: string, wrapped = true): DocSource | null | undefined {
     const ref = this.ref(index, collection)
-    // Taken already by an entry (another composable observes it): that entry's container is the one shown.
+    // Taken already by an entry (another composable observes it): that entry's content is the one shown.
     const entry = this.table.peek(ref, id)
-    if (entry?.source) return entry.source
-    return this.hydration.peekSource(ref, id)
+    if (entry?.plain) return wrapped ? entry.source : entry.plain
+    return this.hydration.peekSource(ref, id, wrapped)
   }
 
   /** The hydrated first page of a search (its key, hit ids, total, window size), if the server read it. */
@@ -401,7 +402,7 @@ export class ObserverClient {
         id: entry.id,
         status: entry.status,
         rev: entry.rev,
-        content: entry.source,
+        content: entry.plain,
         refs: entry.refs,
         provenance: entry.docState.known.kind === 'unknown' ? 'none' : entry.docState.known.from,
         pendingWrites: entry.docState.pending.length,

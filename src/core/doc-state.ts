@@ -132,6 +132,11 @@ export type DocInput<Tag = unknown> =
   | { readonly type: 'writeAnswered'; readonly n: number; readonly rev?: Rev; readonly at: number }
   /** The server refused write `n`: it is rolled back. */
   | { readonly type: 'writeFailed'; readonly n: number }
+  /**
+   * The shell shows the known content `doc` as `as`, an equal value it keeps (frozen): `known` holds that one
+   * instead, so that a document's content is held once, not twice. Changes nothing else, shows nothing.
+   */
+  | { readonly type: 'shown'; readonly doc: DocSource; readonly as: DocSource }
 
 /** What the shell does after a transition. */
 export type DocEffect<Tag = unknown> =
@@ -275,6 +280,9 @@ class Transition<Tag> {
         return
       case 'writeFailed':
         this.s.pending = this.s.pending.filter((w) => w.n !== input.n)
+        return
+      case 'shown':
+        if (this.s.known.kind === 'content' && this.s.known.doc === input.doc) this.s.known = { ...this.s.known, doc: input.as }
         return
     }
   }

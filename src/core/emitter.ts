@@ -1,8 +1,14 @@
 type Listener = (...args: any[]) => void
-/** An object receiving several events, each through its method of the event's name (see `subscribe`). */
-type Sink = { [event: string]: Listener | undefined }
+/**
+ * An object receiving several events, each through its method of the event's name, with the emitter as a last
+ * argument (so that one sink serves many emitters, as a DOM listener reads `currentTarget`). See `subscribe`.
+ */
+export type Sink<Events extends { [K in keyof Events]: (...args: any[]) => void }, E> = {
+  [K in keyof Events]?: (...args: [...Parameters<Events[K]>, E]) => void
+}
+type AnySink = { [event: string]: Listener | undefined }
 /** What an event calls: a listener function or a sink. */
-type Entry = Listener | Sink
+type Entry = Listener | AnySink
 /** An event's listeners: the one listener itself (most events have at most one), or a Set once there are more. */
 export type Slot = Entry | Set<Entry>
 
@@ -12,8 +18,14 @@ export type Slot = Entry | Set<Entry>
  * allocated until the first `on`, and an event with one listener holds just that function.
  */
 export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => void }> {
-  /** Created by the first `on`: per event, its listener or a Set of them. */
-  private slots: { [K in keyof Events]?: Slot } | null = null
+  /**
+   * Created by the first `on`: per event, its listener or a Set of them. Or, while one sink `subscribe`d alone is
+   * all that listens (`soleEvents` set), that sink itself: most observers have exactly one (a row's search, a
+   * composable), and then hold no slots object.
+   */
+  private slots: { [K in keyof Events]?: Slot } | AnySink | null = null
+  /** The events of the sole sink held in `slots`; null when `slots` holds slots (or nothing). */
+  private soleEvents: ReadonlyArray<keyof Events> | null = null
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof Events>(event: K, listener: Events[K]): () => void {
@@ -27,15 +39,36 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
   }
 
   /**
-   * For the library's own adapters (the Vue composables): `sink`'s methods named after events receive them, as
-   * listeners added now would, with no function made per event. Undone by {@link unsubscribe}.
+   * For the library's own adapters (the Vue composables, a search's rows): `sink`'s methods named after `events`
+   * receive them, as listeners added now would, followed by this emitter, with no function made per event. Undone by
+   * {@link unsubscribe}.
    */
-  subscribe(sink: Partial<Events>, events: ReadonlyArray<keyof Events>): void {
-    for (const event of events) if (typeof sink[event] === 'function') this.addEntry(event, sink as Sink)
+  subscribe(sink: Sink<Events, this>, events: ReadonlyArray<keyof Events>): void {
+    if (this.slots === null) {
+      this.slots = sink as AnySink
+      this.soleEvents = events
+      return
+    }
+    for (const event of events) if (typeof sink[event] === 'function') this.addEntry(event, sink as AnySink)
   }
 
-  unsubscribe(sink: Partial<Events>, events: ReadonlyArray<keyof Events>): void {
-    for (const event of events) this.removeEntry(event, sink as Sink)
+  unsubscribe(sink: Sink<Events, this>, events: ReadonlyArray<keyof Events>): void {
+    if (this.soleEvents !== null) {
+      if (this.slots === sink) this.removeAllListeners()
+      return
+    }
+    for (const event of events) this.removeEntry(event, sink as AnySink)
+  }
+
+  /** The sole sink, if any, becomes an entry of each of its events in a slots object. */
+  private spill(): { [K in keyof Events]?: Slot } {
+    const events = this.soleEvents
+    if (events === null) return (this.slots ??= this.newSlots()) as { [K in keyof Events]?: Slot }
+    const sink = this.slots as AnySink
+    const slots: { [K in keyof Events]?: Slot } = (this.slots = this.newSlots())
+    this.soleEvents = null
+    for (const event of events) if (typeof sink[event as string] === 'function') slots[event] = sink
+    return slots
   }
 
   /**
@@ -47,7 +80,7 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
   }
 
   private addEntry(event: keyof Events, entry: Entry): void {
-    const slots: { [K in keyof Events]?: Slot } = (this.slots ??= this.newSlots())
+    const slots = this.spill()
     const slot = slots[event]
     if (slot === undefined) slots[event] = entry
     else if (!(slot instanceof Set)) {
@@ -56,7 +89,7 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
   }
 
   private removeEntry(event: keyof Events, entry: Entry): void {
-    const slots = this.slots
+    const slots = this.soleEvents === null ? (this.slots as { [K in keyof Events]?: Slot } | null) : this.spill()
     const slot = slots?.[event]
     if (slot === undefined) return
     if (slot instanceof Set) slot.delete(entry)
@@ -65,22 +98,37 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
   }
 
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
-    const slots = this.slots
-    let slot = slots?.[event]
+    if (this.soleEvents !== null) {
+      const sink = this.slots as AnySink
+      if (!this.soleEvents.includes(event)) return
+      call(sink, event, args, this)
+      // A listener added meanwhile spilled the sink into slots: it is called after the sink, as below.
+      if (this.soleEvents === null && this.slots !== null) this.emitAfter(this.slots as { [K in keyof Events]?: Slot }, event, args, sink)
+      return
+    }
+    const slots = this.slots as { [K in keyof Events]?: Slot } | null
+    const slot = slots?.[event]
     if (slot === undefined) return
-    // A Set visits listeners added during the loop and skips removed ones: no copy needed on this hot path. A lone
-    // listener gives the same order: whatever it adds meanwhile is called after it, as a Set's loop would.
-    while (!(slot instanceof Set)) {
-      const called: Entry = slot
-      call(called, event, args)
+    // A Set visits listeners added during the loop and skips removed ones: no copy needed on this hot path.
+    if (slot instanceof Set) this.emitFrom(slot, event, args)
+    else this.emitAfter(slots!, event, args)
+  }
+
+  /**
+   * Calls an event's lone listener (unless it is `called`, called already), then whatever it added meanwhile, in
+   * the order a Set's loop would.
+   */
+  private emitAfter(slots: { [K in keyof Events]?: Slot }, event: keyof Events, args: unknown[], called?: Entry): void {
+    let slot = slots[event]
+    while (slot !== undefined && slot !== called) {
+      // Added meanwhile: it became a Set (`called` first, if still there).
+      if (slot instanceof Set) return void this.emitFrom(slot, event, args, called)
+      called = slot
+      call(called, event, args, this)
       // removeAllListeners() meanwhile: what was added since is not this emit's (as with the Set it cleared).
       if (this.slots !== slots) return
-      slot = slots![event]
-      if (slot === undefined || slot === called) return
-      // Added while it ran: it became a Set (`called` first, if still there), or it left and another came.
-      if (slot instanceof Set) return void this.emitFrom(slot, event, args, called)
+      slot = slots[event]
     }
-    this.emitFrom(slot, event, args)
   }
 
   /** Calls a Set's listeners, after `skipFirst` when it leads the Set (it was called already). */
@@ -92,19 +140,20 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
         continue
       }
       first = false
-      call(listener, event, args)
+      call(listener, event, args, this)
     }
   }
 
   protected removeAllListeners(): void {
     this.slots = null
+    this.soleEvents = null
   }
 }
 
-function call(entry: Entry, event: PropertyKey, args: unknown[]): void {
+function call(entry: Entry, event: PropertyKey, args: unknown[], emitter: object): void {
   try {
     if (typeof entry === 'function') entry(...args)
-    else entry[event as string]?.(...args)
+    else entry[event as string]?.(...args, emitter)
   } catch (err) {
     // A user callback must not break delivery to the others nor the core's bookkeeping.
     queueMicrotask(() => {

@@ -1,5 +1,5 @@
 import { step, initialDocState, isSettled, revisionOf, storedOf, visibleOf, type DocEffect, type DocInput, type DocState } from './doc-state'
-import { cloneSafe, replaceInPlace } from './patch'
+import { cloneSafe, nextSnapshot, replaceInPlace } from './patch'
 import { traceDecision, type Tracer } from './trace'
 import type { CollectionRef, Doc, DocEvent, DocSource, Rev, WriteRequest } from './types'
 import { ObservedError, asObservedError } from './types'
@@ -97,12 +97,18 @@ export function isDocEvent(e: unknown): e is DocEvent {
 
 /**
  * One document, as the shell of its state machine (`doc-state.ts`, where its states and rules are): feeds it the
- * inputs, carries out its effects (the shown container replaced in place, reads, the gap timer, the watches'
- * callbacks) and holds what is not the document's state: its holders, listeners and error.
+ * inputs, carries out its effects (the content shown, reads, the gap timer, the watches' callbacks) and holds what
+ * is not the document's state: its holders, listeners and error.
+ *
+ * What it shows is held as a frozen value (`plain`), replaced on every change with unchanged fields shared; the
+ * wrapped container (`source`, reactive under Vue, replaced in place) is made only for those who read it: a live
+ * search's rows show the frozen value, so 5,000 rows hold no reactive container (issue 23).
  */
 export class DocEntry {
-  /** Current content (a wrapped container replaced in place), or null when missing, deleted or not known yet. */
-  source: DocSource | null = null
+  /** What is shown, frozen (fields copied with `__proto__` keys dropped); null when missing, deleted or not known yet. */
+  private content: DocSource | null = null
+  /** The wrapped container made from `content` on first read of `source`, then changed in place; null until then. */
+  private container: DocSource | null = null
   error: ObservedError | null = null
   /** Number of holders (observers, search hits); the table drops the entry at 0. */
   refs = 0
@@ -115,7 +121,7 @@ export class DocEntry {
   private listening: EntryListener | readonly EntryListener[] | null = null
 
   private state: DocState<AppliedCallback>
-  /** The content `source` was last made equal to (a plain value of the document's state, never changed in place). */
+  /** The state's value `content` was last made from (never changed in place): a show of the same value does nothing. */
   private shown: DocSource | null = null
   private offline = false
   /** Token of the latest read sent: an answer to an older one is dropped. */
@@ -135,11 +141,20 @@ export class DocEntry {
   }
 
   /**
-   * The content shown, as a plain value (not the wrapped container): what searches sort by, without going through
-   * the container's proxy on every comparison. Null exactly when `source` is.
+   * Current content as a wrapped container replaced in place (made on first read), or null when missing, deleted or
+   * not known yet.
+   */
+  get source(): DocSource | null {
+    if (this.content === null) return null
+    return (this.container ??= this.host.wrap(cloneSafe(this.content)))
+  }
+
+  /**
+   * The content shown as a frozen value, replaced (not changed) on every change: what searches sort by and their rows
+   * show, with no container nor proxy. Null exactly when `source` is.
    */
   get plain(): DocSource | null {
-    return this.source === null ? null : this.shown
+    return this.content
   }
 
   /** The document's state (see doc-state.ts), for devtools and tests. */
@@ -166,7 +181,7 @@ export class DocEntry {
     if (this.error) return this.error.code === 'watch_timeout' ? 'reconnecting' : 'error'
     if (!isSettled(this.state)) return 'pending'
     if (this.offline) return 'reconnecting'
-    return this.source ? 'live' : 'deleted'
+    return this.content ? 'live' : 'deleted'
   }
 
   /** True once a read or a search's page has settled this entry's content. */
@@ -235,13 +250,15 @@ export class DocEntry {
   }
 
   /**
-   * Hydration: shows content the server rendered (a container already wrapped, shared with the rows built from it)
-   * until this entry's first read confirms it in place or replaces what differs. The status stays `pending`.
+   * Hydration: shows content the server rendered (frozen, shared with the rows built from it, and its container if
+   * one was handed out already) until this entry's first read confirms it or replaces what differs. The status
+   * stays `pending`.
    */
-  hydrate(source: DocSource | null, rev: Rev | undefined): void {
-    if (source === null || this.source !== null || this.state.known.kind !== 'unknown') return
-    this.run({ type: 'hydrate', doc: source, rev })
-    this.source = this.shown = source
+  hydrate(content: DocSource | null, container: DocSource | null, rev: Rev | undefined): void {
+    if (content === null || this.content !== null || this.state.known.kind !== 'unknown') return
+    this.run({ type: 'hydrate', doc: content, rev })
+    this.content = this.shown = content
+    this.container = container
   }
 
   /** True while a local write of this document is not confirmed. */
@@ -427,30 +444,36 @@ export class DocEntry {
     }
   }
 
-  /** Makes the shown container equal `doc`, notifying listeners of what changed. `quiet`: the first content, told by the status. */
+  /** Shows `doc`, notifying listeners of what changed. `quiet`: the first content, told by the status. */
   private render(doc: DocSource | null, quiet: boolean): void {
     if (doc === this.shown) return
     const previous = this.shown
     this.shown = doc
     if (doc === null) {
-      if (this.source === null) return
-      this.source = null
+      if (this.content === null) return
+      this.content = this.container = null
       for (const l of this.listeners) l.entryDeleted()
       this.notifyStatus()
       return
     }
     let changes: string[]
-    const created = this.source === null
+    const created = this.content === null
     try {
-      if (created) {
-        this.source = this.host.wrap(cloneSafe(doc))
-        changes = Object.keys(this.source)
-      } else changes = replaceInPlace(this.source!, doc)
+      const next = nextSnapshot(this.content, doc)
+      changes = next.changes
+      if (this.container !== null && changes.length) replaceInPlace(this.container, next.value)
+      this.content = next.value
     } catch (err) {
       // A hostile document: this observer shows the error, nothing else is touched.
       this.shown = previous
       this.fail(asObservedError(err, 'bad_event'))
       return
+    }
+    // The state holds the server's content as it came; the frozen copy shown replaces it there (held once, not twice).
+    const known = this.state.known
+    if (known.kind === 'content' && known.doc === doc && this.content !== doc && this.state.pending.length === 0) {
+      this.state = step(this.state, { type: 'shown', doc, as: this.content! }).state
+      this.shown = this.content
     }
     if (this.error && !this.error.fatal) {
       this.error = null

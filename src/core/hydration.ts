@@ -5,7 +5,7 @@
  * Keys are derived from what is observed (driver, index, collection, id; or the normalised search), so the same
  * component tree finds the same keys on both sides; nobody chooses them.
  */
-import { cloneSafe, isPlainObject } from './patch'
+import { cloneSafe, frozenCopy, isPlainObject } from './patch'
 import { stableKey } from './query-pool'
 import type { CollectionRef, Doc, DocSource, DriverSearchSpec, Rev } from './types'
 
@@ -74,8 +74,8 @@ export function validateState(payload: unknown): DehydratedState | string {
     if (!isStr(driver) || !isStr(index) || !isStr(collection) || !isStr(id) || id === '') return 'a document has no valid key'
     if (source !== null && !isPlainObject(source)) return `document "${id}" has no valid content`
     if (!isRev(rev) || typeof at !== 'number') return `document "${id}" has no valid revision or time`
-    // cloneSafe drops `__proto__` keys and bounds the depth: what is kept is plain data only.
-    const doc: DehydratedDoc = { driver, index, collection, id, source: source === null ? null : cloneSafe(source), at }
+    // A frozen copy drops `__proto__` keys and bounds the depth: what is kept is plain data only, shown as it is.
+    const doc: DehydratedDoc = { driver, index, collection, id, source: source === null ? null : frozenCopy(source), at }
     if (rev !== undefined) doc.rev = rev
     out.docs.push(doc)
   }
@@ -158,28 +158,29 @@ export class HydrationStore {
   }
 
   /**
-   * The hydrated content of a document, wrapped once: the search rows built from it and the entry that takes it
-   * share the same container, so a confirmation that changes nothing re-renders nothing.
+   * The hydrated content of a document, as a frozen value (what a search's rows show) or wrapped once (`wrapped`:
+   * what a document composable shows): the entry that takes it holds the very same objects, so a confirmation that
+   * changes nothing re-renders nothing.
    */
-  peekSource(ref: CollectionRef, id: string): DocSource | null | undefined {
+  peekSource(ref: CollectionRef, id: string, wrapped = true): DocSource | null | undefined {
     const key = docKey(this.driver, ref, id)
     const d = this.docs.get(key)
     if (!d) return undefined
-    if (d.source === null) return null
+    if (d.source === null || !wrapped) return d.source
     let source = this.sources.get(key)
     if (!source) this.sources.set(key, (source = this.wrap(cloneSafe(d.source))))
     return source
   }
 
-  /** Hands a document's hydrated content to its entry, once. */
-  takeDoc(ref: CollectionRef, id: string): { source: DocSource | null; rev?: Rev } | undefined {
+  /** Hands a document's hydrated content (and its container, if one was handed out) to its entry, once. */
+  takeDoc(ref: CollectionRef, id: string): { content: DocSource | null; container: DocSource | null; rev?: Rev } | undefined {
     const key = docKey(this.driver, ref, id)
     const d = this.docs.get(key)
     if (!d) return undefined
-    const source = this.peekSource(ref, id) ?? null
+    const container = this.sources.get(key) ?? null
     this.docs.delete(key)
     this.sources.delete(key)
-    return { source, rev: d.rev }
+    return { content: d.source, container, rev: d.rev }
   }
 
   search(ref: CollectionRef, spec: DriverSearchSpec, size: number): DehydratedSearch | undefined {

@@ -8,7 +8,10 @@ export type ObserverStatus = 'idle' | 'pending' | 'live' | 'reconnecting' | 'del
 
 /** Events of an {@link Observer}. */
 export interface ObserverEvents<T> {
-  /** The document changed (or appeared); `changes` lists the top-level fields that differ. */
+  /**
+   * The document changed (or appeared): `source` is its new content as a frozen value (`_source` is the container
+   * changed in place); `changes` lists the top-level fields that differ.
+   */
   change: (source: T, changes: string[]) => void
   /** The document was deleted. */
   delete: () => void
@@ -27,9 +30,6 @@ export interface ObserverHost {
   release(entry: DocEntry): void
   refetch(entry: DocEntry): void
 }
-
-/** Key of an observer's content as a plain value (see `Observer[plainSource]`): internal to the core. */
-export const plainSource = Symbol('plainSource')
 
 /**
  * A live document: `_source` follows the stored document until `stop()`. Observers of the same document share its
@@ -60,13 +60,19 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
     return this.ref.collection
   }
 
-  /** The document's content, replaced in place on every change; null when missing, deleted or not read yet. */
+  /**
+   * The document's content as a container changed in place on every change (reactive under Vue, made on first
+   * read); null when missing, deleted or not read yet.
+   */
   get _source(): T | null {
     return (this.entry?.source ?? null) as T | null
   }
 
-  /** `_source` as a plain value, for the core's searches (they sort by it); not part of the public surface. */
-  get [plainSource](): T | null {
+  /**
+   * The same content as a frozen value, replaced (never changed) on every change, with unchanged fields kept: what
+   * searches sort by and a live search's rows show. Null exactly when `_source` is.
+   */
+  get content(): T | null {
     return (this.entry?.plain ?? null) as T | null
   }
 
@@ -180,7 +186,7 @@ export class Observer<T extends object = DocSource> extends Emitter<ObserverEven
 
   /** @internal The entry's content changed. */
   entryChanged(changes: string[]): void {
-    this.emit('change', this.entry!.source as T, changes)
+    this.emit('change', this.entry!.plain as T, changes)
   }
 
   /** @internal The entry's document was deleted. */

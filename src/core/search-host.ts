@@ -24,13 +24,13 @@ export interface SearchOptions {
 
 /** Events of an {@link ObserverSearchResult}. */
 export interface SearchEvents<T extends object> {
-  /** A hit's content changed. */
+  /** A hit's content changed: `source` is its new content, a frozen value. */
   change: (id: string, source: T, changes: string[]) => void
   /** A hit was deleted (and removed from `hits`). */
   delete: (id: string) => void
   /** An error on one hit (`id`) or on the search itself (`id` null). */
   error: (id: string | null, err: ObservedError) => void
-  /** `live: 'query'`: a document started matching and entered `hits`. */
+  /** `live: 'query'`: a document started matching and entered `hits` (`source`: its content, a frozen value). */
   appear: (id: string, source: T) => void
   /** `live: 'query'`: a document stopped matching and left `hits`. */
   disappear: (id: string) => void

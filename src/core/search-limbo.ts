@@ -82,7 +82,7 @@ export class Limbo<T extends object> {
       if (news === undefined || !this.shell.isRow(id, hit)) return
       this.proving.delete(id)
       // Gone: its delete removes the row.
-      if (hit._source !== null && !this.proves(hit, news)) this.shell.lost('an appearance its read did not prove')
+      if (hit.content !== null && !this.proves(hit, news)) this.shell.lost('an appearance its read did not prove')
     })
   }
 
@@ -104,8 +104,8 @@ export class Limbo<T extends object> {
 
   /** The document's own read shows the news' revision (or its content, without revisions). */
   private shows(hit: Observer<T>, news: DocEvent): boolean {
-    if (hit._source === null || this.host.provenance(hit) !== 'read') return false
-    return news.rev !== undefined ? hit._rev === news.rev : news.doc !== undefined && deepEqual(hit._source, news.doc)
+    if (hit.content === null || this.host.provenance(hit) !== 'read') return false
+    return news.rev !== undefined ? hit._rev === news.rev : news.doc !== undefined && deepEqual(hit.content, news.doc)
   }
 }
 

@@ -11,7 +11,6 @@
  * Holds nothing of its own but the matcher once found: every decision reads the search's view as it is.
  */
 import type { Observer } from './observer'
-import { plainSource } from './observer'
 import type { LocalDoc, SearchHost } from './search-host'
 import { placeable, type Row, type RowOrder, type ViewInput, type ViewState } from './search-view'
 import type { CollectionRef, DocSource, DriverSearchSpec } from './types'
@@ -106,7 +105,7 @@ export class LocalPlacement<T extends object> {
     const matches = after !== null && match(after, id)
     if (matches && !this.shell.held(id) && this.shell.mayPlace({ _id: id, _source: after as T })) this.shell.hold(id)
     const hit = this.shell.held(id)
-    const source = (hit ? hit[plainSource] : after) as T | null
+    const source = (hit ? hit.content : after) as T | null
     this.shell.input({ type: 'news', id, source, matches: matches && source !== null }, { id, how: 'news', gone: source === null })
   }
 
@@ -128,7 +127,7 @@ export class LocalPlacement<T extends object> {
   private place(id: string, after: DocSource | null, matches: boolean, was: boolean): void {
     let hit = this.shell.held(id)
     if (!hit && matches && after !== null && placeable(this.shell.view(), { _id: id, _source: after as T }, this.order)) hit = this.shell.hold(id)
-    const source = hit ? hit[plainSource] : after
+    const source = hit ? hit.content : after
     this.shell.input({ type: 'local', id, source: source as T | null, matches, was }, { id, how: 'news', gone: after === null })
   }
 }

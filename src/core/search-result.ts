@@ -38,8 +38,8 @@
 import { startReadClock } from './watch-timeout'
 import type { LiveMode, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
 import { backoffDelay } from './backoff'
-import { Emitter } from './emitter'
-import { plainSource, type Observer } from './observer'
+import { Emitter, type Sink } from './emitter'
+import type { Observer, ObserverEvents } from './observer'
 import type { JoinedQuery } from './query-pool'
 import { comparator } from './sort'
 import { Limbo } from './search-limbo'
@@ -58,42 +58,6 @@ const MAX_MARGIN = 10
 
 /** Key of the test-only view of a search's per-document memory (not exported by the package). */
 export const memoryStats = Symbol('memoryStats')
-
-/** What a search does with its rows' events, made once per search. */
-interface RowEvents<T extends object> {
-  change(hit: Observer<T>, source: T, changes: string[]): void
-  delete(hit: Observer<T>): void
-  error(hit: Observer<T>, err: ObservedError): void
-  pending(hit: Observer<T>, pending: boolean): void
-}
-
-/**
- * What a search holds per row: the row's observer, subscribed with this object as its sink. Its methods live on the
- * prototype, so a row costs one small object rather than a closure and a remover per event (issue 23: a list of
- * 5,000 rows).
- */
-class Held<T extends object> {
-  constructor(
-    readonly hit: Observer<T>,
-    private readonly on: RowEvents<T>,
-  ) {}
-
-  change(source: T, changes: string[]): void {
-    this.on.change(this.hit, source, changes)
-  }
-
-  delete(): void {
-    this.on.delete(this.hit)
-  }
-
-  error(err: ObservedError): void {
-    this.on.error(this.hit, err)
-  }
-
-  pending(pending: boolean): void {
-    this.on.pending(this.hit, pending)
-  }
-}
 
 const ROW_EVENTS = ['change', 'delete', 'error', 'pending'] as const
 
@@ -123,7 +87,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private readonly order: (a: Row, b: Row) => number
   private readonly margin: number
   private view: ViewState<T>
-  private byId = new Map<string, Held<T>>()
+  private byId = new Map<string, Observer<T>>()
   private readonly limbo: Limbo<T>
   private stopped = true
   private loaded = false
@@ -170,13 +134,13 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       proven: (id, hit) => this.placeProven(id, hit),
       left: (id) => !this.stopped && !this.byId.has(id) && this.input({ type: 'news', id, source: null, matches: false }),
       lost: (reason) => !this.stopped && this.lost(reason),
-      isRow: (id, hit) => !this.stopped && this.byId.get(id)?.hit === hit,
+      isRow: (id, hit) => !this.stopped && this.byId.get(id) === hit,
     })
     this.local =
       this.live === 'query'
         ? new LocalPlacement<T>(host, ref, spec, this.order, {
             view: () => this.view,
-            held: (id) => this.byId.get(id)?.hit,
+            held: (id) => this.byId.get(id),
             hold: (id) => this.hold(id),
             mayPlace: (row) => this.mayPlace(row),
             input: (input, about) => this.input(input, about),
@@ -338,14 +302,14 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private show(before: Observer<T>[], about?: About): void {
     // A row placed by a page while its document still shows nothing (its read on the way) waits to be shown.
     this.hits = shownRows(this.view)
-      .map((r) => this.byId.get(r._id)!.hit)
-      .filter((hit) => hit._source !== null)
+      .map((r) => this.byId.get(r._id)!)
+      .filter((hit) => hit.content !== null)
     this.total = this.view.total
     if (about) {
       const was = before.some((h) => h._id === about.id)
       const held = this.byId.get(about.id)
-      const is = held !== undefined && this.hits.includes(held.hit)
-      if (!was && is && about.how === 'news' && held.hit._source) this.emit('appear', about.id, held.hit._source)
+      const is = held !== undefined && this.hits.includes(held)
+      if (!was && is && about.how === 'news' && held.content) this.emit('appear', about.id, held.content)
       else if (was && !is) {
         if (about.gone) this.emit('delete', about.id)
         else if (about.how === 'news') this.emit('disappear', about.id)
@@ -357,32 +321,32 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   private hold(id: string): Observer<T> {
     const held = this.byId.get(id)
-    if (held) return held.hit
+    if (held) return held
     const hit = this.host.observe<T>(this.ref, id, this.live === 'hits')
-    const link = new Held(hit, this.rowEvents)
-    hit.subscribe(link, ROW_EVENTS)
-    this.byId.set(id, link)
+    hit.subscribe(this.rowEvents, ROW_EVENTS)
+    this.byId.set(id, hit)
     return hit
   }
 
   private release(id: string): void {
-    const held = this.byId.get(id)
-    if (!held) return
+    const hit = this.byId.get(id)
+    if (!hit) return
     this.byId.delete(id)
     this.changed?.delete(id)
     this.limbo.settled(id)
-    held.hit.unsubscribe(held, ROW_EVENTS)
-    held.hit.stop()
+    hit.unsubscribe(this.rowEvents, ROW_EVENTS)
+    hit.stop()
   }
 
-  private readonly rowEvents: RowEvents<T> = {
-    change: (hit, source, changes) => {
+  /** The rows' events, one sink for every row (a sink is told which observer emits): nothing per row. */
+  private readonly rowEvents: Sink<ObserverEvents<T>, Observer<T>> = {
+    change: (source, changes, hit) => {
       this.emit('change', hit._id, source, changes)
       this.contentChanged(hit._id, hit)
     },
     delete: (hit) => this.contentChanged(hit._id, hit),
-    error: (hit, err) => this.emit('error', hit._id, err),
-    pending: (hit, pending) => this.emit('pending', hit._id, pending),
+    error: (err, hit) => this.emit('error', hit._id, err),
+    pending: (pending, hit) => this.emit('pending', hit._id, pending),
   }
 
   /**
@@ -410,14 +374,14 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     // (`LocalPlacement.changed`, a local cause, called next) or the query watch's news (a remote one) to say, and so is
     // its removal.
     if (this.live === 'query' && hit.pending) {
-      if (hit._source === null) return
+      if (hit.content === null) return
       this.changed?.delete(id)
-      return this.input({ type: 'content', id, source: hit[plainSource], proven: true }, { id, how: 'content', gone: false })
+      return this.input({ type: 'content', id, source: hit.content, proven: true }, { id, how: 'content', gone: false })
     }
     // Content an event gave is followed by the query watch's news of it, a local write by its echo's; content a read
     // or another search's page gave may no longer match, and no query watch says so (rule 3).
     const proven = this.live === 'hits' || hit.pending || this.host.provenance(hit) === 'event'
-    const source = hit[plainSource]
+    const source = hit.content
     if (source !== null || this.live === 'hits') {
       this.changed?.delete(id)
       const hidden = source !== null && !this.hits.includes(hit)
@@ -438,7 +402,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!changed || this.stopped) return
     for (const [id, proven] of changed) {
       const held = this.byId.get(id)
-      const source = held?.hit[plainSource] ?? null
+      const source = held?.content ?? null
       if (held) this.input({ type: 'content', id, source, proven }, { id, how: 'content', gone: source === null })
     }
   }
@@ -562,15 +526,15 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
         this.query?.read(doc._id, doc._rev)
         const hit = this.hold(doc._id)
         // The document knows newer content than the page, with other sort values: the page placed it by old ones.
-        if (this.host.offer(hit, doc, at) && hit._source && this.order(doc, { _id: doc._id, _source: hit[plainSource]! }) !== 0) moved.push(doc._id)
+        if (this.host.offer(hit, doc, at) && hit.content && this.order(doc, { _id: doc._id, _source: hit.content! }) !== 0) moved.push(doc._id)
         // Shown as gone only by local writes: the page's content places it. Writes the page cannot hold (not answered
         // when it was sent) are overlaid next, which removes it once, as a row (seed 1002642: it was counted off twice,
         // as gone and by the overlay); writes the page holds leave it unsure until its document shows the page's
         // content (its own read is on its way: seed 992118).
-        if (hit._source === null && hit.pending && doc._source) {
+        if (hit.content === null && hit.pending && doc._source) {
           rows.push({ _id: doc._id, _source: doc._source as T })
           if (!unanswered.has(doc._id)) moved.push(doc._id)
-        } else rows.push({ _id: doc._id, _source: hit[plainSource] as T })
+        } else rows.push({ _id: doc._id, _source: hit.content as T })
       }
     } finally {
       this.placing = false
@@ -606,7 +570,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
    */
   private replay(e: DocEvent, at: number, ordered: boolean): void {
     const held = this.byId.get(e.id)
-    if (held) this.host.applyEvent(held.hit, e, this.replayed)
+    if (held) this.host.applyEvent(held, e, this.replayed)
     else this.news(e, ordered, at)
   }
 
@@ -638,7 +602,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
       // This news places the change: not again at the end of the task.
       this.changed?.delete(e.id)
       this.limbo.news(e)
-      const source = held.hit[plainSource]
+      const source = held.content
       this.input({ type: 'news', id: e.id, source, matches: matches && source !== null, matchedBefore }, { id: e.id, how: 'news', gone: source === null })
       return
     }
@@ -659,14 +623,14 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const kept = this.host.offer(hit, { _id: e.id, _source: e.doc as DocSource, _rev: e.rev }, at, e)
     // Its document knows better (deleted since, or newer content whose own news follows, or not): whether that
     // matches is for the news that follows, or the backend, to say.
-    if (kept || hit._source === null || (ordered && e.rev !== undefined && hit._rev !== e.rev)) {
+    if (kept || hit.content === null || (ordered && e.rev !== undefined && hit._rev !== e.rev)) {
       this.release(e.id)
-      if (kept || hit._source !== null) this.lost('an appearance older than its document')
+      if (kept || hit.content !== null) this.lost('an appearance older than its document')
       return
     }
-    this.input({ type: 'news', id: e.id, source: hit[plainSource], matches: true, matchedBefore }, { id: e.id, how: 'news', gone: false })
+    this.input({ type: 'news', id: e.id, source: hit.content, matches: true, matchedBefore }, { id: e.id, how: 'news', gone: false })
     // Nothing ordered it: shown, and proven by its own read (rule 2), which removes it if it is gone.
-    if (!ordered && this.byId.get(e.id)?.hit === hit) this.limbo.prove(e.id, hit, e)
+    if (!ordered && this.byId.get(e.id) === hit) this.limbo.prove(e.id, hit, e)
   }
 
   /**
@@ -680,8 +644,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
 
   /** A hidden document's read proved its news (rule 2): placed like any news. */
   private placeProven(id: string, hit: Observer<T>): void {
-    if (this.stopped || this.byId.has(id) || hit._source === null) return
-    const source = hit[plainSource]!
+    if (this.stopped || this.byId.has(id) || hit.content === null) return
+    const source = hit.content!
     if (!this.mayPlace({ _id: id, _source: source })) return this.input({ type: 'news', id, source, matches: true })
     this.hold(id)
     this.input({ type: 'news', id, source, matches: true }, { id, how: 'news', gone: false })

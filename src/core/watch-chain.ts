@@ -7,8 +7,8 @@
  * event reached the listeners (`told`: then `all`, every listener heard it and moved its total by it; an event its
  * document's entry drops as stale never does, as a newer one stands for it), or a page read's hit (`by`: that page's
  * reader, whose total counted it so; another listener, whose page was read before, may not have, if the watch missed
- * the change that led there). Bounded by `cap`: past it the oldest goes, and its next event is taken as a first one,
- * as after a resync.
+ * the change that led there). Bounded by `cap` per kind (arrived, all, each reader): past it the oldest goes, and
+ * its next event is taken as a first one, as after a resync.
  *
  * ## How an event stands to it ({@link WatchChain.event})
  * - `skips`: its previous revision is neither the one reported nor its own (a duplicate): the watch missed one (a lost
@@ -27,27 +27,29 @@ import type { DocEvent, Rev } from './types'
 /** Whose total knows a document as an event's "before": every listener's, one page reader's, or nobody's. */
 export type Proof<R> = 'all' | R | null
 
-interface Reported<R> {
-  readonly rev: Rev
-  readonly by: 'arrived' | 'all' | R
-}
+type Reported<R> = { readonly rev: Rev; readonly by: 'arrived' | 'all' | R }
 
 /** `R`: who reads pages (a query watch's listener). */
 export class WatchChain<R extends object> {
-  private readonly reported = new Map<string, Reported<R>>()
+  // One map per `by` (a document is in one at most), holding the revision alone: no object per document, which a
+  // watch of a 5,000-row live list would hold 5,000 of.
+  private readonly arrived = new Map<string, Rev>()
+  private readonly all = new Map<string, Rev>()
+  private readonly pages = new Map<R, Map<string, Rev>>()
 
   constructor(private readonly cap: number) {}
 
-  /** Documents remembered (bounded by `cap`). */
+  /** Documents remembered (bounded by `cap` per kind of proof). */
   get size(): number {
-    return this.reported.size
+    let n = this.arrived.size + this.all.size
+    for (const page of this.pages.values()) n += page.size
+    return n
   }
 
   /** Places an event on its document's chain and records what it leaves the document at. */
   event(e: DocEvent): 'skips' | Proof<R> {
-    const last = this.reported.get(e.id)
-    this.reported.delete(e.id)
-    if (e.kind === 'upsert' && e.inQuery !== false) this.set(e.id, e.rev, 'arrived')
+    const last = this.take(e.id)
+    if (e.kind === 'upsert' && e.inQuery !== false) this.put(this.arrived, e.id, e.rev)
     if (last === undefined || e.previousRev == null) return null
     if (e.previousRev === last.rev) return last.by === 'arrived' ? null : last.by
     return e.rev === last.rev ? null : 'skips'
@@ -55,23 +57,43 @@ export class WatchChain<R extends object> {
 
   /** The event reached the listeners (applied, or news of a document nothing holds): every total moved by it. */
   told(e: DocEvent): void {
-    const last = this.reported.get(e.id)
-    if (last?.by === 'arrived' && last.rev === e.rev) this.reported.set(e.id, { rev: last.rev, by: 'all' })
+    if (e.rev === undefined || this.arrived.get(e.id) !== e.rev) return
+    this.arrived.delete(e.id)
+    this.put(this.all, e.id, e.rev)
   }
 
   /** A page's hit, read by `reader`, stands for what the watch reported unless the watch has reported it since. */
   page(id: string, rev: Rev | undefined, reader: R): void {
-    if (!this.reported.has(id)) this.set(id, rev, reader)
+    if (this.arrived.has(id) || this.all.has(id)) return
+    for (const page of this.pages.values()) if (page.has(id)) return
+    let page = this.pages.get(reader)
+    if (!page) this.pages.set(reader, (page = new Map()))
+    this.put(page, id, rev)
   }
 
   /** Events may have been missed (offline, reset, closed): nothing reported stands. */
   clear(): void {
-    this.reported.clear()
+    this.arrived.clear()
+    this.all.clear()
+    this.pages.clear()
   }
 
-  private set(id: string, rev: Rev | undefined, by: Reported<R>['by']): void {
+  /** What was reported of `id`, forgotten. */
+  private take(id: string): Reported<R> | undefined {
+    const found = (map: Map<string, Rev>, by: Reported<R>['by']): Reported<R> | undefined => {
+      const rev = map.get(id)
+      if (rev === undefined) return undefined
+      map.delete(id)
+      return { rev, by }
+    }
+    let last = found(this.arrived, 'arrived') ?? found(this.all, 'all')
+    for (const [reader, page] of this.pages) last ??= found(page, reader)
+    return last
+  }
+
+  private put(map: Map<string, Rev>, id: string, rev: Rev | undefined): void {
     if (rev === undefined) return
-    this.reported.set(id, { rev, by })
-    if (this.reported.size > this.cap) this.reported.delete(this.reported.keys().next().value!)
+    map.set(id, rev)
+    if (map.size > this.cap) map.delete(map.keys().next().value!)
   }
 }

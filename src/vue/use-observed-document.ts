@@ -240,7 +240,8 @@ class ObservedDocument<T extends object> extends Lifecycle<Observer<T>> {
     const o = this.current()!
     this.sync(o)
     this.writer?.patch(o._id, source)
-    this.hooks?.change?.trigger({ _id: o._id, _source: source }, changes)
+    // The document as `data` shows it (its reactive `_source`), not the observer's frozen copy.
+    this.hooks?.change?.trigger(this.data.value ?? { _id: o._id, _source: source }, changes)
   }
 
   delete(): void {

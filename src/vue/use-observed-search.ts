@@ -74,15 +74,29 @@ export interface UseObservedSearchReturn<T extends object> {
 /** Whether a search in this status has had its first answer (a page or an error). */
 const answered = (s: SearchStatus) => s !== 'pending' && s !== 'reconnecting' && s !== 'idle'
 
+/** Where a row keeps its content: a shallow ref, read by the row's `_source`. */
+const CONTENT = Symbol('content')
+
+type Row<T extends object> = ObservedDoc<T> & { readonly [CONTENT]: ShallowRef<T> }
+
+function readContent<T extends object>(this: Row<T>): T {
+  return this[CONTENT].value
+}
+
 /**
- * A row, `markRaw`ed (never made reactive: its `_source` is reactive already) with the same non-enumerable
- * `__v_skip` flag, but declared in the literal: markRaw adding it after would overflow the object's two in-place
- * slots into an extra array, one per row.
+ * A row of the hits: `_source` is the document's content as a frozen value, replaced on every change (a shallow ref
+ * per row: a change re-renders what reads that row, and nothing else). No reactive container per row: with per-field
+ * reactivity a row cost about 600 B more (Vue's proxy, its map of keys and a dep per field read), issue 23.
+ * `markRaw`ed: the row itself is never made reactive. The flags are declared in the literal, then made
+ * non-enumerable, so every row has the same compact shape; `_source` is an own enumerable accessor, so that JSON
+ * and spreads see `{ _id, _source }`.
  */
-function rawView<T extends object>(_id: string, _source: T): ObservedDoc<T> {
-  const view = { _id, _source, __v_skip: true }
-  Object.defineProperty(view, '__v_skip', { enumerable: false, writable: false, configurable: true })
-  return view
+function rowView<T extends object>(_id: string, content: T): Row<T> {
+  const view = { _id, __v_skip: true, [CONTENT]: shallowRef(content) }
+  Object.defineProperty(view, '__v_skip', { enumerable: false })
+  Object.defineProperty(view, CONTENT, { enumerable: false })
+  Object.defineProperty(view, '_source', { get: readContent, enumerable: true, configurable: true })
+  return view as unknown as Row<T>
 }
 
 /**
@@ -128,16 +142,18 @@ export function useObservedSearch<T extends object>(
   const appearHook = lazyEventHook<[ObservedDoc<T>]>()
   const disappearHook = lazyEventHook<[string]>()
   const writer = options.store ? new StoreWriter(options.store) : null
-  // One plain `{ _id, _source }` per hit, kept while it stays a hit, so unchanged rows keep their identity.
-  let views = new Map<string, ObservedDoc<T>>()
+  // One row per hit, kept while it stays a hit, so that rows keep their identity.
+  let views = new Map<string, Row<T>>()
   /** The key of the server's first page shown until this search's own first read confirms it (hydration). */
   let hydrating: { key: string; client: ObserverClient } | null = null
   // Showing the server's page until confirmed: `await` resolves at once, so a Suspense hydration is not held up.
   const hydrated = shallowRef(false)
 
-  const viewOf = (hit: Observer<T>): ObservedDoc<T> => {
-    let view = views.get(hit._id)
-    if (!view || view._source !== hit._source) view = rawView(hit._id, hit._source as T)
+  const viewOf = (hit: Observer<T>): Row<T> => {
+    const content = hit.content as T
+    const view = views.get(hit._id)
+    if (!view) return rowView(hit._id, content)
+    view[CONTENT].value = content
     return view
   }
   const setHits = (list: ObservedDoc<T>[]) => {
@@ -157,7 +173,7 @@ export function useObservedSearch<T extends object>(
       hydrating = null
       hydrated.value = false
     }
-    const next = new Map<string, ObservedDoc<T>>()
+    const next = new Map<string, Row<T>>()
     const list = r.hits.map((hit) => {
       const view = viewOf(hit)
       next.set(view._id, view)
@@ -186,10 +202,10 @@ export function useObservedSearch<T extends object>(
   const showHydrated = (client: ObserverClient, i: string, c: string, spec: SearchSpec, size: number | undefined): boolean => {
     const page = client.hydratedSearch(i, c, spec, { size })
     if (!page) return false
-    const next = new Map<string, ObservedDoc<T>>()
+    const next = new Map<string, Row<T>>()
     for (const id of page.ids) {
-      const source = client.hydratedSource(i, c, id)
-      if (source) next.set(id, rawView(id, source as T))
+      const content = client.hydratedSource(i, c, id, false)
+      if (content) next.set(id, rowView(id, content as T))
     }
     hydrating = { key: page.key, client }
     hydrated.value = true
@@ -259,8 +275,10 @@ export function useObservedSearch<T extends object>(
           if ((isPrevious.value || hydrating !== null) && answered(s)) syncHits(r)
         }),
         r.on('change', (id, source, changes) => {
+          const view = views.get(id)
+          if (view) view[CONTENT].value = source
           writer?.patch(id, source)
-          changeHook.trigger(id, views.get(id) ?? { _id: id, _source: source }, changes)
+          changeHook.trigger(id, view ?? { _id: id, _source: source }, changes)
         }),
         r.on('delete', (id) => deleteHook.trigger(id)),
         r.on('error', (id, err) => {

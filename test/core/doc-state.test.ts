@@ -191,4 +191,17 @@ describe('document model', () => {
     run(s, upsert(3, 'r3', 'r2'), upsert(2, 'r2', 'r1'), del('r4', 'r3'), sent(), answered(null))
     expect(JSON.stringify(s)).toBe(frozen)
   })
+
+  it("shown: the shell's equal frozen copy replaces the known content (held once), changing nothing else", () => {
+    const s0 = readAt('r1')
+    const doc = shown(s0)!
+    const copy = Object.freeze({ ...doc })
+    const { state, effects } = run(s0, { type: 'shown', doc, as: copy })
+    expect(effects).toEqual([])
+    expect(shown(state)).toBe(copy)
+    expect(state.known).toMatchObject({ kind: 'content', rev: 'r1', from: 'read' })
+    // Not the content known any more (a newer one came): nothing is replaced.
+    const later = run(s0, upsert(2, 'r2', 'r1')).state
+    expect(run(later, { type: 'shown', doc, as: copy }).state).toEqual(later)
+  })
 })

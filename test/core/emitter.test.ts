@@ -100,6 +100,34 @@ describe('Emitter', () => {
     expect(seen).toEqual(['before1', 'sink1', 'after1', 'before2', 'after2'])
   })
 
+  it('a sink subscribed alone gets its events (and the emitter) only, and keeps its place once others come', () => {
+    const e = new Probe()
+    const f = new Probe()
+    const seen: string[] = []
+    // One sink for two emitters: the last argument says which one emits.
+    const sink = {
+      ping(n: number, from: Probe) {
+        seen.push(`sink${n}${from === e ? 'e' : 'f'}`)
+        // A listener added by the sole sink during the emit is called after it, as with a Set.
+        if (n === 1 && from === e) e.on('ping', (m) => seen.push(`late${m}`))
+      },
+      pong: () => seen.push('pong'),
+    }
+    e.subscribe(sink, ['ping'])
+    f.subscribe(sink, ['ping', 'pong'])
+    e.fire(1)
+    f.fire(2)
+    // e's sink is not subscribed to pong, which it has a method for.
+    ;(e as unknown as { emit(k: string): void }).emit('pong')
+    ;(f as unknown as { emit(k: string): void }).emit('pong')
+    e.fire(3)
+    e.unsubscribe(sink, ['ping'])
+    f.unsubscribe(sink, ['ping', 'pong'])
+    e.fire(4)
+    f.fire(5)
+    expect(seen).toEqual(['sink1e', 'late1', 'sink2f', 'pong', 'sink3e', 'late3', 'late4'])
+  })
+
   it('keeps delivering when a listener throws, and rethrows outside', async () => {
     const e = new Probe()
     const thrown: unknown[] = []

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 // A 5,000-row live list: updating one field of one document re-renders only that row, never the list nor the
-// other rows.
+// other rows. A row is one reactive unit (its `_source` a frozen value replaced on change, the row object kept); a
+// document composable's `_source` is reactive per field.
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineComponent, h, type PropType } from 'vue'
 import { mount, type VueWrapper } from '@vue/test-utils'
@@ -35,9 +36,10 @@ describe.each(['hits', 'query'] as const)("fine-grained reactivity (live: '%s')"
         }
       },
     })
+    let s!: ReturnType<typeof useObservedSearch<Row>>
     const List = defineComponent({
       setup() {
-        const s = useObservedSearch<Row>('i', 'rows', { sort: 'n' }, { size: COUNT, live })
+        s = useObservedSearch<Row>('i', 'rows', { sort: 'n' }, { size: COUNT, live })
         return () => {
           listRenders++
           return h('ul', s.hits.value.map((doc) => h(RowView, { key: doc._id, doc })))
@@ -56,11 +58,21 @@ describe.each(['hits', 'query'] as const)("fine-grained reactivity (live: '%s')"
     await waitFor(() => w.find('#r4242').text() === 'changed', 2000, { what: 'row updated' })
     expect(Object.fromEntries(rowRenders)).toEqual({ r4242: 1 })
     expect(listRenders).toBe(0)
-    // A field no row renders re-renders nothing.
+    // The row keeps its object; its content is a new frozen value that shares the unchanged fields.
+    const row = s.hits.value.find((d) => d._id === 'r4242')!
+    const before = row._source
+    await driver.update('i', 'rows', 'r4242', { label: 'again' })
+    await waitFor(() => w.find('#r4242').text() === 'again', 2000, { what: 'row updated again' })
+    expect(s.hits.value.find((d) => d._id === 'r4242')).toBe(row)
+    expect(row._source).not.toBe(before)
+    expect(row._source).toEqual({ n: 4242, label: 'again' })
+    expect(Object.isFrozen(row._source)).toBe(true)
+    expect(JSON.parse(JSON.stringify(row))).toEqual({ _id: 'r4242', _source: { n: 4242, label: 'again' } })
+    // A field no row renders re-renders that row once (a row is one unit), and nothing else.
     await driver.update('i', 'rows', 'r0007', { extra: true })
     await driver.update('i', 'rows', 'r0001', { label: 'marker' })
     await waitFor(() => w.find('#r0001').text() === 'marker', 2000)
-    expect(Object.fromEntries(rowRenders)).toEqual({ r4242: 1, r0001: 1 })
+    expect(Object.fromEntries(rowRenders)).toEqual({ r4242: 2, r0007: 1, r0001: 1 })
     expect(listRenders).toBe(0)
   })
 })
