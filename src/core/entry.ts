@@ -66,17 +66,19 @@ export type AppliedCallback = (e: DocEvent, superseded?: boolean) => void
 
 const isList = (l: EntryListener | readonly EntryListener[]): l is readonly EntryListener[] => Array.isArray(l)
 
-/** What an entry needs only once events come out of order, someone waits for a read, or it writes. */
+/** What an entry needs only once events come out of order, something fails, someone waits for a read, or it writes. */
 interface Aside {
   /** Waits for a held event's gap to be filled (`run`). */
   gapTimer: ReturnType<typeof setTimeout> | undefined
+  /** See `DocEntry.error`. */
+  error: ObservedError | null
   /** Who waits for the read in flight (`whenSynced`). */
   waiters: Array<() => void> | null
   /** The local writes' bookkeeping, made by the first write. */
   writing: Writing | null
 }
 
-const newAside = (): Aside => ({ gapTimer: undefined, waiters: null, writing: null })
+const newAside = (): Aside => ({ gapTimer: undefined, error: null, waiters: null, writing: null })
 
 /** An entry's local writes, in flight or waiting for their echo. */
 interface Writing {
@@ -109,7 +111,6 @@ export class DocEntry {
   private content: DocSource | null = null
   /** The wrapped container made from `content` on first read of `source`, then changed in place; null until then. */
   private container: DocSource | null = null
-  error: ObservedError | null = null
   /** Number of holders (observers, search hits); the table drops the entry at 0. */
   refs = 0
   /** How many of them need its id watch (observers; not a live query's hits): its collection's pool wants it from 1. */
@@ -121,12 +122,10 @@ export class DocEntry {
   private listening: EntryListener | readonly EntryListener[] | null = null
 
   private state: DocState<AppliedCallback>
-  /** The state's value `content` was last made from (never changed in place): a show of the same value does nothing. */
-  private shown: DocSource | null = null
   private offline = false
   /** Token of the latest read sent: an answer to an older one is dropped. */
   private syncToken = 0
-  /** What few documents need, made on first need: the gap timer, who waits for a read, local writes. */
+  /** What few documents need, made on first need: the gap timer, an error, who waits for a read, local writes. */
   private aside: Aside | null = null
   private disposed = false
 
@@ -155,6 +154,16 @@ export class DocEntry {
    */
   get plain(): DocSource | null {
     return this.content
+  }
+
+  /** What went wrong, until a read clears it (unless fatal); null for most documents (kept aside, made on need). */
+  get error(): ObservedError | null {
+    return this.aside?.error ?? null
+  }
+
+  private setError(error: ObservedError | null): void {
+    if (error !== null) (this.aside ??= newAside()).error = error
+    else if (this.aside) this.aside.error = null
   }
 
   /** The document's state (see doc-state.ts), for devtools and tests. */
@@ -234,7 +243,7 @@ export class DocEntry {
   /** Applies a read's answer, then the events that arrived while it was in flight. An older read's answer is dropped. */
   applySnapshot(doc: Doc | null, token: number): void {
     if (token !== this.syncToken) return
-    if (this.error && !this.error.fatal) this.error = null
+    if (this.error && !this.error.fatal) this.setError(null)
     this.run({ type: 'readAnswered', doc })
     // Listeners dedupe: a read may have cleared an error, found the document gone, or be the first one.
     this.notifyStatus()
@@ -257,7 +266,7 @@ export class DocEntry {
   hydrate(content: DocSource | null, container: DocSource | null, rev: Rev | undefined): void {
     if (content === null || this.content !== null || this.state.known.kind !== 'unknown') return
     this.run({ type: 'hydrate', doc: content, rev })
-    this.content = this.shown = content
+    this.content = content
     this.container = container
   }
 
@@ -366,7 +375,7 @@ export class DocEntry {
   /** Records an error; a non-fatal one is cleared by the next successful read. */
   fail(err: ObservedError): void {
     if (this.error?.fatal && !err.fatal) return
-    this.error = err
+    this.setError(err)
     // No read will answer what waits for one: the watches' news is told it is superseded.
     if (err.fatal) this.run({ type: 'readFailed', fatal: true })
     this.notifyStatus()
@@ -434,10 +443,10 @@ export class DocEntry {
       case 'decision':
         return traceDecision(this.host.tracer, this.ref, effect.e, effect.decision)
       case 'notFound':
-        this.error = new ObservedError(
+        this.setError(new ObservedError(
           'not_found',
           `Document "${this.id}" not found in ${this.ref.index}/${this.ref.collection}; still watching for its creation`,
-        )
+        ))
         return
       case 'badEvent':
         return this.fail(new ObservedError('bad_event', effect.message))
@@ -446,11 +455,9 @@ export class DocEntry {
 
   /** Shows `doc`, notifying listeners of what changed. `quiet`: the first content, told by the status. */
   private render(doc: DocSource | null, quiet: boolean): void {
-    if (doc === this.shown) return
-    const previous = this.shown
-    this.shown = doc
+    // The state holds what is shown once it is (see below): showing it again does nothing.
+    if (doc === this.content) return
     if (doc === null) {
-      if (this.content === null) return
       this.content = this.container = null
       for (const l of this.listeners) l.entryDeleted()
       this.notifyStatus()
@@ -465,18 +472,16 @@ export class DocEntry {
       this.content = next.value
     } catch (err) {
       // A hostile document: this observer shows the error, nothing else is touched.
-      this.shown = previous
       this.fail(asObservedError(err, 'bad_event'))
       return
     }
     // The state holds the server's content as it came; the frozen copy shown replaces it there (held once, not twice).
     const known = this.state.known
-    if (known.kind === 'content' && known.doc === doc && this.content !== doc && this.state.pending.length === 0) {
+    if (known.kind === 'content' && known.doc === doc && this.state.pending.length === 0) {
       this.state = step(this.state, { type: 'shown', doc, as: this.content! }).state
-      this.shown = this.content
     }
     if (this.error && !this.error.fatal) {
-      this.error = null
+      this.setError(null)
       this.notifyStatus()
     } else if (created && isSettled(this.state)) this.notifyStatus()
     if (!quiet && (changes.length || created)) for (const l of this.listeners) l.entryChanged(changes)

@@ -74,8 +74,8 @@ export interface UseObservedSearchReturn<T extends object> {
 /** Whether a search in this status has had its first answer (a page or an error). */
 const answered = (s: SearchStatus) => s !== 'pending' && s !== 'reconnecting' && s !== 'idle'
 
-/** Where a row keeps its content: a shallow ref, read by the row's `_source`. */
-const CONTENT = Symbol('content')
+/** Where a row keeps its content: a shallow ref, read by the row's `_source` (a string key: a row stays a plain object). */
+const CONTENT = '__content'
 
 type Row<T extends object> = ObservedDoc<T> & { readonly [CONTENT]: ShallowRef<T> }
 
@@ -88,8 +88,8 @@ function readContent<T extends object>(this: Row<T>): T {
  * per row: a change re-renders what reads that row, and nothing else). No reactive container per row: with per-field
  * reactivity a row cost about 600 B more (Vue's proxy, its map of keys and a dep per field read), issue 23.
  * `markRaw`ed: the row itself is never made reactive. The flags are declared in the literal, then made
- * non-enumerable, so every row has the same compact shape; `_source` is an own enumerable accessor, so that JSON
- * and spreads see `{ _id, _source }`.
+ * non-enumerable, so every row has the same compact shape; `_source` is an own enumerable accessor, so that JSON,
+ * spreads and devalue see a plain `{ _id, _source }`.
  */
 function rowView<T extends object>(_id: string, content: T): Row<T> {
   const view = { _id, __v_skip: true, [CONTENT]: shallowRef(content) }

@@ -7,6 +7,7 @@ import { defineComponent, h, type PropType } from 'vue'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { createObserver, useObservedSearch, type ObservedDoc } from '../../src'
 import { memoryDriver } from '../../src/drivers/memory'
+import * as devalue from 'devalue'
 import { waitFor } from '../helpers/wait-for'
 
 type Row = { n: number; label: string }
@@ -68,6 +69,9 @@ describe.each(['hits', 'query'] as const)("fine-grained reactivity (live: '%s')"
     expect(row._source).toEqual({ n: 4242, label: 'again' })
     expect(Object.isFrozen(row._source)).toBe(true)
     expect(JSON.parse(JSON.stringify(row))).toEqual({ _id: 'r4242', _source: { n: 4242, label: 'again' } })
+    // A plain object to serialisers: devalue (SSR payloads) takes it as it takes the server's rows.
+    expect(devalue.parse(devalue.stringify(row))).toEqual({ _id: 'r4242', _source: { n: 4242, label: 'again' } })
+    expect({ ...row }).toEqual({ _id: 'r4242', _source: row._source })
     // A field no row renders re-renders that row once (a row is one unit), and nothing else.
     await driver.update('i', 'rows', 'r0007', { extra: true })
     await driver.update('i', 'rows', 'r0001', { label: 'marker' })
