@@ -1,14 +1,15 @@
 /**
  * A live search: the shell of its view model (`search-view.ts`, where its rows, window, total, counting and reading
  * are, with their rules). The shell connects the view to the backend and to the documents: it reads pages and counts
- * (behind the collection's read gate, with the read clock), holds one Observer per row, feeds the view what it
- * learns, carries out the view's effects, and diffs the rows shown to emit `appear`, `disappear`, `delete` and one
- * `hits` per change.
+ * (`search-reads.ts`: when, which answer counts, retries behind the collection's read gate), holds one Observer per
+ * row, feeds the view what it learns, carries out the view's effects, and diffs the rows shown to emit `appear`,
+ * `disappear`, `delete` and one `hits` per change.
  *
  * ## What the shell holds (nothing per document outlives the rows)
  * - `view`: the view's state. `byId`: one Observer per row (spares included), and no other.
  * - `limbo` (`search-limbo.ts`): documents whose news nothing ordered, while their own read is in flight.
- * - `buffered`: the query watch's events received while a page read is in flight, replayed once it is answered.
+ * - `reads` (`search-reads.ts`): the page read and count in flight, and the query watch's events received while a
+ *   page is read, replayed once it is answered.
  * - `changed`: rows whose document went away by another source than the query watch's news, fed to the view at the
  *   end of the task unless the news of the delete comes first (then the news says how the total moved).
  *
@@ -35,23 +36,20 @@
  * 5. `live: 'hits'`: no query watch; rows are observed by id; a row deleted leaves, nothing refills it.
  * 6. Local writes (issue 16) are placed at once by the driver's client-side test of the query: `search-local.ts`.
  */
-import { startReadClock } from './watch-timeout'
 import type { LiveMode, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
-import { backoffDelay } from './backoff'
 import { Emitter, type Sink } from './emitter'
 import type { Observer, ObserverEvents } from './observer'
 import type { JoinedQuery } from './query-pool'
 import { comparator } from './sort'
 import { Limbo } from './search-limbo'
 import { LocalPlacement, type About } from './search-local'
+import { PageReads } from './search-reads'
 import { hasMore, initialView, placeable, shownRows, stepView, type Row, type ViewInput, type ViewState } from './search-view'
 import type { CollectionRef, DocEvent, DocSource, DriverSearchSpec, Page } from './types'
-import { ObservedError } from './types'
+import type { ObservedError } from './types'
 
 export type { LiveMode, LocalDoc, SearchEvents, SearchHost, SearchOptions, SearchStatus } from './search-host'
 
-/** Membership events buffered while a page read is in flight; past this the page is read again instead. */
-const MAX_BUFFERED = 10_000
 export { MAX_LIMBO } from './search-limbo'
 /** Spare rows read beyond the window (a live query), so that an exit moves the next match up without a read. */
 const MAX_MARGIN = 10
@@ -96,16 +94,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   private query: JoinedQuery | null = null
   /** Live query: the shared watch has been ready since this search started (or since it last went offline). */
   private watchLive = false
-  /** The query watch's events received while a page read is in flight: [event, stream point, ordered]. */
-  private buffered: Array<readonly [DocEvent, number, boolean]> | null = null
-  private overflowed = false
-  /** Token of the page read in flight: the answer to an older one is dropped. */
-  private token = 0
-  private sendQueued = false
-  private retryTimer?: ReturnType<typeof setTimeout>
-  private countTimer?: ReturnType<typeof setTimeout>
-  /** Page reads again in a row because of the page itself (rule 4). */
-  private rereads = 0
+  /** Page reads and counts, and the news that waits for a page (`search-reads.ts`). */
+  private readonly reads: PageReads<T>
   /** A page's hits are being placed by it: their content changes are the page's, not inputs of their own. */
   private placing = false
   /** Rule 4: the read effect of the input being stepped comes from a page answer. */
@@ -147,6 +137,20 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
             lost: (reason) => this.lost(reason),
           })
         : null
+    const search = this
+    this.reads = new PageReads<T>(host, ref, spec, this.live === 'query', this.margin, {
+      get stopped() {
+        return search.stopped
+      },
+      get status() {
+        return search._status
+      },
+      view: () => this.view,
+      input: (input) => this.input(input),
+      answered: (page, at, size) => this.answer(page, at, size),
+      fail: (err) => this.fail(err),
+      settle: () => this.settle(),
+    })
   }
 
   /** Number of hits shown (fetched) so far. */
@@ -178,7 +182,6 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.stopped = false
     this.loaded = false
     this.watchLive = false
-    this.rereads = 0
     // What is shown mirrors the view, which starts empty (a search started again shows nothing until its page).
     this.view = initialView<T>(this.size, this.live === 'query')
     this.total = 0
@@ -205,12 +208,8 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   stop(): void {
     if (this.stopped) return
     this.stopped = true
-    this.token++
-    this.buffered = null
+    this.reads.stop()
     this.changed = null
-    clearTimeout(this.retryTimer)
-    clearTimeout(this.countTimer)
-    this.host.readGate(this.ref).forget(this)
     this.host.stopped(this)
     this.query?.leave()
     this.query = null
@@ -239,7 +238,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     const before = new Set(this.hits.map((h) => h._id))
     this.input({ type: 'readWanted' })
     // Asked by the app: a read waiting for its backoff goes now.
-    if (this.view.reading?.at === null) this.sendSoon()
+    if (this.view.reading?.at === null) this.reads.sendSoon()
     return this.whenRead().then(() => this.hits.filter((h) => !before.has(h._id)))
   }
 
@@ -282,16 +281,16 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (rowsChanged) this.releaseOutside()
     for (const effect of effects) {
       if (effect.type === 'read') {
-        if (this.answering && !this.againAsked) this.rereadLater()
+        if (this.answering && !this.againAsked) this.reads.later()
         else {
           const why = readReason(input)
           if (why) this.host.readAgain?.(this.ref, why)
-          this.sendSoon()
+          this.reads.sendSoon()
         }
-      } else if (effect.type === 'count') this.countSoon()
+      } else if (effect.type === 'count') this.reads.countSoon()
       else this.show(before, about)
     }
-    if (this.answering && !effects.some((e) => e.type === 'read')) this.rereads = 0
+    if (this.answering && !effects.some((e) => e.type === 'read')) this.reads.settled()
     if (!this.view.reading) this.settle()
   }
 
@@ -414,19 +413,9 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!this.loaded || resync || first) {
       // Events buffered for a read in flight came before the watch missed some (offline, reset): the read made now
       // supersedes them, and replaying them after it would undo what the missed ones did (a lost delete: seed 100662).
-      if (resync || first) this.restartRead()
+      if (resync || first) this.reads.restart()
       this.lost(resync ? 'the query watch resynced' : 'the query watch is live')
     } else this.setStatus('live')
-  }
-
-  /** Drops the page read in flight (its answer and what was buffered for it): a new one goes out. */
-  private restartRead(): void {
-    this.buffered = null
-    this.overflowed = false
-    if (this.view.reading?.at == null) return
-    this.token++
-    this.input({ type: 'readFailed' })
-    this.sendSoon()
   }
 
   /** News may have been lost: the view reads its page again (rule 3). */
@@ -434,81 +423,11 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     this.host.readAgain?.(this.ref, reason)
     this.input({ type: 'lost' })
     // A read waiting for its backoff goes now: what it must learn is new.
-    if (this.view.reading?.at === null && this.retryTimer !== undefined) {
-      clearTimeout(this.retryTimer)
-      this.retryTimer = undefined
-      this.sendSoon()
-    }
+    this.reads.expedite()
   }
 
-  private sendSoon(): void {
-    if (this.sendQueued) return
-    this.sendQueued = true
-    queueMicrotask(() => {
-      this.sendQueued = false
-      this.send()
-    })
-  }
-
-  /** Rule 4. */
-  private rereadLater(): void {
-    if (this.rereads === 0) this.host.readAgain?.(this.ref, 'the page placed rows by older content, or ended short')
-    clearTimeout(this.retryTimer)
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined
-      this.send()
-    }, backoffDelay(this.rereads++, this.host.backoff))
-  }
-
-  /** Sends the page read the view wants, if it wants one and none is in flight. */
-  private send(): void {
-    if (this.stopped || this.view.reading?.at !== null) return
-    clearTimeout(this.retryTimer)
-    this.retryTimer = undefined
-    const token = ++this.token
-    const at = this.host.currentSeq()
-    const size = this.view.window + this.margin
-    this.input({ type: 'readSent', at })
-    if (this.live === 'query') this.buffered ??= []
-    // A first page that does not answer (queued behind a browser's connection limit) must not leave the search
-    // `pending` without a word: past the watch timeout it says `reconnecting` and what to check; the read goes on.
-    const clock =
-      this._status === 'pending'
-        ? startReadClock(this.host.readTimeout ?? 0, this.host.driver.name, this.ref, (err) => {
-            if (token === this.token && !this.stopped && this._status === 'pending') this.fail(err)
-          })
-        : undefined
-    this.ask(size).then(
-      (page) => {
-        clearTimeout(clock)
-        if (token !== this.token || this.stopped) return
-        if (!page || !Array.isArray(page.hits)) return this.readFailed(new TypeError('search did not return { hits, total }'))
-        this.answer(page, at, size)
-      },
-      (err: unknown) => {
-        clearTimeout(clock)
-        if (token === this.token && !this.stopped) this.readFailed(err)
-      },
-    )
-  }
-
-  private readFailed(err: unknown): void {
-    this.buffered = null
-    this.overflowed = false
-    const error =
-      err instanceof ObservedError && err.code !== 'watch_failed'
-        ? err
-        : new ObservedError('read_failed', `Search in ${this.ref.index}/${this.ref.collection} failed: ${(err as Error)?.message ?? err}`, { cause: err })
-    this.input({ type: 'readFailed' })
-    this.fail(error)
-    this.settle()
-    if (!error.fatal && error.code !== 'unsupported_query' && error.code !== 'bad_argument') {
-      this.host.readGate(this.ref).fail(this, () => this.send(), error)
-    }
-  }
-
+  /** A page read answered: its hits are held and placed, then the news that came meanwhile (rule 1). */
   private answer(page: Page, at: number, size: number): void {
-    this.host.readGate(this.ref).succeed()
     const rows: Row<T>[] = []
     const moved: string[] = []
     const seen = new Set<string>()
@@ -541,15 +460,12 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     }
     const first = !this.loaded
     this.loaded = true
-    const buffered = this.buffered
-    this.buffered = null
-    const overflowed = this.overflowed
-    this.overflowed = false
+    const { buffered, overflowed } = this.reads.takeBuffered()
     this.againAsked = this.view.reading?.again ?? false
     this.hitsDeferred = first
     this.answering = true
     try {
-      this.input({ type: 'pageAnswered', rows, total: page.total, asked: size, moved: this.rereads >= 3 ? [] : moved })
+      this.input({ type: 'pageAnswered', rows, total: page.total, asked: size, moved: this.reads.insisting ? [] : moved })
       this.local?.overlay(at)
     } finally {
       this.answering = false
@@ -584,12 +500,7 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
   /** Live query: a document matched the query before or after a change. */
   private membership(e: DocEvent, ordered: boolean): void {
     if (this.stopped) return
-    if (this.buffered) {
-      if (this.buffered.length < MAX_BUFFERED) this.buffered.push([e, this.host.currentSeq(), ordered])
-      else this.overflowed = true
-      return
-    }
-    this.news(e, ordered, this.host.currentSeq())
+    if (!this.reads.buffer(e, ordered)) this.news(e, ordered, this.host.currentSeq())
   }
 
   private news(e: DocEvent, ordered: boolean, at: number): void {
@@ -649,24 +560,6 @@ export class ObserverSearchResult<T extends object = DocSource> extends Emitter<
     if (!this.mayPlace({ _id: id, _source: source })) return this.input({ type: 'news', id, source, matches: true })
     this.hold(id)
     this.input({ type: 'news', id, source, matches: true }, { id, how: 'news', gone: false })
-  }
-
-  private countSoon(): void {
-    clearTimeout(this.countTimer)
-    this.countTimer = setTimeout(() => {
-      const token = this.token
-      this.input({ type: 'countSent' })
-      this.ask(0).then(
-        // A count sent before the last page read may be older than it: it only ends the count.
-        (page) => this.input({ type: 'counted', total: token === this.token ? page?.total : undefined }),
-        () => this.input({ type: 'counted', total: undefined, failed: true }),
-      )
-    }, 50)
-  }
-
-  /** The first `size` matches (0: only their count), from the driver, which may also throw at once. */
-  private async ask(size: number): Promise<Page> {
-    return this.host.driver.search(this.ref, this.spec, { from: 0, size })
   }
 
   private fail(err: ObservedError): void {

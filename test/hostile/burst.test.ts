@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ObserverClient } from '../../src/core/client'
 import type { DocEvent } from '../../src/core/types'
 import { MAX_BUFFERED, MAX_HELD, type DocState } from '../../src/core/doc-state'
+import { MAX_BUFFERED as MAX_SEARCH_BUFFERED } from '../../src/core/search-reads'
 import { memoryDriver } from '../../src/drivers/memory'
 import { instrument } from '../helpers/instrumented-driver'
 import { waitFor } from '../helpers/wait-for'
@@ -129,8 +130,9 @@ describe('buffers for events that cannot be applied yet are capped', () => {
     await waitFor(() => driver.pendingReads === 1, 3000, { what: 'the page read held back' })
     const before = heapAfterGc()
     for (let i = 0; i < BURST; i++) driver.push({ id: `ghost-${i}`, kind: 'upsert', doc: { n: i }, rev: i + 10, previousRev: null, inQuery: true })
-    const buffered = (search as unknown as { buffered: unknown[] | null }).buffered
-    expect(buffered!.length).toBeLessThanOrEqual(10_000)
+    // The news waiting for the page is the search's page reads' (src/core/search-reads.ts).
+    const buffered = (search as unknown as { reads: { buffered: unknown[] | null } }).reads.buffered
+    expect(buffered!.length).toBe(MAX_SEARCH_BUFFERED)
     forgetRecordedEvents(driver)
     expect(heapAfterGc() - before).toBeLessThan(32 * MB)
     driver.holdReads = false
