@@ -443,10 +443,12 @@ export class DocEntry {
       case 'decision':
         return traceDecision(this.host.tracer, this.ref, effect.e, effect.decision)
       case 'notFound':
-        this.setError(new ObservedError(
-          'not_found',
-          `Document "${this.id}" not found in ${this.ref.index}/${this.ref.collection}; still watching for its creation`,
-        ))
+        this.setError(
+          new ObservedError(
+            'not_found',
+            `Document "${this.id}" not found in ${this.ref.index}/${this.ref.collection}; still watching for its creation`,
+          ),
+        )
         return
       case 'badEvent':
         return this.fail(new ObservedError('bad_event', effect.message))
