@@ -122,12 +122,19 @@ export class DocEntry {
   private listening: EntryListener | readonly EntryListener[] | null = null
 
   private state: DocState<AppliedCallback>
-  private offline = false
+  /**
+   * `on`; `offline` while its watch is (told by `setOffline`: the status says `reconnecting`); `disposed` once its
+   * table let it go, for good (nothing runs any more).
+   */
+  private life: 'on' | 'offline' | 'disposed' = 'on'
   /** Token of the latest read sent: an answer to an older one is dropped. */
   private syncToken = 0
   /** What few documents need, made on first need: the gap timer, an error, who waits for a read, local writes. */
   private aside: Aside | null = null
-  private disposed = false
+
+  private get disposed(): boolean {
+    return this.life === 'disposed'
+  }
 
   constructor(
     readonly ref: CollectionRef,
@@ -189,7 +196,7 @@ export class DocEntry {
     // A watch that does not go live in time is being retried: reconnecting, with the error saying what to check.
     if (this.error) return this.error.code === 'watch_timeout' ? 'reconnecting' : 'error'
     if (!isSettled(this.state)) return 'pending'
-    if (this.offline) return 'reconnecting'
+    if (this.life === 'offline') return 'reconnecting'
     return this.content ? 'live' : 'deleted'
   }
 
@@ -367,8 +374,8 @@ export class DocEntry {
   }
 
   setOffline(offline: boolean): void {
-    if (this.offline === offline) return
-    this.offline = offline
+    if (this.life === 'disposed' || (this.life === 'offline') === offline) return
+    this.life = offline ? 'offline' : 'on'
     this.notifyStatus()
   }
 
@@ -383,7 +390,7 @@ export class DocEntry {
   }
 
   dispose(): void {
-    this.disposed = true
+    this.life = 'disposed'
     this.clearGapTimer()
     const writing = this.aside?.writing
     for (const timer of writing?.echoTimers ?? []) clearTimeout(timer)
