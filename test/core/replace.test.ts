@@ -94,4 +94,38 @@ describe('in a Vue reactive container only changed fields trigger', () => {
     for (const s of stops) s()
     stop(runner)
   })
+
+  it('content is the same document as a frozen value, replaced on each change with unchanged fields kept; the container is made only when read', async () => {
+    let wrapped = 0
+    const { driver, o } = await live((v) => {
+      wrapped++
+      return reactive(v)
+    })
+    const first = o.content!
+    expect(Object.isFrozen(first) && Object.isFrozen(first.address)).toBe(true)
+    // No one read `_source` yet: no container was made.
+    expect(wrapped).toBe(0)
+    const told: Array<Doc | null> = []
+    o.on('change', (source) => told.push(source))
+    await driver.update('i', 'c', 'a', { price: 5 })
+    await waitFor(() => o.content?.price === 5, 1000)
+    expect(wrapped).toBe(0)
+    const second = o.content!
+    expect(second).not.toBe(first)
+    expect(second.address).toBe(first.address)
+    expect(told).toEqual([second])
+    expect(told[0]).toBe(second)
+    // A write into the frozen value fails, and changes nothing the observer shows.
+    expect(() => ((second as { price: number }).price = 9)).toThrow(TypeError)
+    // The container, made on first read, is changed in place from then on; the frozen values are not shared with it.
+    const src = o._source!
+    expect(wrapped).toBe(1)
+    expect(src).toEqual(second)
+    await driver.update('i', 'c', 'a', { address: { city: 'Lyon' } })
+    await waitFor(() => o.content?.address?.city === 'Lyon', 1000)
+    expect(o._source).toBe(src)
+    expect(src.address).toEqual({ city: 'Lyon', zip: '75001' })
+    expect(Object.isFrozen(src.address)).toBe(false)
+    expect(wrapped).toBe(1)
+  })
 })

@@ -2,7 +2,7 @@
 // useObservedDocument mounted in real components: state refs, controls, hooks, Suspense, re-targeting with a stale
 // answer guard, pausing, immediate: false, scope disposal, target ref, and the errors a misuse gets.
 import { afterEach, describe, expect, it } from 'vitest'
-import { defineComponent, effectScope, h, nextTick, ref, shallowRef, Suspense, type Ref } from 'vue'
+import { defineComponent, effectScope, h, isReactive, nextTick, ref, shallowRef, Suspense, type Ref } from 'vue'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { createObserver, useObservedDocument, type ObservedDoc, type UseObservedDocumentReturn } from '../../src'
 import { ObserverClient } from '../../src/core'
@@ -71,7 +71,11 @@ describe('useObservedDocument', () => {
     const log: string[] = []
     const { r } = mountWith(driver, () => {
       const d = useObservedDocument<Taxi>('nyc', 'taxi', 't1')
-      d.onChange((doc, changes) => log.push(`change:${doc._id}:${doc._source.plate}:${changes.join('+')}`))
+      d.onChange((doc, changes) => {
+        log.push(`change:${doc._id}:${doc._source.plate}:${changes.join('+')}`)
+        // The document as `data` shows it: its reactive `_source`, per field.
+        if (doc !== d.data.value || !isReactive(doc._source)) log.push('not the document data shows')
+      })
       d.onDelete((id) => log.push(`delete:${id}`))
       d.onError((err) => log.push(`error:${err.code}`))
       return d
