@@ -80,15 +80,23 @@ export class WatchChain<R extends object> {
 
   /** What was reported of `id`, forgotten. */
   private take(id: string): Reported<R> | undefined {
-    const found = (map: Map<string, Rev>, by: Reported<R>['by']): Reported<R> | undefined => {
-      const rev = map.get(id)
-      if (rev === undefined) return undefined
-      map.delete(id)
-      return { rev, by }
+    let rev = this.arrived.get(id)
+    if (rev !== undefined) {
+      this.arrived.delete(id)
+      return { rev, by: 'arrived' }
     }
-    let last = found(this.arrived, 'arrived') ?? found(this.all, 'all')
-    for (const [reader, page] of this.pages) last ??= found(page, reader)
-    return last
+    rev = this.all.get(id)
+    if (rev !== undefined) {
+      this.all.delete(id)
+      return { rev, by: 'all' }
+    }
+    for (const [reader, page] of this.pages) {
+      rev = page.get(id)
+      if (rev === undefined) continue
+      page.delete(id)
+      return { rev, by: reader }
+    }
+    return undefined
   }
 
   private put(map: Map<string, Rev>, id: string, rev: Rev | undefined): void {

@@ -97,9 +97,9 @@ describe('in a Vue reactive container only changed fields trigger', () => {
 
   it('content is the same document as a frozen value, replaced on each change with unchanged fields kept; the container is made only when read', async () => {
     let wrapped = 0
-    const { driver, o } = await live((v) => {
+    const { driver, o } = await live(<T extends object>(v: T): T => {
       wrapped++
-      return reactive(v)
+      return reactive(v) as T
     })
     const first = o.content!
     expect(Object.isFrozen(first) && Object.isFrozen(first.address)).toBe(true)
