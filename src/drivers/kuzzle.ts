@@ -4,7 +4,8 @@
  * (`ids` filters for observed documents, the translated query for live searches).
  *
  * What it deliberately does differently from the SDK's own Observer:
- * - the core replaces documents (never merges) and orders events by `_kuzzle_info.updatedAt`;
+ * - the core replaces documents (never merges) and orders events by `_kuzzle_info.updatedAt`; a notification of a
+ *   write that created the document continues nothing (`previousRev: null`), so a deletion missed before it is read;
  * - changing a watched id set subscribes the new room before leaving the old one, and never leaves a room another
  *   watch still holds (the SDK's unsubscribe detaches every listener of a room id);
  * - id sets are sharded by the core under `maxIdsPerWatch` (Kuzzle's condition limit, 100 by default);

@@ -127,6 +127,8 @@ describe('ids watches', () => {
     expect(replaced.previousRev).toBeUndefined()
     expect(created).toMatchObject({ id: 'b', kind: 'upsert' })
     expect(created.rev).toBe(infoOf(created.doc).createdAt)
+    // A creation continues nothing (Kuzzle's notifier says `action: 'create'`); a replace says nothing of a chain.
+    expect(created.previousRev).toBeNull()
 
     fx.server.documents.update(I, C, 'b', { w: 2 })
     await waitFor(() => sink.events().length === 3)

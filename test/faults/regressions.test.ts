@@ -172,6 +172,11 @@ const regressions: Regression[] = [
     factory: memoryTarget,
     schedule: {"seed":1121148,"target":"memory","ids":["d0","d1","d2","d3","d4","d5","d6","d7"],"initial":[{"id":"d0","body":{"n":1,"g":"b","nested":{"x":0}}},{"id":"d5","body":{"n":1,"g":"b","nested":{"x":1}}},{"id":"d6","body":{"n":4,"g":"b","nested":{"x":5}}}],"steps":[{"t":"search","slot":2,"q":0,"live":"query","size":2},{"t":"write","by":0,"w":{"op":"create","id":"d2","body":{"n":4,"g":"c","nested":{"x":3}}}},{"t":"write","by":0,"w":{"op":"createOrReplace","id":"d3","body":{"n":9,"g":"b","tag":"é","nested":{"x":0}}}},{"t":"fault","f":"failWatches"},{"t":"wait","ms":13},{"t":"write","by":1,"w":{"op":"replace","id":"d7","body":{"n":1,"g":"a","tag":"y","nested":{"x":1}}},"silent":true}]},
   },
+  {
+    name: 'a row deleted silently, then created again, is read: its creation continues nothing the search held (kuzzle driver: toEvent gives a creation previousRev null; core: doc-state placeEvent holds it, then reads; Kuzzle soak seed 1252343)',
+    factory: kuzzleTarget,
+    schedule: {"seed":1252343,"target":"kuzzle","ids":["d0","d1","d2","d3","d4","d5","d6"],"initial":[{"id":"d0","body":{"n":9,"g":"c","tag":"long-tag-value"}},{"id":"d1","body":{"n":3,"g":"a","tag":"long-tag-value"}},{"id":"d3","body":{"n":8,"g":"b","nested":{"x":4}}}],"steps":[{"t":"write","by":0,"w":{"op":"pair","a":{"op":"create","id":"d4","body":{"n":5,"g":"b","tag":"y","nested":{"x":3}}},"b":{"op":"delete","id":"d5"}}},{"t":"write","by":3,"w":{"op":"update","id":"d1","patch":{"n":9}}},{"t":"write","by":2,"w":{"op":"pair","a":{"op":"createOrReplace","id":"d6","body":{"n":3,"g":"c","nested":{"x":1}}},"b":{"op":"update","id":"d1","patch":{"nested":{"x":1}}}}},{"t":"write","by":1,"w":{"op":"update","id":"d6","patch":{"n":5}}},{"t":"search","slot":0,"q":2,"live":"query","size":2},{"t":"wait","ms":19},{"t":"write","by":1,"w":{"op":"pair","a":{"op":"delete","id":"d5"},"b":{"op":"createOrReplace","id":"d2","body":{"n":8,"g":"b","tag":"x","nested":{"x":2}}}}},{"t":"wait","ms":18},{"t":"write","by":2,"w":{"op":"delete","id":"d1"},"silent":true},{"t":"wait","ms":8},{"t":"wait","ms":10},{"t":"wait","ms":18}]},
+  },
 ]
 
 describe('fault schedules that once failed', () => {

@@ -128,8 +128,17 @@ describe('documents', () => {
     expect(replaced._version).toBe(3)
     expect(replaced._source).not.toHaveProperty('name')
 
+    // As Kuzzle's document controller: a replace stamps every field anew (its author and creation time are the
+    // replace's), and so does a createOrReplace, also when it creates; only `create` leaves updatedAt null.
+    const replacedInfo = (replaced._source as Record<string, unknown>)._kuzzle_info as { createdAt: number; updatedAt: number; updater: string }
+    expect(replacedInfo.createdAt).toBeGreaterThan(info.createdAt)
+    expect(replacedInfo.updatedAt).toBe(replacedInfo.createdAt)
+    expect(replacedInfo.updater).toBe('-1')
+
     const upserted = await kuzzle.document.createOrReplace(INDEX, COLLECTION, 'doc-2', { name: 'b' })
     expect(upserted).toMatchObject({ _id: 'doc-2', _version: 1 })
+    const upsertedInfo = (upserted._source as Record<string, unknown>)._kuzzle_info as { createdAt: number; updatedAt: number }
+    expect(upsertedInfo.updatedAt).toBe(upsertedInfo.createdAt)
 
     const mget = await kuzzle.document.mGet(INDEX, COLLECTION, ['doc-1', 'missing', 'doc-2'])
     expect(mget.successes.map((d) => d._id)).toEqual(['doc-1', 'doc-2'])

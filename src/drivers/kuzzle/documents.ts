@@ -29,7 +29,10 @@ export function toDoc(raw: unknown): Doc | undefined {
 /**
  * A document notification as an event, or undefined for anything else (user notifications, realtime messages,
  * malformed frames). Scope in: the full new document; scope out after a write: the document left a query;
- * scope out on delete: gone, ordered by the notification's timestamp.
+ * scope out on delete: gone, ordered by the notification's timestamp. A write that created the document (Kuzzle's
+ * notifier says `action: 'create'`, also for a `createOrReplace` or an `upsert` that created it) continues nothing:
+ * `previousRev: null`, so that the core never takes it for a change of content it holds (a deletion it did not hear
+ * of came between: a silent one, or one still on its way).
  */
 export function toEvent(n: unknown, queryWatch: boolean): DocEvent | undefined {
   if (!isObject(n) || n.type !== 'document' || n.event === 'publish' || n.action === 'publish') return undefined
@@ -52,6 +55,7 @@ export function toEvent(n: unknown, queryWatch: boolean): DocEvent | undefined {
   // Older Kuzzle versions send only the _id when a document leaves a room.
   if (source) event.doc = source
   if (rev !== undefined) event.rev = rev
+  if (n.action === 'create' && n.scope === 'in') event.previousRev = null
   if (queryWatch) event.inQuery = n.scope === 'in'
   return event
 }

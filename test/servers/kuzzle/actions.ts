@@ -363,7 +363,7 @@ export const actions: Record<string, Handler> = {
     const existed = server.store.get(index, collection, id) !== undefined
     const write = existed
       ? server.store.update(index, collection, id, changes, ctx.kuid)
-      : server.store.create(index, collection, id, { ...defaults, ...changes }, ctx.kuid)
+      : server.store.create(index, collection, id, { ...defaults, ...changes }, ctx.kuid, true)
     ctx.notify(write)
     const after = write.after as StoredDocument
     return { _id: id, _version: after._version, created: !existed, ...(req.source === true ? { _source: after._source } : {}) }

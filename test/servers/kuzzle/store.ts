@@ -126,23 +126,24 @@ export class DocumentStore {
     this.#collections.clear()
   }
 
-  create(index: string, collection: string, id: string | undefined, body: Source, author: string): WriteResult {
+  /** `stamped`: the creation is stamped as written too (`updatedAt`, `updater`), as `document:upsert` does. */
+  create(index: string, collection: string, id: string | undefined, body: Source, author: string, stamped = false): WriteResult {
     const docs = this.#collection(index, collection)
     const _id = id ?? randomBytes(10).toString('base64url')
     if (docs.has(_id)) throw errors.alreadyExists()
-    return this.#put(docs, index, collection, _id, withoutInfo(body), author, undefined)
+    return this.#put(docs, index, collection, _id, withoutInfo(body), author, undefined, stamped)
   }
 
   createOrReplace(index: string, collection: string, id: string, body: Source, author: string): WriteResult {
     const docs = this.#collection(index, collection)
-    return this.#put(docs, index, collection, id, withoutInfo(body), author, docs.get(id))
+    return this.#put(docs, index, collection, id, withoutInfo(body), author, docs.get(id), true)
   }
 
   replace(index: string, collection: string, id: string, body: Source, author: string): WriteResult {
     const docs = this.#collection(index, collection)
     const before = docs.get(id)
     if (!before) throw errors.notFound(id, index, collection)
-    return this.#put(docs, index, collection, id, withoutInfo(body), author, before)
+    return this.#put(docs, index, collection, id, withoutInfo(body), author, before, true)
   }
 
   update(index: string, collection: string, id: string, changes: Source, author: string): WriteResult {
@@ -177,12 +178,14 @@ export class DocumentStore {
     body: Source,
     author: string,
     before: StoredDocument | undefined,
+    stamped: boolean,
   ): WriteResult {
     const timestamp = this.now()
-    // Kuzzle leaves updatedAt null on creation; a replace keeps the original author and creation time.
-    const oldInfo = before?._source._kuzzle_info as Source | undefined
-    const info = before
-      ? { author: oldInfo?.author ?? author, createdAt: oldInfo?.createdAt ?? timestamp, updatedAt: timestamp, updater: author }
+    // As Kuzzle's document controller: `create` leaves updatedAt and updater null; `replace` and `createOrReplace`
+    // stamp every field anew, whether the document existed or not (the author and creation time of what they replace
+    // are not kept); `upsert` stamps a creation both ways.
+    const info = stamped
+      ? { author, createdAt: timestamp, updatedAt: timestamp, updater: author }
       : { author, createdAt: timestamp, updatedAt: null, updater: null }
     const after: StoredDocument = { _id: id, _source: { ...copy(body), _kuzzle_info: info }, _version: (before?._version ?? 0) + 1 }
     docs.set(id, after)
