@@ -412,10 +412,12 @@ class Transition<Tag> {
     // News that the document left a query may be that watch's latest about it (a document it no longer matches gets
     // no newer event from it): its searches ask again. News that it matched is followed by a newer event.
     if (e.kind === 'delete' || e.inQuery === false) this.answer(r, true)
-    // Older only by a clock (no chain places it) than content no read confirmed: a late event, or the content shown
-    // came with a revision from the future (a hostile server). A read decides, rather than the clock.
+    // Older only by a clock (no chain places it: none, or a creation, which continues nothing known) than content no
+    // read confirmed: a late event, the content shown came with a revision from the future (a hostile server), or
+    // clocks disagree (a creation stamped by a node whose clock is behind, after a deletion not heard of: review of
+    // Kuzzle's creations). A read decides, rather than the clock.
     const known = this.s.known
-    if (e.previousRev === undefined && typeof e.rev === 'number' && known.kind !== 'unknown' && known.from !== 'read') {
+    if (e.previousRev == null && typeof e.rev === 'number' && known.kind !== 'unknown' && known.from !== 'read') {
       this.wantRead()
     }
   }

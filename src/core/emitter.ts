@@ -98,20 +98,26 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
   }
 
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
-    if (this.soleEvents !== null) {
-      const sink = this.slots as AnySink
-      if (!this.soleEvents.includes(event)) return
-      call(sink, event, args, this)
-      // A listener added meanwhile spilled the sink into slots: it is called after the sink, as below.
-      if (this.soleEvents === null && this.slots !== null) this.emitAfter(this.slots as { [K in keyof Events]?: Slot }, event, args, sink)
-      return
-    }
+    if (this.soleEvents !== null) return this.emitSole(event, args)
     const slots = this.slots as { [K in keyof Events]?: Slot } | null
     const slot = slots?.[event]
     if (slot === undefined) return
     // A Set visits listeners added during the loop and skips removed ones: no copy needed on this hot path.
     if (slot instanceof Set) this.emitFrom(slot, event, args)
     else this.emitAfter(slots!, event, args)
+  }
+
+  /** Calls the sole sink; then, as for a lone listener, whatever took its place or joined it meanwhile. */
+  private emitSole(event: keyof Events, args: unknown[]): void {
+    let sink: AnySink | undefined
+    // It left and another sink came alone in its place: that one is called too.
+    while (this.soleEvents !== null && this.slots !== sink) {
+      sink = this.slots as AnySink
+      if (!this.soleEvents.includes(event)) return
+      call(sink, event, args, this)
+    }
+    // A listener added meanwhile spilled the sink into slots: it is called after the sink.
+    if (this.soleEvents === null && this.slots !== null) this.emitAfter(this.slots as { [K in keyof Events]?: Slot }, event, args, sink)
   }
 
   /**

@@ -214,6 +214,11 @@ class SharedQueryWatch {
     if (this.live) this.reported.page(id, rev, reader)
   }
 
+  /** A listener left: what its pages proved is forgotten (the chain keeps no reader that is gone). */
+  forget(reader: QueryListener): void {
+    this.reported.forget(reader)
+  }
+
   /** One function for every event, so that a document counts its callbacks by watch, not by event. */
   private readonly notify = (applied: DocEvent, superseded?: boolean) => {
     if (superseded) {
@@ -324,6 +329,7 @@ export class QueryPool {
     return {
       leave: () => {
         joined.listeners.delete(listener)
+        joined.forget(listener)
         if (joined.listeners.size === 0 && this.watches.get(key) === joined) {
           joined.close()
           this.watches.delete(key)

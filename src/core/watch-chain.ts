@@ -7,8 +7,8 @@
  * event reached the listeners (`told`: then `all`, every listener heard it and moved its total by it; an event its
  * document's entry drops as stale never does, as a newer one stands for it), or a page read's hit (`by`: that page's
  * reader, whose total counted it so; another listener, whose page was read before, may not have, if the watch missed
- * the change that led there). Bounded by `cap` per kind (arrived, all, each reader): past it the oldest goes, and
- * its next event is taken as a first one, as after a resync.
+ * the change that led there). Bounded by `cap` in all (past it the oldest of the largest kind goes, and its next event
+ * is taken as a first one, as after a resync); a reader's proofs go when it leaves.
  *
  * ## How an event stands to it ({@link WatchChain.event})
  * - `skips`: its previous revision is neither the one reported nor its own (a duplicate): the watch missed one (a lost
@@ -62,6 +62,11 @@ export class WatchChain<R extends object> {
     this.put(this.all, e.id, e.rev)
   }
 
+  /** `reader` left the watch: what its pages proved goes with it. */
+  forget(reader: R): void {
+    this.pages.delete(reader)
+  }
+
   /** A page's hit, read by `reader`, stands for what the watch reported unless the watch has reported it since. */
   page(id: string, rev: Rev | undefined, reader: R): void {
     if (this.arrived.has(id) || this.all.has(id)) return
@@ -94,14 +99,25 @@ export class WatchChain<R extends object> {
       rev = page.get(id)
       if (rev === undefined) continue
       page.delete(id)
+      if (page.size === 0) this.pages.delete(reader)
       return { rev, by: reader }
     }
     return undefined
   }
 
+  /** Records `rev`; past `cap` in all, the oldest of the largest map goes (a reader's, with the reader once empty). */
   private put(map: Map<string, Rev>, id: string, rev: Rev | undefined): void {
     if (rev === undefined) return
     map.set(id, rev)
-    if (map.size > this.cap) map.delete(map.keys().next().value!)
+    if (this.size <= this.cap) return
+    let largest = this.arrived.size >= this.all.size ? this.arrived : this.all
+    let owner: R | undefined
+    for (const [reader, page] of this.pages) {
+      if (page.size <= largest.size) continue
+      largest = page
+      owner = reader
+    }
+    largest.delete(largest.keys().next().value!)
+    if (owner !== undefined && largest.size === 0) this.pages.delete(owner)
   }
 }

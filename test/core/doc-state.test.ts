@@ -204,4 +204,17 @@ describe('document model', () => {
     const later = run(s0, upsert(2, 'r2', 'r1')).state
     expect(run(later, { type: 'shown', doc, as: copy }).state).toEqual(later)
   })
+
+  it('invariant 1: a creation older only by the clock than content no read confirmed is read, not trusted to be stale', () => {
+    // Kuzzle: content read at 1000; a deletion stamped 1020 by a node whose clock runs ahead; the document created
+    // again, stamped 1012 by another node. The creation continues nothing known: only a read can place it.
+    const gone = run(readAt(1000), del(1020)).state
+    expect(gone.known.kind).toBe('missing')
+    const { state, effects } = run(gone, upsert(5, 1012, null))
+    expect(kinds(effects)).toContain('read')
+    const after = run(state, sent(), answered(5, 1012))
+    expect(shown(after.state)).toEqual({ n: 5 })
+    // A change without a chain, older than what a read confirmed, is stale and not read again (the read stands).
+    expect(kinds(run(readAt(1000), upsert(4, 990)).effects)).not.toContain('read')
+  })
 })

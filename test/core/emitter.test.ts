@@ -128,6 +128,23 @@ describe('Emitter', () => {
     expect(seen).toEqual(['sink1e', 'late1', 'sink2f', 'pong', 'sink3e', 'late3', 'late4'])
   })
 
+  it('a sole sink that leaves and lets another in during the emit: the other is called, as a lone listener replaced', () => {
+    const e = new Probe()
+    const seen: string[] = []
+    const second = { ping: (n: number) => seen.push(`second${n}`) }
+    const first = {
+      ping(n: number) {
+        seen.push(`first${n}`)
+        e.unsubscribe(first, ['ping'])
+        e.subscribe(second, ['ping'])
+      },
+    }
+    e.subscribe(first, ['ping'])
+    e.fire(1)
+    e.fire(2)
+    expect(seen).toEqual(['first1', 'second1', 'second2'])
+  })
+
   it('keeps delivering when a listener throws, and rethrows outside', async () => {
     const e = new Probe()
     const thrown: unknown[] = []

@@ -72,4 +72,25 @@ describe('WatchChain', () => {
     expect(chain.size).toBe(0)
     expect(chain.event(upsert('c', 3, 2))).toBeNull()
   })
+
+  it("stays within its cap in all, however many readers read pages, and keeps no reader once it left or its pages' documents all moved on", () => {
+    const chain = new WatchChain<object>(3)
+    const readers = [reader('r1'), reader('r2'), reader('r3'), reader('r4'), reader('r5')]
+    const ids = readers.flatMap((r, k) => ['x', 'y', 'z'].map((id) => `${id}${k}`))
+    readers.forEach((r, k) => ['x', 'y', 'z'].forEach((id) => {
+      chain.page(`${id}${k}`, 1, r)
+      expect(chain.size).toBeLessThanOrEqual(3)
+    }))
+    expect(chain.size).toBe(3)
+    const pages = (chain as unknown as { pages: Map<object, Map<string, number>> }).pages
+    // What is kept is proven for the reader that read it; once every document moved on, no reader is kept.
+    const proofs = ids.map((id) => heard(chain, upsert(id, 2, 1)))
+    expect(proofs.filter((p) => p !== null)).toHaveLength(3)
+    for (const [k, p] of proofs.entries()) if (p !== null) expect(p).toBe(readers[Math.floor(k / 3)])
+    expect(pages.size).toBe(0)
+    chain.page('w', 1, readers[0])
+    chain.forget(readers[0])
+    expect(pages.size).toBe(0)
+    expect(heard(chain, upsert('w', 2, 1))).toBeNull()
+  })
 })
