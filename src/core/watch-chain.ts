@@ -39,7 +39,7 @@ export class WatchChain<R extends object> {
 
   constructor(private readonly cap: number) {}
 
-  /** Documents remembered (bounded by `cap` per kind of proof). */
+  /** Documents remembered (bounded by `cap` in all). */
   get size(): number {
     let n = this.arrived.size + this.all.size
     for (const page of this.pages.values()) n += page.size
